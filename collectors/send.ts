@@ -1,0 +1,69 @@
+/**
+ * Sends ingest batches to the server: gzip-compressed JSON, bearer node token,
+ * retries with exponential backoff while the server or network fails. A batch
+ * keeps its batchId across retries, so a retry after a lost acknowledgement is
+ * stored once.
+ */
+import { gzipSync } from "node:zlib";
+import type { IngestAck, IngestBatch } from "../server/wire/ingest-v1";
+
+export interface IngestClientOptions {
+  /** Base URL of the gpu-roi server, e.g. http://127.0.0.1:3000 */
+  serverUrl: string;
+  token: string;
+  /** Attempts before giving up on a batch (default 8, about a minute of backoff). */
+  maxAttempts?: number;
+  /** Delay before the first retry, doubled each time up to 10 s (default 250 ms). */
+  initialBackoffMs?: number;
+  fetchImpl?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The server refused the batch (4xx other than 408/429): retrying will not help. */
+export class IngestRejectedError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "IngestRejectedError";
+  }
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export async function sendBatch(batch: IngestBatch, options: IngestClientOptions): Promise<IngestAck> {
+  const fetchImpl = options.fetchImpl ?? fetch;
+  const sleep = options.sleep ?? defaultSleep;
+  const maxAttempts = options.maxAttempts ?? 8;
+  let backoffMs = options.initialBackoffMs ?? 250;
+  const body = gzipSync(JSON.stringify(batch));
+  const url = new URL("/api/v1/ingest", options.serverUrl);
+  let lastProblem = "";
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    try {
+      const response = await fetchImpl(url, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${options.token}`,
+          "content-type": "application/json",
+          "content-encoding": "gzip",
+        },
+        body,
+      });
+      const text = await response.text();
+      if (response.ok) return JSON.parse(text) as IngestAck;
+      lastProblem = `HTTP ${response.status}: ${text.slice(0, 500)}`;
+      const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
+      if (!retryable) throw new IngestRejectedError(response.status, lastProblem);
+    } catch (error) {
+      if (error instanceof IngestRejectedError) throw error;
+      lastProblem = (error as Error).message;
+    }
+    if (attempt < maxAttempts) {
+      await sleep(backoffMs);
+      backoffMs = Math.min(backoffMs * 2, 10_000);
+    }
+  }
+  throw new Error(`ingest: batch ${batch.batchId} not delivered after ${maxAttempts} attempts (${lastProblem})`);
+}

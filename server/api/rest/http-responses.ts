@@ -1,0 +1,44 @@
+import { ServiceError } from "../../services/service-error";
+
+export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+  });
+}
+
+/** The one shape every REST error has: `{ error: { status, message, field? } }`. */
+export function errorResponse(
+  status: number,
+  message: string,
+  field?: string,
+  headers: Record<string, string> = {},
+  issues?: readonly { field: string; message: string }[],
+): Response {
+  return jsonResponse({ error: { status, message, ...(field ? { field } : {}), ...(issues ? { issues } : {}) } }, status, headers);
+}
+
+/** Whether an error means the database could not be reached (answer 503, retry later). */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return (
+    code === "ECONNREFUSED" ||
+    code === "ETIMEDOUT" ||
+    code === "ENOTFOUND" ||
+    code === "57P01" || // admin_shutdown
+    code === "57P03" || // cannot_connect_now
+    code === "SQLITE_BUSY" ||
+    code === "SQLITE_CANTOPEN" ||
+    (error instanceof Error && /Connection terminated|timeout exceeded when trying to connect/i.test(error.message))
+  );
+}
+
+/** Maps a thrown error to its response: service errors keep their status, the rest are 503 or 500. */
+export function responseForError(error: unknown): Response {
+  if (error instanceof ServiceError) return errorResponse(error.status, error.message, error.field, {}, error.issues);
+  if (isDatabaseUnavailable(error)) {
+    return errorResponse(503, "database unavailable, retry later", undefined, { "retry-after": "5" });
+  }
+  console.error("gpu-roi: unexpected error", error);
+  return errorResponse(500, "internal error");
+}

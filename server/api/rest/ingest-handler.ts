@@ -1,0 +1,82 @@
+import type { SqlDatabase } from "../../db/sql-database";
+import { ingestBatch } from "../../services/ingest-service";
+import type { ServerMetrics } from "../../services/metrics";
+import { authenticateNodeToken } from "../../services/node-tokens";
+import { ServiceError } from "../../services/service-error";
+import { formatIssuePath, ingestBatchSchema } from "../../wire/ingest-v1";
+import { errorResponse, jsonResponse, responseForError } from "./http-responses";
+import { readJsonBody } from "./read-request-body";
+
+/** Default limit on an ingest body, after decompression. */
+export const DEFAULT_INGEST_MAX_BYTES = 16 * 1024 * 1024;
+
+/** Issues listed in a 400 answer; the first one is also in the message. */
+const MAX_REPORTED_ISSUES = 20;
+
+export interface IngestHandlerContext {
+  db: SqlDatabase;
+  metrics: ServerMetrics;
+  maxBodyBytes: number;
+  nowMs: () => number;
+}
+
+/**
+ * POST /api/v1/ingest. Order matters: authenticate (401) before reading the body,
+ * enforce the size limit (413) while reading, validate (400), then store in one
+ * transaction. Every refusal happens before the first write.
+ */
+export async function handleIngestRequest(request: Request, context: IngestHandlerContext): Promise<Response> {
+  const { metrics } = context;
+  // Windows the body carried, counted as rejected when the batch is refused.
+  let gpuWindowsInBody = 0;
+  let jobWindowsInBody = 0;
+  try {
+    const authorization = request.headers.get("authorization") ?? "";
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+    if (!match) {
+      metrics.ingestBatches.inc({ result: "rejected" });
+      return errorResponse(401, "authorization: a node token is required (Authorization: Bearer <token>)", "authorization", {
+        "www-authenticate": "Bearer",
+      });
+    }
+    const node = await authenticateNodeToken(context.db, match[1]);
+    if (!node) {
+      metrics.ingestBatches.inc({ result: "rejected" });
+      return errorResponse(401, "authorization: unknown or revoked node token", "authorization", {
+        "www-authenticate": "Bearer",
+      });
+    }
+
+    const body = await readJsonBody(request, context.maxBodyBytes);
+    gpuWindowsInBody = arrayLength(body, "gpuWindows");
+    jobWindowsInBody = arrayLength(body, "jobWindows");
+    const parsed = ingestBatchSchema.safeParse(body);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.slice(0, MAX_REPORTED_ISSUES).map((issue) => ({
+        field: formatIssuePath(issue.path),
+        message: issue.message,
+      }));
+      throw new ServiceError(400, `${issues[0].field}: ${issues[0].message}`, issues[0].field, issues);
+    }
+
+    const ack = await ingestBatch(context.db, node, parsed.data, context.nowMs());
+    metrics.ingestBatches.inc({ result: ack.duplicate ? "duplicate" : "accepted" });
+    if (!ack.duplicate) {
+      metrics.ingestWindows.inc({ kind: "gpu", result: "stored" }, ack.gpuWindowsStored);
+      metrics.ingestWindows.inc({ kind: "job", result: "stored" }, ack.jobWindowsStored);
+      metrics.ingestWindows.inc({ kind: "gpu", result: "already_stored" }, parsed.data.gpuWindows.length - ack.gpuWindowsStored);
+      metrics.ingestWindows.inc({ kind: "job", result: "already_stored" }, parsed.data.jobWindows.length - ack.jobWindowsStored);
+    }
+    return jsonResponse(ack);
+  } catch (error) {
+    metrics.ingestBatches.inc({ result: "rejected" });
+    metrics.ingestWindows.inc({ kind: "gpu", result: "rejected" }, gpuWindowsInBody);
+    metrics.ingestWindows.inc({ kind: "job", result: "rejected" }, jobWindowsInBody);
+    return responseForError(error);
+  }
+}
+
+function arrayLength(body: unknown, key: string): number {
+  const value = (body as Record<string, unknown> | null)?.[key];
+  return Array.isArray(value) ? value.length : 0;
+}

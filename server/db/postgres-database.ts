@@ -1,0 +1,107 @@
+import pg from "pg";
+import type { BulkInsert, SqlDatabase, SqlExecutor, SqlRow, SqlValue } from "./sql-database";
+
+/** Rows a single bulk INSERT carries; keeps parameter arrays well under pg's limits. */
+const BULK_INSERT_CHUNK_ROWS = 20_000;
+
+const PG_INT8_OID = 20;
+const PG_NUMERIC_OID = 1700;
+
+/**
+ * Type parsers for this pool only: BIGINT (epoch ms, counts) and NUMERIC (SUM of
+ * bigint) come back as JS numbers. Values stay far below 2^53 (epoch ms until
+ * year 287,396), so no precision is lost.
+ */
+const numberTypes = {
+  getTypeParser(oid: number, format?: "text" | "binary") {
+    if (oid === PG_INT8_OID || oid === PG_NUMERIC_OID) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+/** `?` placeholders (the SQL we write for both dialects) to PostgreSQL's `$n`. */
+export function toPostgresPlaceholders(sql: string): string {
+  let index = 0;
+  return sql.replace(/\?/g, () => `$${++index}`);
+}
+
+/**
+ * Splits Prisma's `?schema=NAME` off a PostgreSQL URL: pg does not know that
+ * parameter, so the schema becomes the connection's search_path instead.
+ */
+export function postgresPoolConfig(url: string): pg.PoolConfig {
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get("schema");
+  parsed.searchParams.delete("schema");
+  const config: pg.PoolConfig = { connectionString: parsed.toString(), types: numberTypes, max: 10 };
+  if (schema) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) throw new Error(`DATABASE_URL: invalid schema name "${schema}"`);
+    config.options = `-c search_path=${schema}`;
+  }
+  return config;
+}
+
+function executorFor(client: pg.Pool | pg.PoolClient): SqlExecutor {
+  return {
+    async query<T extends SqlRow>(sql: string, params: readonly SqlValue[] = []) {
+      const result = await client.query(toPostgresPlaceholders(sql), params as unknown[]);
+      return result.rows as T[];
+    },
+    async insertMany(insert: BulkInsert) {
+      // unnest() of one array per column: a single statement and round trip per
+      // chunk, several times faster than row-by-row inserts.
+      const columnList = insert.columns.map((column) => column.name).join(", ");
+      const arrays = insert.columns.map((column, index) => `$${index + 1}::${column.type}[]`).join(", ");
+      const sql = `INSERT INTO ${insert.table} (${columnList}) SELECT * FROM unnest(${arrays}) ON CONFLICT (${insert.conflictColumns.join(", ")}) DO NOTHING`;
+      let inserted = 0;
+      for (let offset = 0; offset < insert.rows.length; offset += BULK_INSERT_CHUNK_ROWS) {
+        const chunk = insert.rows.slice(offset, offset + BULK_INSERT_CHUNK_ROWS);
+        const columns = insert.columns.map((_, columnIndex) => chunk.map((row) => row[columnIndex]));
+        const result = await client.query(sql, columns);
+        inserted += result.rowCount ?? 0;
+      }
+      return inserted;
+    },
+  };
+}
+
+export class PostgresDatabase implements SqlDatabase {
+  readonly dialect = "postgresql" as const;
+  private readonly pool: pg.Pool;
+  private readonly poolExecutor: SqlExecutor;
+
+  constructor(url: string) {
+    this.pool = new pg.Pool(postgresPoolConfig(url));
+    // An idle client that loses its connection (database restart) must not crash
+    // the server: the pool drops it and the next query opens a new one.
+    this.pool.on("error", () => undefined);
+    this.poolExecutor = executorFor(this.pool);
+  }
+
+  query<T extends SqlRow = SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+    return this.poolExecutor.query<T>(sql, params);
+  }
+
+  insertMany(insert: BulkInsert): Promise<number> {
+    return this.transaction((tx) => tx.insertMany(insert));
+  }
+
+  async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const result = await work(executorFor(client));
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

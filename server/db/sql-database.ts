@@ -1,0 +1,45 @@
+import type { DatabaseDialect } from "./database-url";
+
+/** A value bound to a `?` placeholder. Times are epoch milliseconds (numbers). */
+export type SqlValue = string | number | boolean | null;
+
+export type SqlRow = Record<string, unknown>;
+
+/** Column types used to cast bulk-insert arrays on PostgreSQL. */
+export type BulkColumnType = "bigint" | "integer" | "double precision" | "text";
+
+export interface BulkInsert {
+  table: string;
+  columns: readonly { name: string; type: BulkColumnType }[];
+  rows: readonly (readonly SqlValue[])[];
+  /** Columns of the primary key: rows that collide with stored ones are skipped. */
+  conflictColumns: readonly string[];
+}
+
+/** Operations available inside and outside a transaction. */
+export interface SqlExecutor {
+  /** Runs one statement written with `?` placeholders and returns its rows. */
+  query<T extends SqlRow = SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** Inserts many rows in as few round trips as the driver allows; returns the rows inserted. */
+  insertMany(insert: BulkInsert): Promise<number>;
+}
+
+/**
+ * The thin SQL layer for the hot paths (ingest, aggregations). Both drivers are
+ * reached through it so services write one SQL text for SQLite and PostgreSQL.
+ */
+export interface SqlDatabase extends SqlExecutor {
+  readonly dialect: DatabaseDialect;
+  /** Runs `work` in one transaction: all of it is committed, or none of it. */
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** SQL spelling that differs between the dialects. */
+export function sqlGreatest(dialect: DatabaseDialect, a: string, b: string): string {
+  return dialect === "sqlite" ? `MAX(${a}, ${b})` : `GREATEST(${a}, ${b})`;
+}
+
+export function sqlLeast(dialect: DatabaseDialect, a: string, b: string): string {
+  return dialect === "sqlite" ? `MIN(${a}, ${b})` : `LEAST(${a}, ${b})`;
+}

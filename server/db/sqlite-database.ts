@@ -1,0 +1,97 @@
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import type { BulkInsert, SqlDatabase, SqlExecutor, SqlRow, SqlValue } from "./sql-database";
+
+function bindable(params: readonly SqlValue[]): unknown[] {
+  // better-sqlite3 binds numbers, strings and null; booleans are stored as 0/1.
+  return params.map((value) => (typeof value === "boolean" ? (value ? 1 : 0) : value));
+}
+
+/**
+ * SQLite through better-sqlite3. The driver is synchronous, so a mutex keeps one
+ * transaction from interleaving with statements of another request on the same
+ * connection while its callback awaits.
+ */
+export class SqliteDatabase implements SqlDatabase {
+  readonly dialect = "sqlite" as const;
+  private readonly connection: Database.Database;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(filePath: string) {
+    fs.mkdirSync(path.dirname(filePath), { recursive: true });
+    this.connection = new Database(filePath);
+    // WAL lets the UI read while ingest writes; NORMAL sync is durable across a
+    // process crash (not a power cut), the usual trade for an embedded store.
+    this.connection.pragma("journal_mode = WAL");
+    this.connection.pragma("synchronous = NORMAL");
+    this.connection.pragma("busy_timeout = 5000");
+    this.connection.pragma("foreign_keys = ON");
+  }
+
+  private prepare(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.connection.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private readonly executor: SqlExecutor = {
+    query: async <T extends SqlRow>(sql: string, params: readonly SqlValue[] = []) => {
+      const statement = this.prepare(sql);
+      if (statement.reader) return statement.all(...bindable(params)) as T[];
+      statement.run(...bindable(params));
+      return [];
+    },
+    insertMany: async (insert: BulkInsert) => {
+      const columnList = insert.columns.map((column) => column.name).join(", ");
+      const placeholders = insert.columns.map(() => "?").join(", ");
+      const statement = this.prepare(
+        `INSERT INTO ${insert.table} (${columnList}) VALUES (${placeholders}) ON CONFLICT (${insert.conflictColumns.join(", ")}) DO NOTHING`,
+      );
+      let inserted = 0;
+      for (const row of insert.rows) inserted += statement.run(...bindable(row)).changes;
+      return inserted;
+    },
+  };
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(work, work);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  query<T extends SqlRow = SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+    return this.exclusive(() => this.executor.query<T>(sql, params));
+  }
+
+  insertMany(insert: BulkInsert): Promise<number> {
+    return this.exclusive(() => this.transactionUnlocked((tx) => tx.insertMany(insert)));
+  }
+
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.exclusive(() => this.transactionUnlocked(work));
+  }
+
+  private async transactionUnlocked<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    // IMMEDIATE takes the write lock up front, so a second process waits at BEGIN
+    // (busy_timeout) instead of failing at its first write.
+    this.connection.exec("BEGIN IMMEDIATE");
+    try {
+      const result = await work(this.executor);
+      this.connection.exec("COMMIT");
+      return result;
+    } catch (error) {
+      if (this.connection.inTransaction) this.connection.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    this.connection.close();
+  }
+}

@@ -1,0 +1,219 @@
+import type { SqlDatabase, SqlExecutor } from "../db/sql-database";
+import type { IngestAck, IngestBatch } from "../wire/ingest-v1";
+import type { AuthenticatedNode } from "./node-tokens";
+import { ServiceError } from "./service-error";
+
+const GPU_WINDOW_COLUMNS = [
+  { name: "gpu_id", type: "integer" },
+  { name: "start_ms", type: "bigint" },
+  { name: "end_ms", type: "bigint" },
+  { name: "sample_count", type: "integer" },
+  { name: "utilization_avg_pct", type: "double precision" },
+  { name: "utilization_max_pct", type: "double precision" },
+  { name: "sm_active_avg_pct", type: "double precision" },
+  { name: "memory_used_avg_mib", type: "double precision" },
+  { name: "memory_used_max_mib", type: "double precision" },
+  { name: "power_avg_w", type: "double precision" },
+  { name: "energy_j", type: "double precision" },
+] as const;
+
+const JOB_WINDOW_COLUMNS = [
+  { name: "gpu_id", type: "integer" },
+  { name: "job_id", type: "integer" },
+  { name: "start_ms", type: "bigint" },
+  { name: "end_ms", type: "bigint" },
+  { name: "sample_count", type: "integer" },
+  { name: "process_count", type: "integer" },
+  { name: "utilization_avg_pct", type: "double precision" },
+  { name: "memory_used_avg_mib", type: "double precision" },
+  { name: "memory_used_max_mib", type: "double precision" },
+] as const;
+
+/** Splits long IN (...) lists so no statement exceeds the drivers' parameter limits. */
+const LOOKUP_CHUNK = 500;
+
+async function selectIdsByKey(
+  tx: SqlExecutor,
+  sqlPrefix: string,
+  fixedParams: (string | number)[],
+  keys: string[],
+  keyColumn: string,
+): Promise<Map<string, { id: number; owner: number }>> {
+  const found = new Map<string, { id: number; owner: number }>();
+  for (let offset = 0; offset < keys.length; offset += LOOKUP_CHUNK) {
+    const chunk = keys.slice(offset, offset + LOOKUP_CHUNK);
+    const rows = await tx.query<{ id: number; owner: number; key: string }>(
+      `${sqlPrefix} AND ${keyColumn} IN (${chunk.map(() => "?").join(", ")})`,
+      [...fixedParams, ...chunk],
+    );
+    for (const row of rows) found.set(row.key, { id: row.id, owner: row.owner });
+  }
+  return found;
+}
+
+/**
+ * Stores one batch in one transaction. Steps:
+ *  1. claim the batchId (a repeated batch is acknowledged, nothing else written);
+ *  2. mark the node seen and store its labels;
+ *  3. register or refresh the batch's GPUs, refusing GPUs that belong to another node;
+ *  4. register or refresh its jobs (keyed by cluster and external id);
+ *  5. bulk-insert GPU and job windows; a window already stored for the same key is skipped.
+ * Any error rolls the whole batch back.
+ */
+export async function ingestBatch(
+  db: SqlDatabase,
+  node: AuthenticatedNode,
+  batch: IngestBatch,
+  receivedAtMs: number,
+): Promise<IngestAck> {
+  if (batch.node.hostname !== node.hostname) {
+    throw new ServiceError(
+      403,
+      `node.hostname: "${batch.node.hostname}" does not match the node this token was issued to ("${node.hostname}")`,
+      "node.hostname",
+    );
+  }
+  return db.transaction(async (tx) => {
+    // 1. Claim the batch id. On PostgreSQL a concurrent insert of the same id
+    //    waits for the other transaction and then does nothing.
+    const claimed = await tx.insertMany({
+      table: "ingest_batch",
+      columns: [
+        { name: "batch_id", type: "text" },
+        { name: "node_id", type: "integer" },
+        { name: "received_at_ms", type: "bigint" },
+        { name: "gpu_window_count", type: "integer" },
+        { name: "job_window_count", type: "integer" },
+      ],
+      rows: [[batch.batchId, node.nodeId, receivedAtMs, batch.gpuWindows.length, batch.jobWindows.length]],
+      conflictColumns: ["batch_id"],
+    });
+    if (claimed === 0) {
+      return { batchId: batch.batchId, duplicate: true, gpuWindowsStored: 0, jobWindowsStored: 0, windowsAlreadyStored: 0 };
+    }
+
+    // 2. The node.
+    await tx.query(`UPDATE node SET last_seen_ms = ?, labels_json = ? WHERE id = ?`, [
+      receivedAtMs,
+      JSON.stringify(batch.node.labels ?? {}),
+      node.nodeId,
+    ]);
+
+    // 3. GPUs.
+    const gpuIds = await selectIdsByKey(
+      tx,
+      `SELECT id, node_id AS owner, uuid AS key FROM gpu WHERE 1 = 1`,
+      [],
+      batch.gpus.map((gpu) => gpu.uuid),
+      "uuid",
+    );
+    for (const [index, gpu] of batch.gpus.entries()) {
+      const known = gpuIds.get(gpu.uuid);
+      const fields = [gpu.index, gpu.modelName, gpu.memoryTotalMiB, gpu.migParentUuid ?? null, gpu.migProfile ?? null];
+      if (known && known.owner !== node.nodeId) {
+        throw new ServiceError(403, `gpus[${index}].uuid: GPU "${gpu.uuid}" belongs to another node`, `gpus[${index}].uuid`);
+      }
+      if (known) {
+        await tx.query(
+          `UPDATE gpu SET gpu_index = ?, model_name = ?, memory_total_mib = ?, mig_parent_uuid = ?, mig_profile = ?, last_seen_ms = ? WHERE id = ?`,
+          [...fields, receivedAtMs, known.id],
+        );
+      } else {
+        const [inserted] = await tx.query<{ id: number }>(
+          `INSERT INTO gpu (node_id, uuid, gpu_index, model_name, memory_total_mib, mig_parent_uuid, mig_profile, first_seen_ms, last_seen_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+          [node.nodeId, gpu.uuid, ...fields, receivedAtMs, receivedAtMs],
+        );
+        gpuIds.set(gpu.uuid, { id: inserted.id, owner: node.nodeId });
+      }
+    }
+
+    // 4. Jobs. first/last seen follow the job's windows, not the arrival time, so
+    //    a backfilled or late batch dates the job correctly.
+    const jobSpan = new Map<string, { firstMs: number; lastMs: number }>();
+    for (const window of batch.jobWindows) {
+      const span = jobSpan.get(window.jobExternalId);
+      if (!span) jobSpan.set(window.jobExternalId, { firstMs: window.startMs, lastMs: window.endMs });
+      else {
+        span.firstMs = Math.min(span.firstMs, window.startMs);
+        span.lastMs = Math.max(span.lastMs, window.endMs);
+      }
+    }
+    const jobIds = await selectIdsByKey(
+      tx,
+      `SELECT id, cluster_id AS owner, external_id AS key FROM job WHERE cluster_id = ?`,
+      [node.clusterId],
+      batch.jobs.map((job) => job.externalId),
+      "external_id",
+    );
+    for (const job of batch.jobs) {
+      const span = jobSpan.get(job.externalId) ?? { firstMs: receivedAtMs, lastMs: receivedAtMs };
+      const fields = [
+        job.kind,
+        job.requestedGpus ?? null,
+        job.team ?? null,
+        job.project ?? null,
+        job.model ?? null,
+        job.experiment ?? null,
+        job.user ?? null,
+        JSON.stringify(job.labels ?? {}),
+      ];
+      const known = jobIds.get(job.externalId);
+      if (known) {
+        await tx.query(
+          `UPDATE job SET kind = ?, requested_gpus = ?, team = ?, project = ?, model = ?, experiment = ?, user_name = ?, labels_json = ?,
+                  first_seen_ms = CASE WHEN first_seen_ms < ? THEN first_seen_ms ELSE ? END,
+                  last_seen_ms = CASE WHEN last_seen_ms > ? THEN last_seen_ms ELSE ? END
+            WHERE id = ?`,
+          [...fields, span.firstMs, span.firstMs, span.lastMs, span.lastMs, known.id],
+        );
+      } else {
+        const [inserted] = await tx.query<{ id: number }>(
+          `INSERT INTO job (cluster_id, external_id, kind, requested_gpus, team, project, model, experiment, user_name, labels_json, first_seen_ms, last_seen_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+          [node.clusterId, job.externalId, ...fields, span.firstMs, span.lastMs],
+        );
+        jobIds.set(job.externalId, { id: inserted.id, owner: node.clusterId });
+      }
+    }
+
+    // 5. Windows.
+    const gpuWindowsStored = await tx.insertMany({
+      table: "gpu_usage_window",
+      columns: GPU_WINDOW_COLUMNS,
+      conflictColumns: ["gpu_id", "start_ms"],
+      rows: batch.gpuWindows.map((w) => [
+        gpuIds.get(w.gpuUuid)!.id,
+        w.startMs,
+        w.endMs,
+        w.sampleCount,
+        w.utilizationAvgPct,
+        w.utilizationMaxPct,
+        w.smActiveAvgPct ?? null,
+        w.memoryUsedAvgMiB,
+        w.memoryUsedMaxMiB,
+        w.powerAvgW,
+        w.energyJ,
+      ]),
+    });
+    const jobWindowsStored = await tx.insertMany({
+      table: "job_usage_window",
+      columns: JOB_WINDOW_COLUMNS,
+      conflictColumns: ["gpu_id", "job_id", "start_ms"],
+      rows: batch.jobWindows.map((w) => [
+        gpuIds.get(w.gpuUuid)!.id,
+        jobIds.get(w.jobExternalId)!.id,
+        w.startMs,
+        w.endMs,
+        w.sampleCount,
+        w.processCount,
+        w.utilizationAvgPct ?? null,
+        w.memoryUsedAvgMiB,
+        w.memoryUsedMaxMiB,
+      ]),
+    });
+    const windowsAlreadyStored =
+      batch.gpuWindows.length - gpuWindowsStored + (batch.jobWindows.length - jobWindowsStored);
+    return { batchId: batch.batchId, duplicate: false, gpuWindowsStored, jobWindowsStored, windowsAlreadyStored };
+  });
+}

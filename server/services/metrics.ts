@@ -1,0 +1,43 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export interface ServerMetrics {
+  registry: Registry;
+  ingestBatches: Counter<"result">;
+  ingestWindows: Counter<"kind" | "result">;
+  httpRequestDuration: Histogram<"route" | "method" | "status">;
+}
+
+export function createServerMetrics(): ServerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "gpu_roi_" });
+  return {
+    registry,
+    ingestBatches: new Counter({
+      name: "gpu_roi_ingest_batches_total",
+      help: "Ingest batches by result: accepted, duplicate (repeated batchId), rejected (4xx/5xx).",
+      labelNames: ["result"],
+      registers: [registry],
+    }),
+    ingestWindows: new Counter({
+      name: "gpu_roi_ingest_windows_total",
+      help: "Usage windows received, by kind (gpu, job) and result: stored, already_stored, rejected.",
+      labelNames: ["kind", "result"],
+      registers: [registry],
+    }),
+    httpRequestDuration: new Histogram({
+      name: "gpu_roi_http_request_duration_seconds",
+      help: "HTTP request duration by route, method and status.",
+      labelNames: ["route", "method", "status"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+  };
+}
+
+const holder = globalThis as typeof globalThis & { gpuRoiMetrics?: ServerMetrics };
+
+/** The server process's metrics (one registry per process). */
+export function getServerMetrics(): ServerMetrics {
+  holder.gpuRoiMetrics ??= createServerMetrics();
+  return holder.gpuRoiMetrics;
+}

@@ -1,0 +1,81 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { AppPrismaClient } from "../db/prisma-client";
+import type { SqlExecutor } from "../db/sql-database";
+
+/** Tokens start with this prefix so a leaked one is easy to recognise in logs and scanners. */
+const TOKEN_PREFIX = "groi_";
+
+export function hashNodeToken(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+export function generateNodeToken(): string {
+  return TOKEN_PREFIX + randomBytes(32).toString("base64url");
+}
+
+export interface AuthenticatedNode {
+  nodeId: number;
+  clusterId: number;
+  hostname: string;
+}
+
+/**
+ * Finds the node a bearer token belongs to. Only the token's hash is stored, and
+ * the node's identity comes from the token, never from what the request says.
+ */
+export async function authenticateNodeToken(
+  db: SqlExecutor,
+  token: string,
+): Promise<AuthenticatedNode | null> {
+  if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return null;
+  const rows = await db.query<{ node_id: number; cluster_id: number; hostname: string }>(
+    `SELECT n.id AS node_id, n.cluster_id, n.hostname
+       FROM node_token t JOIN node n ON n.id = t.node_id
+      WHERE t.token_hash = ? AND t.revoked_at_ms IS NULL`,
+    [hashNodeToken(token)],
+  );
+  const row = rows[0];
+  return row ? { nodeId: row.node_id, clusterId: row.cluster_id, hostname: row.hostname } : null;
+}
+
+export interface IssuedNodeToken {
+  nodeId: number;
+  hostname: string;
+  clusterName: string;
+  /** Shown once: only its hash is kept. */
+  token: string;
+}
+
+/**
+ * Registers a node (creating its cluster and node rows when new) and issues a
+ * token for it. An admin action: the caller checks the admin token.
+ */
+export async function issueNodeToken(
+  prisma: AppPrismaClient,
+  input: { clusterName: string; hostname: string; nowMs: number },
+): Promise<IssuedNodeToken> {
+  const token = generateNodeToken();
+  const nowMs = BigInt(input.nowMs);
+  const node = await prisma.$transaction(async (tx) => {
+    const cluster = await tx.cluster.upsert({
+      where: { name: input.clusterName },
+      create: { name: input.clusterName, createdAtMs: nowMs },
+      update: {},
+    });
+    const registered = await tx.node.upsert({
+      where: { clusterId_hostname: { clusterId: cluster.id, hostname: input.hostname } },
+      create: { clusterId: cluster.id, hostname: input.hostname, createdAtMs: nowMs },
+      update: {},
+    });
+    await tx.nodeToken.create({
+      data: {
+        nodeId: registered.id,
+        tokenHash: hashNodeToken(token),
+        tokenPrefix: token.slice(0, TOKEN_PREFIX.length + 6),
+        createdAtMs: nowMs,
+      },
+    });
+    return registered;
+  });
+  return { nodeId: node.id, hostname: input.hostname, clusterName: input.clusterName, token };
+}
