@@ -75,7 +75,8 @@ export async function backfillFleet(target: FleetTarget, options: BackfillOption
       for (let atMs = chunkStartMs; atMs < chunkEndMs; atMs += sampleIntervalMs) {
         aggregator.add(target.simulator.snapshot(node.index, atMs));
       }
-      windowsSent += await sendFor(target, node, aggregator.flush(chunkEndMs));
+      const sent = await sendFor(target, node, aggregator.flush(chunkEndMs));
+      windowsSent += sent;
     });
     options.onProgress?.({ doneMs: chunkEndMs - fromMs, totalMs: toMs - fromMs, windowsSent });
   }
@@ -114,7 +115,8 @@ export function streamFleetLive(target: FleetTarget, options: LiveOptions): () =
       }
       let sent = 0;
       await forEachLimited(nodes, 4, async (node) => {
-        sent += await sendFor(target, node, aggregators[node.index].flush(nowMs));
+        const sentForNode = await sendFor(target, node, aggregators[node.index].flush(nowMs));
+        sent += sentForNode;
       });
       if (sent > 0) options.onWindowsSent?.(sent);
     } catch (error) {

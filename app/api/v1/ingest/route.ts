@@ -1,0 +1,13 @@
+import { DEFAULT_INGEST_MAX_BYTES, handleIngestRequest } from "@/server/api/rest/ingest-handler";
+import { timedRoute } from "@/server/api/rest/timed-route";
+import { getServerDatabase } from "@/server/db/server-database";
+import { getServerMetrics } from "@/server/services/metrics";
+
+export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
+
+const maxBodyBytes = Number(process.env.GPU_ROI_INGEST_MAX_BYTES ?? DEFAULT_INGEST_MAX_BYTES);
+
+export const POST = timedRoute("/api/v1/ingest", (request) =>
+  handleIngestRequest(request, { db: getServerDatabase().sql, metrics: getServerMetrics(), maxBodyBytes, nowMs: Date.now }),
+);

@@ -1,0 +1,28 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import type { ReactNode } from "react";
+import "./globals.css";
+import { TrpcReactProvider } from "./trpc/client";
+
+export const metadata: Metadata = {
+  title: "gpu-roi",
+  description: "GPU cost and utilization analytics with an ROI optimizer",
+};
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body>
+        <div className="top-bar">
+          <Link href="/" className="brand">
+            gpu-roi
+          </Link>
+          <nav aria-label="Main">
+            <Link href="/">Overview</Link>
+          </nav>
+        </div>
+        <TrpcReactProvider>{children}</TrpcReactProvider>
+      </body>
+    </html>
+  );
+}

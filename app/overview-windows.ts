@@ -1,0 +1,7 @@
+/** Windows the overview page offers; shared by the server page and the client dashboard. */
+export const OVERVIEW_WINDOWS = ["24h", "7d", "30d"] as const;
+export const DEFAULT_OVERVIEW_WINDOW = "7d";
+
+export function overviewWindowFrom(requested: string | undefined): string {
+  return OVERVIEW_WINDOWS.includes(requested as (typeof OVERVIEW_WINDOWS)[number]) ? requested! : DEFAULT_OVERVIEW_WINDOW;
+}

@@ -1,0 +1,110 @@
+/**
+ * npm start: build if needed, migrate, start the server, and (unless
+ * GPU_ROI_SIMULATE=0) run the simulated fleet against it.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from "../server/db/database-url";
+import { applyMigrations } from "../server/db/migrations";
+import { createPrismaClient } from "../server/db/prisma-client";
+import { openSqlDatabase } from "../server/db/server-database";
+import { buildIsCurrent, recordBuildFingerprint } from "./build-fingerprint";
+import { fleetConfigFromEnv, runSimulatedFleet } from "./simulated-fleet";
+
+const root = process.cwd();
+const log = (line: string) => console.log(`gpu-roi: ${line}`);
+
+function fail(message: string): never {
+  console.error(`gpu-roi: ${message}`);
+  process.exit(1);
+}
+
+async function waitForHealth(url: string, server: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastProblem = "no answer yet";
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) fail(`the server exited (code ${server.exitCode}) before it became healthy`);
+    try {
+      const response = await fetch(new URL("/api/health", url));
+      if (response.ok) return;
+      lastProblem = `${response.status} ${await response.text()}`;
+    } catch (error) {
+      lastProblem = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  fail(`the server did not become healthy within ${timeoutMs / 1000} s (${lastProblem})`);
+}
+
+async function main(): Promise<void> {
+  process.env.NEXT_TELEMETRY_DISABLED = "1";
+  const databaseUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+  process.env.DATABASE_URL = databaseUrl;
+  const target = parseDatabaseUrl(databaseUrl, root);
+  const port = Number(process.env.PORT ?? 3000);
+  const host = process.env.HOST ?? "127.0.0.1";
+  if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`PORT: expected a port number, got "${process.env.PORT}"`);
+  const simulate = process.env.GPU_ROI_SIMULATE !== "0";
+  const backfillDays = Number(process.env.GPU_ROI_BACKFILL_DAYS ?? 30);
+  if (!Number.isFinite(backfillDays) || backfillDays < 0 || backfillDays > 400) {
+    fail(`GPU_ROI_BACKFILL_DAYS: expected a number of days from 0 to 400, got "${process.env.GPU_ROI_BACKFILL_DAYS}"`);
+  }
+  const fleetConfig = simulate ? fleetConfigFromEnv(process.env) : null;
+
+  // 1. Build when the sources changed since the last build.
+  if (buildIsCurrent(root)) {
+    log("build is current");
+  } else {
+    log("building the web app (next build, about a minute) ...");
+    const build = spawnSync(process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"], {
+      stdio: "inherit",
+      env: process.env,
+    });
+    if (build.status !== 0) fail("next build failed");
+    recordBuildFingerprint(root);
+  }
+
+  // 2. Migrate.
+  log(`database: ${target.dialect === "sqlite" ? `SQLite at ${path.relative(root, target.sqliteFilePath!) || target.sqliteFilePath}` : "PostgreSQL"}; applying migrations ...`);
+  await applyMigrations(root, databaseUrl);
+
+  // 3. Serve.
+  const serverUrl = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const server = spawn(
+    process.execPath,
+    [path.join(root, "node_modules", "next", "dist", "bin", "next"), "start", "--port", String(port), "--hostname", host],
+    { stdio: "inherit", env: process.env },
+  );
+  let stopFleet: (() => void) | null = null;
+  const shutdown = (signal: NodeJS.Signals) => {
+    stopFleet?.();
+    server.kill(signal);
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  server.on("exit", (code) => process.exit(code ?? 0));
+  await waitForHealth(serverUrl, server, 90_000);
+  log(`serving ${serverUrl}`);
+
+  // 4. The simulated fleet.
+  if (fleetConfig) {
+    const sql = openSqlDatabase(target);
+    const prisma = createPrismaClient(target);
+    stopFleet = await runSimulatedFleet({
+      config: fleetConfig,
+      serverUrl,
+      sql,
+      prisma,
+      tokenFile: path.join(root, "data", "simulator-tokens.json"),
+      backfillDays,
+      log,
+    });
+    await prisma.$disconnect();
+    await sql.close();
+    log(`ready: open ${serverUrl}`);
+  } else {
+    log("simulator off (GPU_ROI_SIMULATE=0): waiting for collectors");
+  }
+}
+
+main().catch((error: Error) => fail(error.stack ?? error.message));

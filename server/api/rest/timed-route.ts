@@ -1,0 +1,12 @@
+import { getServerMetrics } from "../../services/metrics";
+
+/** Wraps a route handler so its duration lands in gpu_roi_http_request_duration_seconds. */
+export function timedRoute(route: string, handler: (request: Request) => Promise<Response>) {
+  return async (request: Request): Promise<Response> => {
+    const startedAt = process.hrtime.bigint();
+    const response = await handler(request);
+    const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+    getServerMetrics().httpRequestDuration.observe({ route, method: request.method, status: String(response.status) }, seconds);
+    return response;
+  };
+}
