@@ -4,7 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useMemo } from "react";
 import { EChart } from "./components/echart";
-import { formatGpuHours, formatPct, formatUtcDateTime } from "./components/format";
+import { formatDuration, formatGpuHours, formatPct, formatUtcDateTime } from "./components/format";
 import { GpuUtilizationTable } from "./components/gpu-utilization-table";
 import { OVERVIEW_WINDOWS } from "./overview-windows";
 import { useTRPC } from "./trpc/client";
@@ -77,7 +77,7 @@ export function OverviewDashboard({ window }: { window: string }) {
           <section className="panel">
             <h2>Utilization over time</h2>
             <p className="hint">
-              Average over all reporting GPUs, weighted by time, in {overview.data.series.bucketMs / 60_000}-minute buckets.
+              Average over all reporting GPUs, weighted by time, in buckets of {formatDuration(overview.data.series.bucketMs)}.
               {overview.data.latestWindowStartMs !== null && <> Latest data: {formatUtcDateTime(overview.data.latestWindowStartMs)}.</>}
             </p>
             <EChart option={chartOption} ariaLabel="Average GPU utilization over time" />

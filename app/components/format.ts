@@ -18,3 +18,19 @@ export function formatMiB(value: number | null): string {
 export function formatUtcDateTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 16).replace("T", " ") + " UTC";
 }
+
+/** A duration as the largest whole unit: "15 minutes", "6 hours", "1 day". */
+export function formatDuration(ms: number): string {
+  const units: [number, string][] = [
+    [86_400_000, "day"],
+    [3_600_000, "hour"],
+    [60_000, "minute"],
+  ];
+  for (const [size, name] of units) {
+    if (ms >= size && ms % size === 0) {
+      const count = ms / size;
+      return `${count} ${name}${count === 1 ? "" : "s"}`;
+    }
+  }
+  return `${Math.round(ms / 1000)} seconds`;
+}

@@ -187,12 +187,15 @@ export class FleetSimulator {
         const count = shared ? 2 : 1;
         return Array.from({ length: count }, (_, slot) => this.service(node, gpuIndex, slot, shared, epochStartMs, epochEndMs));
       }
-      case "training":
-        return this.trainingGroup(node, gpuIndex, epoch, gpuIndex < gpuCount / 2 ? 0 : 1, gpuCount / 2);
+      case "training": {
+        const groupSize = Math.max(1, Math.floor(gpuCount / 2));
+        return this.trainingGroup(node, gpuIndex, epoch, gpuIndex < groupSize ? 0 : 1, groupSize);
+      }
       case "training-large":
         return this.trainingGroup(node, gpuIndex, epoch, 0, gpuCount);
       case "mixed": {
-        if (gpuIndex < gpuCount / 2) return this.trainingGroup(node, gpuIndex, epoch, 0, gpuCount / 2);
+        const groupSize = Math.max(1, Math.floor(gpuCount / 2));
+        if (gpuIndex < groupSize) return this.trainingGroup(node, gpuIndex, epoch, 0, groupSize);
         if (gpuIndex === gpuCount - 1) return []; // a GPU nobody uses
         const notebooks = this.notebooks(node, gpuIndex, epoch);
         // One GPU shares a notebook with a small always-on service.
@@ -245,7 +248,7 @@ export class FleetSimulator {
       const durationMs = randomBetween(4, 36, ...keys, 2) * HOUR_MS;
       const endMs = Math.min(epochEndMs, cursorMs + durationMs);
       if (endMs - cursorMs < HOUR_MS) break;
-      const gpusUsed = unitRandom(...keys, 3) < 0.3 ? groupSize / 2 : groupSize;
+      const gpusUsed = groupSize > 1 && unitRandom(...keys, 3) < 0.3 ? Math.floor(groupSize / 2) : groupSize;
       if (gpuIndex < firstGpu + gpusUsed) {
         const owner = pick(TEAMS, ...keys, 4);
         const model = pick(owner.models, ...keys, 5);

@@ -17,6 +17,8 @@ export interface FleetTarget {
   serverUrl: string;
   /** Node token by hostname. */
   tokens: ReadonlyMap<string, string>;
+  /** For tests: how requests reach the server (default: global fetch). */
+  fetchImpl?: typeof fetch;
 }
 
 function batchFor(node: SimulatedNode, windows: ClosedWindows): IngestBatch {
@@ -33,7 +35,7 @@ async function sendFor(target: FleetTarget, node: SimulatedNode, windows: Closed
   if (windows.gpuWindows.length === 0 && windows.jobWindows.length === 0) return 0;
   const token = target.tokens.get(node.hostname);
   if (!token) throw new Error(`simulator: no node token for ${node.hostname}`);
-  await sendBatch(batchFor(node, windows), { serverUrl: target.serverUrl, token });
+  await sendBatch(batchFor(node, windows), { serverUrl: target.serverUrl, token, fetchImpl: target.fetchImpl });
   return windows.gpuWindows.length + windows.jobWindows.length;
 }
 

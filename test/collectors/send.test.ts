@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { IngestRejectedError, sendBatch } from "../../collectors/send";
+import { makeBatch } from "../support/batches";
+
+const ACK = { batchId: makeBatch().batchId, duplicate: false, gpuWindowsStored: 2, jobWindowsStored: 1, windowsAlreadyStored: 0 };
+
+function scriptedFetch(answers: (Response | Error)[]) {
+  const calls: { url: string; init: RequestInit }[] = [];
+  const fetchImpl = (async (url: URL, init: RequestInit) => {
+    calls.push({ url: String(url), init });
+    const answer = answers.shift()!;
+    if (answer instanceof Error) throw answer;
+    return answer;
+  }) as unknown as typeof fetch;
+  return { fetchImpl, calls };
+}
+
+describe("sendBatch", () => {
+  it("posts gzip JSON with the node token and returns the acknowledgement", async () => {
+    const { fetchImpl, calls } = scriptedFetch([new Response(JSON.stringify(ACK), { status: 200 })]);
+    const ack = await sendBatch(makeBatch(), { serverUrl: "http://127.0.0.1:3000", token: "groi_x", fetchImpl });
+    expect(ack).toEqual(ACK);
+    expect(calls[0].url).toBe("http://127.0.0.1:3000/api/v1/ingest");
+    const headers = calls[0].init.headers as Record<string, string>;
+    expect(headers.authorization).toBe("Bearer groi_x");
+    expect(headers["content-encoding"]).toBe("gzip");
+  });
+
+  it("retries network errors and 503 with backoff, sending the same body each time", async () => {
+    const { fetchImpl, calls } = scriptedFetch([
+      new Error("ECONNREFUSED"),
+      new Response("{}", { status: 503 }),
+      new Response(JSON.stringify(ACK), { status: 200 }),
+    ]);
+    const sleeps: number[] = [];
+    const ack = await sendBatch(makeBatch(), {
+      serverUrl: "http://127.0.0.1:3000",
+      token: "groi_x",
+      fetchImpl,
+      sleep: async (ms) => void sleeps.push(ms),
+    });
+    expect(ack).toEqual(ACK);
+    expect(sleeps).toEqual([250, 500]);
+    expect(calls[1].init.body).toBe(calls[0].init.body);
+  });
+
+  it("does not retry a refusal such as 400 and reports the server's message", async () => {
+    const { fetchImpl, calls } = scriptedFetch([new Response('{"error":{"message":"batchId: Invalid UUID"}}', { status: 400 })]);
+    await expect(sendBatch(makeBatch(), { serverUrl: "http://h", token: "groi_x", fetchImpl })).rejects.toThrow(IngestRejectedError);
+    expect(calls).toHaveLength(1);
+  });
+
+  it("gives up after maxAttempts with the last problem in the message", async () => {
+    const { fetchImpl } = scriptedFetch([new Error("ECONNREFUSED"), new Error("ECONNREFUSED")]);
+    await expect(
+      sendBatch(makeBatch(), { serverUrl: "http://h", token: "groi_x", fetchImpl, maxAttempts: 2, sleep: async () => undefined }),
+    ).rejects.toThrow(/not delivered after 2 attempts \(ECONNREFUSED\)/);
+  });
+});
