@@ -84,6 +84,19 @@ describe.each(kinds)("handleIngestRequest on $name", ({ create, skipReason }) =>
     expect(await response.json()).toMatchObject({ duplicate: false, gpuWindowsStored: 0, jobWindowsStored: 0, windowsAlreadyStored: 3 });
   });
 
+  it.skipIf(skipReason)("stores a batch sent twice at once exactly once", async () => {
+    const batch = makeBatch({
+      batchId: "88888888-2222-4333-8444-555555555555",
+      gpuWindows: makeBatch().gpuWindows.map((w) => ({ ...w, startMs: w.startMs + 60 * MINUTE_MS, endMs: w.endMs + 60 * MINUTE_MS })),
+      jobWindows: [],
+    });
+    const answers = await Promise.all([handleIngestRequest(post(batch, token), context), handleIngestRequest(post(batch, token), context)]);
+    const acks = await Promise.all(answers.map((answer) => answer.json()));
+    expect(acks.map((ack) => ack.duplicate).sort()).toEqual([false, true]);
+    const [row] = await db.sql.query<{ n: number }>(`SELECT COUNT(*) AS n FROM gpu_usage_window WHERE start_ms = ?`, [T0_MS + 60 * MINUTE_MS]);
+    expect(Number(row.n)).toBe(2);
+  });
+
   it.skipIf(skipReason)("rejects a bad field with 400 naming it, and stores nothing", async () => {
     const before = await countRows(db);
     const batch = makeBatch({ batchId: "22222222-2222-4333-8444-555555555555" });
