@@ -12,7 +12,10 @@ export interface BulkInsert {
   table: string;
   columns: readonly { name: string; type: BulkColumnType }[];
   rows: readonly (readonly SqlValue[])[];
-  /** Columns of the primary key: rows that collide with stored ones are skipped. */
+  /**
+   * Columns of the primary key (the first columns of `columns`, in order): rows
+   * that collide with stored ones are skipped by insertMany and added to by addMany.
+   */
   conflictColumns: readonly string[];
 }
 
@@ -20,8 +23,17 @@ export interface BulkInsert {
 export interface SqlExecutor {
   /** Runs one statement written with `?` placeholders and returns its rows. */
   query<T extends SqlRow = SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
-  /** Inserts many rows in as few round trips as the driver allows; returns the rows inserted. */
-  insertMany(insert: BulkInsert): Promise<number>;
+  /**
+   * Inserts many rows in as few round trips as the driver allows, skipping rows
+   * whose key is already stored; returns the indexes (into insert.rows) of the rows
+   * inserted.
+   */
+  insertMany(insert: BulkInsert): Promise<number[]>;
+  /**
+   * Inserts rows, or adds their non-key columns to the stored row with the same
+   * key (counters and sums). Keys must be unique within one call.
+   */
+  addMany(insert: BulkInsert): Promise<void>;
 }
 
 /**

@@ -52,9 +52,23 @@ export class SqliteDatabase implements SqlDatabase {
       const statement = this.prepare(
         `INSERT INTO ${insert.table} (${columnList}) VALUES (${placeholders}) ON CONFLICT (${insert.conflictColumns.join(", ")}) DO NOTHING`,
       );
-      let inserted = 0;
-      for (const row of insert.rows) inserted += statement.run(...bindable(row)).changes;
+      const inserted: number[] = [];
+      insert.rows.forEach((row, index) => {
+        if (statement.run(...bindable(row)).changes > 0) inserted.push(index);
+      });
       return inserted;
+    },
+    addMany: async (insert: BulkInsert) => {
+      const columnList = insert.columns.map((column) => column.name).join(", ");
+      const placeholders = insert.columns.map(() => "?").join(", ");
+      const sums = insert.columns
+        .filter((column) => !insert.conflictColumns.includes(column.name))
+        .map((column) => `${column.name} = ${insert.table}.${column.name} + excluded.${column.name}`)
+        .join(", ");
+      const statement = this.prepare(
+        `INSERT INTO ${insert.table} (${columnList}) VALUES (${placeholders}) ON CONFLICT (${insert.conflictColumns.join(", ")}) DO UPDATE SET ${sums}`,
+      );
+      for (const row of insert.rows) statement.run(...bindable(row));
     },
   };
 
@@ -68,8 +82,12 @@ export class SqliteDatabase implements SqlDatabase {
     return this.exclusive(() => this.executor.query<T>(sql, params));
   }
 
-  insertMany(insert: BulkInsert): Promise<number> {
+  insertMany(insert: BulkInsert): Promise<number[]> {
     return this.exclusive(() => this.transactionUnlocked((tx) => tx.insertMany(insert)));
+  }
+
+  addMany(insert: BulkInsert): Promise<void> {
+    return this.exclusive(() => this.transactionUnlocked((tx) => tx.addMany(insert)));
   }
 
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {

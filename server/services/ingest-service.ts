@@ -1,6 +1,8 @@
 import type { SqlDatabase, SqlExecutor } from "../db/sql-database";
 import type { IngestAck, IngestBatch } from "../wire/ingest-v1";
+import { hourlyContributions } from "../domain/rollup";
 import type { AuthenticatedNode } from "./node-tokens";
+import { addHourlyRollups } from "./rollup-service";
 import { ServiceError } from "./service-error";
 
 const GPU_WINDOW_COLUMNS = [
@@ -57,7 +59,8 @@ async function selectIdsByKey(
  *  2. mark the node seen and store its labels;
  *  3. register or refresh the batch's GPUs, refusing GPUs that belong to another node;
  *  4. register or refresh its jobs (keyed by cluster and external id);
- *  5. bulk-insert GPU and job windows; a window already stored for the same key is skipped.
+ *  5. bulk-insert GPU and job windows; a window already stored for the same key is skipped;
+ *  6. add the new windows to the hourly rollups.
  * Any error rolls the whole batch back.
  */
 export async function ingestBatch(
@@ -88,7 +91,7 @@ export async function ingestBatch(
       rows: [[batch.batchId, node.nodeId, receivedAtMs, batch.gpuWindows.length, batch.jobWindows.length]],
       conflictColumns: ["batch_id"],
     });
-    if (claimed === 0) {
+    if (claimed.length === 0) {
       return { batchId: batch.batchId, duplicate: true, gpuWindowsStored: 0, jobWindowsStored: 0, windowsAlreadyStored: 0 };
     }
 
@@ -99,7 +102,9 @@ export async function ingestBatch(
       node.nodeId,
     ]);
 
-    // 3. GPUs.
+    // 3. GPUs. first/last seen follow the windows (as for jobs below), so the
+    //    fleet's cost counts a GPU from its first reported minute, backfills included.
+    const gpuSpan = spanOf(batch.gpuWindows, (window) => window.gpuUuid);
     const gpuIds = await selectIdsByKey(
       tx,
       `SELECT id, node_id AS owner, uuid AS key FROM gpu WHERE 1 = 1`,
@@ -110,19 +115,23 @@ export async function ingestBatch(
     for (const [index, gpu] of batch.gpus.entries()) {
       const known = gpuIds.get(gpu.uuid);
       const fields = [gpu.index, gpu.modelName, gpu.memoryTotalMiB, gpu.migParentUuid ?? null, gpu.migProfile ?? null];
+      const span = gpuSpan.get(gpu.uuid) ?? { firstMs: receivedAtMs, lastMs: receivedAtMs };
       if (known && known.owner !== node.nodeId) {
         throw new ServiceError(403, `gpus[${index}].uuid: GPU "${gpu.uuid}" belongs to another node`, `gpus[${index}].uuid`);
       }
       if (known) {
         await tx.query(
-          `UPDATE gpu SET gpu_index = ?, model_name = ?, memory_total_mib = ?, mig_parent_uuid = ?, mig_profile = ?, last_seen_ms = ? WHERE id = ?`,
-          [...fields, receivedAtMs, known.id],
+          `UPDATE gpu SET gpu_index = ?, model_name = ?, memory_total_mib = ?, mig_parent_uuid = ?, mig_profile = ?,
+                  first_seen_ms = CASE WHEN first_seen_ms < ? THEN first_seen_ms ELSE ? END,
+                  last_seen_ms = CASE WHEN last_seen_ms > ? THEN last_seen_ms ELSE ? END
+            WHERE id = ?`,
+          [...fields, span.firstMs, span.firstMs, span.lastMs, span.lastMs, known.id],
         );
       } else {
         const [inserted] = await tx.query<{ id: number }>(
           `INSERT INTO gpu (node_id, uuid, gpu_index, model_name, memory_total_mib, mig_parent_uuid, mig_profile, first_seen_ms, last_seen_ms)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-          [node.nodeId, gpu.uuid, ...fields, receivedAtMs, receivedAtMs],
+          [node.nodeId, gpu.uuid, ...fields, span.firstMs, span.lastMs],
         );
         gpuIds.set(gpu.uuid, { id: inserted.id, owner: node.nodeId });
       }
@@ -130,15 +139,7 @@ export async function ingestBatch(
 
     // 4. Jobs. first/last seen follow the job's windows, not the arrival time, so
     //    a backfilled or late batch dates the job correctly.
-    const jobSpan = new Map<string, { firstMs: number; lastMs: number }>();
-    for (const window of batch.jobWindows) {
-      const span = jobSpan.get(window.jobExternalId);
-      if (!span) jobSpan.set(window.jobExternalId, { firstMs: window.startMs, lastMs: window.endMs });
-      else {
-        span.firstMs = Math.min(span.firstMs, window.startMs);
-        span.lastMs = Math.max(span.lastMs, window.endMs);
-      }
-    }
+    const jobSpan = spanOf(batch.jobWindows, (window) => window.jobExternalId);
     const jobIds = await selectIdsByKey(
       tx,
       `SELECT id, cluster_id AS owner, external_id AS key FROM job WHERE cluster_id = ?`,
@@ -177,13 +178,29 @@ export async function ingestBatch(
       }
     }
 
-    // 5. Windows.
+    // 5. Windows, then 6. the hourly rollups of the windows that were new.
+    const gpuWindowRows = batch.gpuWindows.map((w) => ({
+      gpuId: gpuIds.get(w.gpuUuid)!.id,
+      startMs: w.startMs,
+      endMs: w.endMs,
+      utilizationAvgPct: w.utilizationAvgPct,
+      memoryUsedAvgMiB: w.memoryUsedAvgMiB,
+      energyJ: w.energyJ,
+    }));
+    const jobWindowRows = batch.jobWindows.map((w) => ({
+      gpuId: gpuIds.get(w.gpuUuid)!.id,
+      jobId: jobIds.get(w.jobExternalId)!.id,
+      startMs: w.startMs,
+      endMs: w.endMs,
+      utilizationAvgPct: w.utilizationAvgPct ?? null,
+      memoryUsedAvgMiB: w.memoryUsedAvgMiB,
+    }));
     const gpuWindowsStored = await tx.insertMany({
       table: "gpu_usage_window",
       columns: GPU_WINDOW_COLUMNS,
       conflictColumns: ["gpu_id", "start_ms"],
-      rows: batch.gpuWindows.map((w) => [
-        gpuIds.get(w.gpuUuid)!.id,
+      rows: batch.gpuWindows.map((w, index) => [
+        gpuWindowRows[index].gpuId,
         w.startMs,
         w.endMs,
         w.sampleCount,
@@ -200,9 +217,9 @@ export async function ingestBatch(
       table: "job_usage_window",
       columns: JOB_WINDOW_COLUMNS,
       conflictColumns: ["gpu_id", "job_id", "start_ms"],
-      rows: batch.jobWindows.map((w) => [
-        gpuIds.get(w.gpuUuid)!.id,
-        jobIds.get(w.jobExternalId)!.id,
+      rows: batch.jobWindows.map((w, index) => [
+        jobWindowRows[index].gpuId,
+        jobWindowRows[index].jobId,
         w.startMs,
         w.endMs,
         w.sampleCount,
@@ -212,8 +229,39 @@ export async function ingestBatch(
         w.memoryUsedMaxMiB,
       ]),
     });
+    await addHourlyRollups(
+      tx,
+      hourlyContributions(
+        gpuWindowsStored.map((index) => gpuWindowRows[index]),
+        jobWindowsStored.map((index) => jobWindowRows[index]),
+        { gpuWindows: gpuWindowRows, jobWindows: jobWindowRows },
+      ),
+    );
     const windowsAlreadyStored =
-      batch.gpuWindows.length - gpuWindowsStored + (batch.jobWindows.length - jobWindowsStored);
-    return { batchId: batch.batchId, duplicate: false, gpuWindowsStored, jobWindowsStored, windowsAlreadyStored };
+      batch.gpuWindows.length - gpuWindowsStored.length + (batch.jobWindows.length - jobWindowsStored.length);
+    return {
+      batchId: batch.batchId,
+      duplicate: false,
+      gpuWindowsStored: gpuWindowsStored.length,
+      jobWindowsStored: jobWindowsStored.length,
+      windowsAlreadyStored,
+    };
   });
+}
+
+/** The earliest start and latest end of the windows of each key. */
+function spanOf<W extends { startMs: number; endMs: number }>(
+  windows: readonly W[],
+  keyOf: (window: W) => string,
+): Map<string, { firstMs: number; lastMs: number }> {
+  const spans = new Map<string, { firstMs: number; lastMs: number }>();
+  for (const window of windows) {
+    const span = spans.get(keyOf(window));
+    if (!span) spans.set(keyOf(window), { firstMs: window.startMs, lastMs: window.endMs });
+    else {
+      span.firstMs = Math.min(span.firstMs, window.startMs);
+      span.lastMs = Math.max(span.lastMs, window.endMs);
+    }
+  }
+  return spans;
 }

@@ -70,7 +70,11 @@ export const wireJobWindowSchema = z.object({
   gpuUuid: z.string().min(1).max(128),
   jobExternalId: z.string().min(1).max(256),
   ...windowBounds,
-  processCount: z.number().int().positive(),
+  /**
+   * Processes of the job seen on the GPU; 0 for a GPU the scheduler allocated to
+   * the job with none of its processes on it (still the job's cost, by allocation).
+   */
+  processCount: z.number().int().nonnegative(),
   utilizationAvgPct: percent.nullish(),
   memoryUsedAvgMiB: nonNegative.nullable(),
   memoryUsedMaxMiB: nonNegative.nullable(),

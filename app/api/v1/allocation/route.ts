@@ -1,0 +1,10 @@
+import { handleAllocationRequest } from "@/server/api/rest/allocation-handler";
+import { timedRoute } from "@/server/api/rest/timed-route";
+import { getServerDatabase } from "@/server/db/server-database";
+
+export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
+
+export const GET = timedRoute("/api/v1/allocation", (request) =>
+  handleAllocationRequest(request, { db: getServerDatabase().sql, nowMs: Date.now }),
+);

@@ -1,0 +1,46 @@
+-- AlterTable
+ALTER TABLE "price_book_entry" ADD COLUMN "node_label_key" TEXT;
+ALTER TABLE "price_book_entry" ADD COLUMN "node_label_value" TEXT;
+ALTER TABLE "price_book_entry" ADD COLUMN "note" TEXT;
+ALTER TABLE "price_book_entry" ADD COLUMN "tco_inputs_json" TEXT;
+
+-- CreateTable
+CREATE TABLE "gpu_usage_hourly" (
+    "gpu_id" INTEGER NOT NULL,
+    "hour_start_ms" BIGINT NOT NULL,
+    "reported_ms" BIGINT NOT NULL,
+    "utilization_measured_ms" BIGINT NOT NULL,
+    "utilization_pct_ms" REAL NOT NULL,
+    "memory_measured_ms" BIGINT NOT NULL,
+    "memory_mib_ms" REAL NOT NULL,
+    "energy_j" REAL NOT NULL,
+
+    PRIMARY KEY ("gpu_id", "hour_start_ms")
+);
+
+-- CreateTable
+CREATE TABLE "job_usage_hourly" (
+    "job_id" INTEGER NOT NULL,
+    "gpu_id" INTEGER NOT NULL,
+    "hour_start_ms" BIGINT NOT NULL,
+    "reported_ms" BIGINT NOT NULL,
+    "share_ms" REAL NOT NULL,
+    "active_ms" REAL NOT NULL,
+    "sole_ms" REAL NOT NULL,
+    "utilization_split_ms" REAL NOT NULL,
+    "memory_split_ms" REAL NOT NULL,
+    "even_split_ms" REAL NOT NULL,
+    "memory_mib_ms" REAL NOT NULL,
+
+    PRIMARY KEY ("job_id", "gpu_id", "hour_start_ms")
+);
+
+-- CreateIndex
+CREATE INDEX "gpu_usage_hourly_hour_start_ms_idx" ON "gpu_usage_hourly"("hour_start_ms");
+
+-- CreateIndex
+CREATE INDEX "job_usage_hourly_hour_start_ms_idx" ON "job_usage_hourly"("hour_start_ms");
+
+-- CreateIndex
+CREATE INDEX "job_usage_hourly_gpu_id_hour_start_ms_idx" ON "job_usage_hourly"("gpu_id", "hour_start_ms");
+

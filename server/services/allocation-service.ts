@@ -1,0 +1,208 @@
+import type { SqlDatabase } from "../db/sql-database";
+import {
+  allocateCosts,
+  AllocationError,
+  type AggregateKey,
+  type AllocationBasis,
+  type AllocationGpu,
+  type AllocationJob,
+  type AllocationResult,
+  type IdleScope,
+  type JobGpuUsage,
+  type ShareIdle,
+} from "../domain/allocation";
+import { HOUR_MS } from "../domain/rollup";
+import { migFraction, priceChangePoints, type PriceEntry } from "../domain/pricing";
+import type { TimeWindow } from "../domain/time-window";
+import { ServiceError } from "./service-error";
+
+export interface AllocationQuery {
+  window: TimeWindow;
+  aggregate: AggregateKey[];
+  basis: AllocationBasis;
+  shareIdle: ShareIdle;
+  idleBy: IdleScope;
+  filter: Map<string, string[]>;
+  /** ms; null for totals over the window. */
+  stepMs: number | null;
+}
+
+export interface AllocationResponse extends AllocationResult {
+  /** The window actually allocated: whole UTC hours (the current, unfinished hour is left out). */
+  window: TimeWindow;
+}
+
+function parseLabels(json: string | null): Record<string, string> {
+  if (!json) return {};
+  try {
+    const value = JSON.parse(json) as unknown;
+    return value && typeof value === "object" ? (value as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
+}
+
+export async function loadPriceEntries(db: SqlDatabase): Promise<PriceEntry[]> {
+  const rows = await db.query<{
+    id: number;
+    gpu_model: string;
+    cost_per_gpu_hour: number;
+    currency: string;
+    effective_from_ms: number;
+    effective_to_ms: number | null;
+    node_label_key: string | null;
+    node_label_value: string | null;
+  }>(`SELECT id, gpu_model, cost_per_gpu_hour, currency, effective_from_ms, effective_to_ms, node_label_key, node_label_value FROM price_book_entry`);
+  return rows.map((row) => ({
+    id: row.id,
+    gpuModel: row.gpu_model,
+    costPerGpuHour: Number(row.cost_per_gpu_hour),
+    currency: row.currency,
+    effectiveFromMs: Number(row.effective_from_ms),
+    effectiveToMs: row.effective_to_ms === null ? null : Number(row.effective_to_ms),
+    nodeLabelKey: row.node_label_key,
+    nodeLabelValue: row.node_label_value,
+  }));
+}
+
+/**
+ * Loads the fleet, jobs, hourly usage and prices of a window and allocates its
+ * cost (server/domain/allocation.ts). Steps:
+ *  1. round the window to whole hours (rollups are hourly);
+ *  2. cut it where prices change, so each usage sum has one price;
+ *  3. sum each job's hourly usage per GPU, step and price segment in SQL;
+ *  4. hand everything to allocateCosts.
+ */
+export async function allocate(db: SqlDatabase, query: AllocationQuery): Promise<AllocationResponse> {
+  // 1. Whole hours.
+  const startMs = Math.floor(query.window.startMs / HOUR_MS) * HOUR_MS;
+  const endMs = Math.floor(query.window.endMs / HOUR_MS) * HOUR_MS;
+  const window = { startMs, endMs };
+
+  // 2. Prices and their change points.
+  const prices = await loadPriceEntries(db);
+  const changePoints = priceChangePoints(prices, startMs, endMs);
+  const segmentStarts = [startMs, ...changePoints];
+
+  // 3. Fleet, jobs and usage. Step and segment indexes are computed in SQL from
+  //    whole-hour integers, so they are inlined as literals.
+  const gpuRows = await db.query<{
+    id: number;
+    uuid: string;
+    node_id: number;
+    hostname: string;
+    labels_json: string;
+    cluster_name: string;
+    model_name: string;
+    mig_parent_uuid: string | null;
+    mig_profile: string | null;
+    first_seen_ms: number;
+    last_seen_ms: number;
+  }>(
+    `SELECT g.id, g.uuid, g.node_id, n.hostname, n.labels_json, c.name AS cluster_name, g.model_name, g.mig_parent_uuid, g.mig_profile, g.first_seen_ms, g.last_seen_ms
+       FROM gpu g JOIN node n ON n.id = g.node_id JOIN cluster c ON c.id = n.cluster_id
+      WHERE g.first_seen_ms < ? AND g.last_seen_ms > ?`,
+    [endMs, startMs],
+  );
+  const idByUuid = new Map(gpuRows.map((row) => [row.uuid, row.id]));
+  const gpus: AllocationGpu[] = gpuRows.map((row) => ({
+    gpuId: row.id,
+    uuid: row.uuid,
+    nodeId: row.node_id,
+    hostname: row.hostname,
+    clusterName: row.cluster_name,
+    nodeLabels: parseLabels(row.labels_json),
+    modelName: row.model_name,
+    migParentGpuId: row.mig_parent_uuid === null ? null : (idByUuid.get(row.mig_parent_uuid) ?? null),
+    // A MIG instance whose profile cannot be read is priced as a whole GPU rather than guessed smaller.
+    fractionOfGpu: row.mig_parent_uuid === null ? 1 : (migFraction(row.mig_profile) ?? 1),
+    firstSeenMs: Number(row.first_seen_ms),
+    lastSeenMs: Number(row.last_seen_ms),
+  }));
+
+  const jobRows = await db.query<{
+    id: number;
+    external_id: string;
+    kind: string;
+    team: string | null;
+    project: string | null;
+    model: string | null;
+    experiment: string | null;
+    user_name: string | null;
+    labels_json: string;
+  }>(
+    `SELECT id, external_id, kind, team, project, model, experiment, user_name, labels_json FROM job WHERE first_seen_ms < ? AND last_seen_ms > ?`,
+    [endMs, startMs],
+  );
+  const jobs: AllocationJob[] = jobRows.map((row) => ({
+    jobId: row.id,
+    externalId: row.external_id,
+    kind: row.kind,
+    team: row.team,
+    project: row.project,
+    model: row.model,
+    experiment: row.experiment,
+    user: row.user_name,
+    labels: parseLabels(row.labels_json),
+  }));
+
+  const stepMs = query.stepMs ?? Math.max(HOUR_MS, endMs - startMs);
+  const segmentCase =
+    changePoints.length === 0
+      ? "0"
+      : `CASE ${changePoints.map((point, index) => `WHEN hour_start_ms < ${point} THEN ${index}`).join(" ")} ELSE ${changePoints.length} END`;
+  const usageRows =
+    endMs > startMs
+      ? await db.query<{
+          job_id: number;
+          gpu_id: number;
+          step_index: number;
+          segment_index: number;
+          share_ms: number;
+          active_ms: number;
+          sole_ms: number;
+          utilization_split_ms: number;
+          memory_split_ms: number;
+          even_split_ms: number;
+        }>(
+          `SELECT job_id, gpu_id, (hour_start_ms - ${startMs}) / ${stepMs} AS step_index, ${segmentCase} AS segment_index,
+                  SUM(share_ms) AS share_ms, SUM(active_ms) AS active_ms, SUM(sole_ms) AS sole_ms,
+                  SUM(utilization_split_ms) AS utilization_split_ms, SUM(memory_split_ms) AS memory_split_ms, SUM(even_split_ms) AS even_split_ms
+             FROM job_usage_hourly
+            WHERE hour_start_ms >= ? AND hour_start_ms < ?
+            GROUP BY job_id, gpu_id, 3, 4`,
+          [startMs, endMs],
+        )
+      : [];
+  const usage: JobGpuUsage[] = usageRows.map((row) => ({
+    jobId: row.job_id,
+    gpuId: row.gpu_id,
+    // The period a row belongs to starts where both its step and its price segment have begun.
+    periodStartMs: Math.max(startMs + Number(row.step_index) * stepMs, segmentStarts[Number(row.segment_index)]),
+    shareMs: Number(row.share_ms),
+    activeMs: Number(row.active_ms),
+    soleMs: Number(row.sole_ms),
+    utilizationSplitMs: Number(row.utilization_split_ms),
+    memorySplitMs: Number(row.memory_split_ms),
+    evenSplitMs: Number(row.even_split_ms),
+  }));
+
+  // 4. Allocate.
+  try {
+    const result = allocateCosts(gpus, jobs, usage, prices, {
+      windowStartMs: startMs,
+      windowEndMs: endMs,
+      periodStartsMs: changePoints,
+      stepMs: query.stepMs,
+      aggregate: query.aggregate,
+      basis: query.basis,
+      shareIdle: query.shareIdle,
+      idleBy: query.idleBy,
+      filter: query.filter,
+    });
+    return { ...result, window };
+  } catch (error) {
+    if (error instanceof AllocationError) throw new ServiceError(409, error.message);
+    throw error;
+  }
+}
