@@ -261,9 +261,13 @@ export function allocateCosts(
     return options.idleBy === "node" ? `node:${gpu.nodeId}` : `cluster:${gpu.clusterName}`;
   };
 
-  /** Price of a whole GPU of this device's model, in force at the period's start; null = unpriced. */
+  /**
+   * Price of a whole GPU of this device's model (a MIG instance: its parent's), in
+   * force at the period's start; null = unpriced.
+   */
   const priceCache = new Map<string, number | null>();
-  const pricePerWholeGpuHour = (gpu: AllocationGpu, period: Period): number | null => {
+  const pricePerWholeGpuHour = (device: AllocationGpu, period: Period): number | null => {
+    const gpu = device.migParentGpuId !== null ? (gpuById.get(device.migParentGpuId) ?? device) : device;
     const key = `${gpu.gpuId}:${period.startMs}`;
     if (!priceCache.has(key)) {
       const entry = priceFor(prices, gpu.modelName, gpu.nodeLabels, period.startMs);
