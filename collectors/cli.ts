@@ -69,10 +69,20 @@ export function runCli(args: readonly string[], io: CliIo): number {
   }
 }
 
+/**
+ * Text of a capture file's bytes. PowerShell 5 redirection (`nvidia-smi -q -x >
+ * log.xml`) writes UTF-16 with a byte-order mark; everything else is UTF-8.
+ */
+export function decodeCaptureBytes(bytes: Uint8Array): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes);
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes);
+  return new TextDecoder("utf-8").decode(bytes);
+}
+
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (invokedDirectly) {
   process.exitCode = runCli(process.argv.slice(2), {
-    readFile: (path) => readFileSync(path, "utf8"),
+    readFile: (path) => decodeCaptureBytes(readFileSync(path)),
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
   });

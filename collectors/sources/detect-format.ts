@@ -144,6 +144,6 @@ export function detectCaptureFormat(text: string): DetectedFormat {
   return {
     format: "unknown",
     description:
-      "none of the known captures (nvidia-smi -q -x XML, nvidia-smi --query-gpu/--query-compute-apps CSV, nvidia-smi -L, dcgm-exporter /metrics text)",
+      "none of the known captures (nvidia-smi -q -x XML, nvidia-smi --query-gpu/--query-compute-apps CSV, nvidia-smi -L, dcgm-exporter /metrics text); CSV saved without a header needs its field list",
   };
 }

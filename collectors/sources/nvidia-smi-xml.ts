@@ -233,11 +233,17 @@ function readGpu(source: string, gpuNode: XmlNode, position: number): ParsedGpu[
   return [gpu, ...migDevices.map((mig) => mig.gpu)];
 }
 
+export interface XmlParseOptions {
+  /** Line number, in the whole capture, of the text's first line (default 1). */
+  firstLineNumber?: number;
+}
+
 /** Parses `nvidia-smi -q -x` output. `source` labels the capture in error messages. */
-export function parseNvidiaSmiXml(text: string, source: string): NvidiaSmiXmlResult {
+export function parseNvidiaSmiXml(text: string, source: string, options: XmlParseOptions = {}): NvidiaSmiXmlResult {
   const validation = XMLValidator.validate(text);
   if (validation !== true) {
-    throw new CaptureParseError({ source, line: validation.err.line }, `not well-formed XML: ${validation.err.msg}`);
+    const line = validation.err.line + (options.firstLineNumber ?? 1) - 1;
+    throw new CaptureParseError({ source, line }, `not well-formed XML: ${validation.err.msg}`);
   }
   const document: unknown = xmlParser.parse(text);
   const log = child(document, "nvidia_smi_log");

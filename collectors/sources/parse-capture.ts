@@ -165,13 +165,21 @@ function queriedFields(command: string, option: string): string[] | undefined {
 }
 
 /**
- * From a capture of several commands: the GPUs of the last --query-gpu CSV
- * (captures run the commands idle, then under load; the last is the newest
- * state), with the processes of the --query-compute-apps CSV of the same phase.
- * Without a --query-gpu section, the identities from nvidia-smi -L.
+ * From a capture of several commands, the richest readings it holds, latest
+ * first (captures run the commands idle, then under load):
+ * 1. the last `nvidia-smi -q -x` section (MIG devices, processes per instance);
+ * 2. else the last --query-gpu CSV, with the processes of the
+ *    --query-compute-apps CSV of the same phase;
+ * 3. else the identities from nvidia-smi -L.
  */
 function parseMultiSection(text: string, source: string): ParsedGpu[] {
   const sections = splitSections(text);
+  const xmlSection = sections
+    .filter((s) => /\s(?:-q|--query)(?:\s|$)/.test(` ${s.command} `) && /\s(?:-x|--xml-format)(?:\s|$)/.test(` ${s.command} `))
+    .at(-1);
+  if (xmlSection && xmlSection.text.trim().startsWith("<")) {
+    return parseNvidiaSmiXml(xmlSection.text, source, { firstLineNumber: xmlSection.firstLineNumber }).gpus;
+  }
   const gpuSection = sections.filter((s) => /--query-gpu[= ]/.test(s.command) && /--format[= ]"?csv/.test(s.command)).at(-1);
   if (gpuSection) {
     const gpus = parseQueryGpuCsv(gpuSection.text, {
@@ -221,7 +229,16 @@ function headerlessFields(text: string, apps: boolean, options: ParseCaptureOpti
  */
 export function parseCapture(text: string, options: ParseCaptureOptions): ParsedCapture {
   const { source } = options;
-  const detected = detectCaptureFormat(text);
+  let detected = detectCaptureFormat(text);
+  // Headerless CSV of fields the detector cannot guess: the caller's field list says what it is.
+  if (detected.format === "unknown" && options.fields && options.fields.length > 0 && text.trim() !== "") {
+    const apps = options.fields.includes("pid");
+    detected = {
+      format: apps ? "nvidia-smi-compute-apps-csv" : "nvidia-smi-query-gpu-csv",
+      description: apps ? "nvidia-smi --query-compute-apps CSV without a header" : "nvidia-smi --query-gpu CSV without a header",
+      hasHeader: false,
+    };
+  }
   const body = text.replace(/^\uFEFF/, "");
   let gpus: ParsedGpu[] = [];
   let driverVersion: string | null = null;
@@ -249,6 +266,12 @@ export function parseCapture(text: string, options: ParseCaptureOptions): Parsed
       break;
     case "nvidia-smi-multi-section":
       gpus = parseMultiSection(body, source);
+      if (gpus.length === 0) {
+        throw new CaptureParseError(
+          { source },
+          `no GPU readings found: this looks like ${detected.description}, but it has no nvidia-smi -q -x, --query-gpu=... --format=csv or -L section`,
+        );
+      }
       break;
     case "nvidia-smi-list":
       gpus = parseNvidiaSmiList(body);

@@ -237,7 +237,7 @@ interface Unit {
  *  3. each job's usage of each GPU in each period is priced by basis: allocation
  *     pays the GPU time held (its share when shared), usage pays the busy time;
  *     a GPU whose jobs hold more time than it lived is scaled down to it;
- *  4. idle = fleet cost - allocated cost, per cluster or node and period; shown as
+ *  4. idle = fleet cost - allocated cost, per cluster or node and step; shown as
  *     an __idle__ row, or shared to the jobs of the same scope by cost (weighted)
  *     or equally per job (even); a scope with nothing to share with keeps its idle;
  *  5. units are filtered, grouped by the aggregate keys (and step), and summed.
@@ -278,9 +278,11 @@ export function allocateCosts(
     return priceCache.get(key)!;
   };
 
-  // 2. Fleet cost per scope and period. A MIG instance whose parent is registered
-  //    is part of the parent; one whose parent never reported stands for its slice.
-  const fleetCost = new Map<string, number>(); // `${scope}|${periodIndex}`
+  // 2. Fleet cost per idle scope and step (not per price period: a price change
+  //    must not change how idle is shared). A MIG instance whose parent is
+  //    registered is part of the parent; one whose parent never reported stands
+  //    for its slice.
+  const fleetCost = new Map<string, number>(); // `${scope}|${stepStartMs}`
   const gpuLifetimeHours = new Map<string, number>(); // `${gpuId}|${periodIndex}`
   let fleetGpuHours = 0;
   for (const gpu of gpus) {
@@ -294,7 +296,7 @@ export function allocateCosts(
       const price = pricePerWholeGpuHour(gpu, period);
       fleetGpuHours += hours * gpu.fractionOfGpu;
       if (price === null) return;
-      const key = `${scopeOf(gpu)}|${index}`;
+      const key = `${scopeOf(gpu)}|${period.stepStartMs}`;
       fleetCost.set(key, (fleetCost.get(key) ?? 0) + hours * gpu.fractionOfGpu * price);
     });
   }
@@ -316,7 +318,7 @@ export function allocateCosts(
         job,
         gpu,
         period,
-        scopeKey: `${scopeOf(gpu)}|${periodIndex}`,
+        scopeKey: `${scopeOf(gpu)}|${period.stepStartMs}`,
         gpuHours: 0,
         activeGpuHours: 0,
         cost: 0,
@@ -358,7 +360,7 @@ export function allocateCosts(
     throw new AllocationError(`the price book mixes currencies in this window (${[...currencies].sort().join(", ")}); price every GPU model in one currency`);
   }
 
-  // 4. Idle per scope and period.
+  // 4. Idle per scope and step.
   const allocatedByScope = new Map<string, number>();
   const unitsByScope = new Map<string, Unit[]>();
   for (const unit of units) {
@@ -368,19 +370,19 @@ export function allocateCosts(
     else unitsByScope.set(unit.scopeKey, [unit]);
   }
   const idleRowsByStep = new Map<number, AllocationRow>();
-  const keepIdle = (periodIndex: number, amount: number) => {
-    const period = periods[periodIndex];
-    let row = idleRowsByStep.get(period.stepStartMs);
+  const stepEndOf = new Map(periods.map((period) => [period.stepStartMs, period.stepEndMs]));
+  const keepIdle = (stepStartMs: number, amount: number) => {
+    let row = idleRowsByStep.get(stepStartMs);
     if (!row) {
-      row = emptyRow(IDLE_ROW_NAME, {}, period.stepStartMs, period.stepEndMs);
-      idleRowsByStep.set(period.stepStartMs, row);
+      row = emptyRow(IDLE_ROW_NAME, {}, stepStartMs, stepEndOf.get(stepStartMs)!);
+      idleRowsByStep.set(stepStartMs, row);
     }
     row.idleCost += amount;
     row.totalCost += amount;
   };
   const scopes = new Set<string>([...fleetCost.keys(), ...allocatedByScope.keys()]);
   for (const scopeKey of scopes) {
-    const periodIndex = Number(scopeKey.slice(scopeKey.lastIndexOf("|") + 1));
+    const stepStartMs = Number(scopeKey.slice(scopeKey.lastIndexOf("|") + 1));
     const idle = (fleetCost.get(scopeKey) ?? 0) - (allocatedByScope.get(scopeKey) ?? 0);
     if (idle === 0) continue;
     const members = unitsByScope.get(scopeKey) ?? [];
@@ -412,7 +414,7 @@ export function allocateCosts(
       }
       distribute(parts);
     } else {
-      keepIdle(periodIndex, idle);
+      keepIdle(stepStartMs, idle);
     }
   }
 

@@ -86,6 +86,24 @@ describe("parseCapture", () => {
     const text = "GPU-aaaa, 4 MiB\n";
     expect(parseCapture(text, { source: "gpus.csv", fields: ["uuid", "memory.used"] }).gpus[0]).toMatchObject({ uuid: "GPU-aaaa", memoryUsedMiB: 4 });
     expect(() => parseCapture(text, { source: "gpus.csv" })).toThrow(/gpus\.csv line 1: CSV without a header/);
+    const nameOnly = "Tesla T4\nTesla T4\n";
+    expect(parseCapture(nameOnly, { source: "names.csv", fields: ["name"] }).gpus.map((gpu) => gpu.modelName)).toEqual(["Tesla T4", "Tesla T4"]);
+    expect(() => parseCapture(nameOnly, { source: "names.csv" })).toThrow(/^names\.csv: no GPU readings found: this looks like none of the known captures/);
+  });
+
+  it("prefers the -q -x section of a multi-command capture, with line numbers of the whole file in errors", () => {
+    const xml = (used: string) =>
+      `<?xml version="1.0" ?>\n<nvidia_smi_log>\n<gpu id="0"><uuid>GPU-a</uuid><product_name>Tesla T4</product_name>\n<fb_memory_usage><total>15360 MiB</total><used>${used}</used></fb_memory_usage></gpu>\n</nvidia_smi_log>`;
+    const capture = (used: string) =>
+      ["# nvidia-smi -L", "GPU 0: Tesla T4 (UUID: GPU-a)", "", "# nvidia-smi -q -x", xml(used), "", "# nvidia-smi --query-gpu=uuid --format=csv", "uuid", "GPU-a"].join("\n");
+    expect(parseCapture(capture("1005 MiB"), { source: "capture.txt" }).gpus).toEqual([expect.objectContaining({ uuid: "GPU-a", memoryTotalMiB: 15360, memoryUsedMiB: 1005 })]);
+    expect(() => parseCapture(capture("1005 MiB</used></gpu>"), { source: "capture.txt" })).toThrow(/^capture\.txt line 8: not well-formed XML/);
+  });
+
+  it("says what a multi-command capture lacks when it has no readings", () => {
+    expect(() => parseCapture("# nvidia-smi --version\nNVIDIA-SMI version  : 590.48.01\n", { source: "capture.txt" })).toThrow(
+      "capture.txt: no GPU readings found: this looks like a capture of several nvidia-smi commands, but it has no nvidia-smi -q -x, --query-gpu=... --format=csv or -L section",
+    );
   });
 
   it("puts compute-apps rows on GPUs of their own when the capture has only processes", () => {

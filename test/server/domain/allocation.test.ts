@@ -152,6 +152,14 @@ describe("allocateCosts", () => {
     expect(result.fleetCost).toBeCloseTo(2 * (2 + 3) + 2 * 4, 10);
   });
 
+  it("shares idle over the whole window even when a price change cuts it in two", () => {
+    const prices = [price(1, "A100", 2, { effectiveToMs: T0_MS + HOUR_MS }), price(3, "A100", 3, { effectiveFromMs: T0_MS + HOUR_MS }), price(2, "H100", 4)];
+    // The job runs only in the first hour; the second hour's idle is shared to it too.
+    const result = allocateCosts(GPUS, JOBS, [use(1, 1, 1, 1)], prices, options({ periodStartsMs: [T0_MS + HOUR_MS], shareIdle: "weighted" }));
+    expect(result.rows.map((row) => row.name)).toEqual(["search"]);
+    expect(result.rows[0].totalCost).toBeCloseTo(result.fleetCost, 10);
+  });
+
   it("charges a MIG instance its slice of the parent's price and leaves unused slices idle", () => {
     const gpus = [gpu(10, 1, "H100"), gpu(11, 1, "H100", { migParentGpuId: 10, fractionOfGpu: 3 / 7, uuid: "MIG-11" })];
     const result = allocateCosts(gpus, [job(1, "vision")], [use(1, 11, 2, 1)], [price(2, "H100", 7)], options());

@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { handleAllocationRequest } from "../../../../server/api/rest/allocation-handler";
+import { handleIngestRequest } from "../../../../server/api/rest/ingest-handler";
+import { createServerMetrics } from "../../../../server/services/metrics";
+import { issueNodeToken } from "../../../../server/services/node-tokens";
+import { addPriceEntry } from "../../../../server/services/price-book-service";
+import type { IngestBatch, WireGpuWindow, WireJobWindow } from "../../../../server/wire/ingest-v1";
+import { databaseKinds, type TestDatabase } from "../../../support/test-databases";
+
+const kinds = await databaseKinds();
+const HOUR_MS = 3_600_000;
+const QUARTER_MS = 15 * 60_000;
+const T0_MS = Date.UTC(2026, 10, 2, 0, 0, 0);
+const MODEL = "NVIDIA A100-SXM4-80GB";
+const WINDOW = "2026-11-02T00:00:00Z,2026-11-02T03:00:00Z";
+
+function gpuWindows(gpuUuid: string, fromMs: number, toMs: number, utilizationAvgPct: number): WireGpuWindow[] {
+  const windows: WireGpuWindow[] = [];
+  for (let startMs = fromMs; startMs < toMs; startMs += QUARTER_MS) {
+    windows.push({ gpuUuid, startMs, endMs: startMs + QUARTER_MS, sampleCount: 15, utilizationAvgPct, utilizationMaxPct: utilizationAvgPct, smActiveAvgPct: null, memoryUsedAvgMiB: 1000, memoryUsedMaxMiB: 1000, powerAvgW: 100, energyJ: 90_000 });
+  }
+  return windows;
+}
+
+function jobWindows(gpuUuid: string, jobExternalId: string, fromMs: number, toMs: number): WireJobWindow[] {
+  return gpuWindows(gpuUuid, fromMs, toMs, 50).map((w) => ({
+    gpuUuid,
+    jobExternalId,
+    startMs: w.startMs,
+    endMs: w.endMs,
+    sampleCount: 15,
+    processCount: 1,
+    utilizationAvgPct: null,
+    memoryUsedAvgMiB: 900,
+    memoryUsedMaxMiB: 900,
+  }));
+}
+
+/**
+ * node-a has two A100s priced 2.00/h until 02:00 and 3.00/h after. GPU-0 runs
+ * slurm-1001 at 50 % from 23:00 the day before until 02:00 (across the window's
+ * start), then idles; GPU-1 idles. Over 00:00-03:00 the fleet costs
+ * 2 x (2 h x 2.00 + 1 h x 3.00) = 14.00, of which slurm-1001 holds 2 h x 2.00 = 4.00.
+ */
+function batch(): IngestBatch {
+  return {
+    schemaVersion: 1,
+    batchId: "aaaaaaaa-2222-4333-8444-555555555555",
+    node: { hostname: "node-a", labels: { pool: "a100" } },
+    gpus: [
+      { uuid: "GPU-0", index: 0, modelName: MODEL, memoryTotalMiB: 81920 },
+      { uuid: "GPU-1", index: 1, modelName: MODEL, memoryTotalMiB: 81920 },
+    ],
+    jobs: [{ externalId: "slurm-1001", kind: "training", requestedGpus: 1, team: "search", project: "web", model: "ranker-v3", experiment: "ranker-v3-exp-1", user: "alice" }],
+    gpuWindows: [
+      ...gpuWindows("GPU-0", T0_MS - HOUR_MS, T0_MS + 2 * HOUR_MS, 50),
+      ...gpuWindows("GPU-0", T0_MS + 2 * HOUR_MS, T0_MS + 3 * HOUR_MS, 0),
+      ...gpuWindows("GPU-1", T0_MS, T0_MS + 3 * HOUR_MS, 0),
+    ],
+    jobWindows: jobWindows("GPU-0", "slurm-1001", T0_MS - HOUR_MS, T0_MS + 2 * HOUR_MS),
+  };
+}
+
+describe.each(kinds)("handleAllocationRequest on $name", ({ create, skipReason }) => {
+  if (skipReason) console.warn(`skipping PostgreSQL allocation suite: ${skipReason}`);
+  let db: TestDatabase;
+  const nowMs = () => T0_MS + 10 * HOUR_MS;
+  const get = async (query: string) => {
+    const response = await handleAllocationRequest(new Request(`http://gpu-roi.test/api/v1/allocation?${query}`), { db: db.sql, nowMs });
+    return { status: response.status, body: response.headers.get("content-type")?.includes("json") ? await response.json() : await response.text() };
+  };
+
+  beforeAll(async () => {
+    if (skipReason) return;
+    db = await create();
+    const { token } = await issueNodeToken(db.prisma, { clusterName: "lab", hostname: "node-a", nowMs: T0_MS });
+    await addPriceEntry(db.prisma, { gpuModel: MODEL, costPerGpuHour: 2, effectiveFromMs: Date.UTC(2026, 10, 1) }, T0_MS);
+    await addPriceEntry(db.prisma, { gpuModel: MODEL, costPerGpuHour: 3, effectiveFromMs: T0_MS + 2 * HOUR_MS }, T0_MS);
+    const response = await handleIngestRequest(
+      new Request("http://gpu-roi.test/api/v1/ingest", { method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(batch()) }),
+      { db: db.sql, metrics: createServerMetrics(), maxBodyBytes: 1 << 20, nowMs },
+    );
+    expect(response.status).toBe(200);
+  });
+  afterAll(async () => {
+    await db?.dispose();
+  });
+
+  it.skipIf(skipReason)("allocates the window's cost to the job and idle, adding up to the fleet's cost", async () => {
+    const { status, body } = await get(`window=${WINDOW}&aggregate=job`);
+    expect(status).toBe(200);
+    expect(body.window).toEqual({ start: "2026-11-02T00:00:00.000Z", end: "2026-11-02T03:00:00.000Z" });
+    expect(body.fleetCost).toBeCloseTo(14, 6);
+    const rows = Object.fromEntries(body.rows.map((row: { name: string }) => [row.name, row]));
+    expect(rows["slurm-1001"]).toMatchObject({ gpuHours: 2, activeGpuHours: 1, gpuCost: 4, totalCost: 4, efficiency: 0.5, wasteCost: 2, currency: "USD" });
+    expect(rows.__idle__.totalCost).toBeCloseTo(10, 6);
+    expect(body.totals.totalCost).toBeCloseTo(14, 6);
+  });
+
+  it.skipIf(skipReason)("shares idle cost to the job when asked", async () => {
+    const { body } = await get(`window=${WINDOW}&aggregate=team&shareIdle=weighted`);
+    expect(body.rows).toHaveLength(1);
+    expect(body.rows[0]).toMatchObject({ name: "search", gpuCost: 4, idleCost: 10, totalCost: 14 });
+  });
+
+  it.skipIf(skipReason)("returns a series per step", async () => {
+    const { body } = await get(`window=${WINDOW}&aggregate=team&step=1h`);
+    const search = body.rows.filter((row: { name: string }) => row.name === "search");
+    expect(search.map((row: { start: string; gpuCost: number }) => [row.start, row.gpuCost])).toEqual([
+      ["2026-11-02T00:00:00.000Z", 2],
+      ["2026-11-02T01:00:00.000Z", 2],
+    ]);
+    const idle = body.rows.filter((row: { name: string }) => row.name === "__idle__").map((row: { totalCost: number }) => row.totalCost);
+    expect(idle).toEqual([2, 2, 6]);
+  });
+
+  it.skipIf(skipReason)("exports the same rows as CSV", async () => {
+    const json = (await get(`window=${WINDOW}&aggregate=team,project`)).body;
+    const { body: csv } = await get(`window=${WINDOW}&aggregate=team,project&format=csv`);
+    const lines = (csv as string).trim().split("\n");
+    expect(lines[0]).toBe("name,team,project,start,end,gpuHours,activeGpuHours,gpuCost,idleCost,totalCost,efficiency,wasteCost,currency");
+    expect(lines).toHaveLength(json.rows.length + 2);
+    expect(lines).toContain("search/web,search,web,2026-11-02T00:00:00.000Z,2026-11-02T03:00:00.000Z,2,1,4,0,4,0.5,2,USD");
+    expect(lines[lines.length - 1]).toBe("__total__,,,2026-11-02T00:00:00.000Z,2026-11-02T03:00:00.000Z,2,1,4,10,14,0.5,2,USD");
+  });
+
+  it.skipIf(skipReason)("answers 400 naming the parameter for bad input", async () => {
+    expect((await get("aggregate=colour")).body.error.field).toBe("aggregate[0]");
+    expect((await get("window=fortnight")).body.error.field).toBe("window");
+    expect((await get("filter=team")).body.error.field).toBe("filter");
+    expect((await get("basis=cheapest")).body.error.field).toBe("basis");
+    expect((await get("window=400d&step=1h")).body.error.field).toBe("step");
+  });
+});
