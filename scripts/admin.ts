@@ -1,33 +1,141 @@
 /**
- * npm run admin -- issue-token --cluster NAME --hostname HOST
+ * npm run admin -- COMMAND [options]: administration against the database
+ * DATABASE_URL names. Whoever can run it on the server already has the database,
+ * so it needs no admin token.
  *
- * Registers a node and prints a new collector token for it (shown once; only its
- * hash is stored). Runs against the database DATABASE_URL names: whoever can run
- * it on the server already has the database, so it needs no admin token.
+ *   issue-token --cluster NAME --hostname HOST [--json]
+ *       registers a node and prints a new collector token (shown once; only its hash is stored)
+ *   set-price --model "NVIDIA H100 80GB HBM3" --cost-per-gpu-hour 2.50 [--currency USD]
+ *             [--source cloud-on-demand|cloud-reserved] [--from RFC3339] [--to RFC3339]
+ *             [--label KEY=VALUE] [--note TEXT]
+ *   set-price --model M --tco purchase=30000,months=36,watts=1000,kwh=0.12,pue=1.4,overhead=2500 [...]
+ *       adds a price (on-prem: computed from cost-of-ownership inputs) and prints it
+ *   list-prices [--json]
+ *   rebuild-rollups --from RFC3339 --to RFC3339
+ *       recomputes the hourly rollups from the raw windows still kept
  */
 import { parseArgs } from "node:util";
 import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from "../server/db/database-url";
 import { createPrismaClient } from "../server/db/prisma-client";
+import { openSqlDatabase } from "../server/db/server-database";
+import type { TcoInputs } from "../server/domain/pricing";
 import { issueNodeToken } from "../server/services/node-tokens";
+import { addPriceEntry, listPriceEntries, type PriceSource } from "../server/services/price-book-service";
+import { rebuildHourlyRollups } from "../server/services/rollup-service";
 
-const USAGE = "usage: npm run admin -- issue-token --cluster NAME --hostname HOST [--json]";
+const USAGE = `usage: npm run admin -- issue-token | set-price | list-prices | rebuild-rollups [options]
+(see the README's "Administration" section)`;
+
+function parseTime(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw new Error(`--${name}: "${text}" is not an RFC 3339 time`);
+  return ms;
+}
+
+const TCO_KEYS: Record<string, keyof TcoInputs> = {
+  purchase: "purchasePricePerGpu",
+  months: "amortizationMonths",
+  watts: "powerDrawW",
+  kwh: "electricityPricePerKwh",
+  pue: "pue",
+  overhead: "yearlyOverheadPerGpu",
+};
+
+function parseTco(text: string): TcoInputs {
+  const values: Partial<TcoInputs> = {};
+  for (const part of text.split(",")) {
+    const [key, raw] = part.split("=");
+    const field = TCO_KEYS[key?.trim()];
+    const value = Number(raw);
+    if (!field || raw === undefined || !Number.isFinite(value)) throw new Error(`--tco: "${part}" is not one of ${Object.keys(TCO_KEYS).join(", ")}=NUMBER`);
+    values[field] = value;
+  }
+  const missing = Object.entries(TCO_KEYS).filter(([, field]) => values[field] === undefined).map(([key]) => key);
+  if (missing.length > 0) throw new Error(`--tco: missing ${missing.join(", ")}`);
+  return values as TcoInputs;
+}
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
-  if (command !== "issue-token") throw new Error(USAGE);
-  const { values } = parseArgs({
-    args: rest,
-    options: { cluster: { type: "string", default: "default" }, hostname: { type: "string" }, json: { type: "boolean", default: false } },
-  });
-  if (!values.hostname) throw new Error(`--hostname is required\n${USAGE}`);
   const target = parseDatabaseUrl(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL, process.cwd());
   const prisma = createPrismaClient(target);
   try {
-    const issued = await issueNodeToken(prisma, { clusterName: values.cluster!, hostname: values.hostname, nowMs: Date.now() });
-    if (values.json) console.log(JSON.stringify(issued));
-    else {
-      console.log(`node ${issued.hostname} (cluster ${issued.clusterName}): token issued; it is shown only now:`);
-      console.log(issued.token);
+    if (command === "issue-token") {
+      const { values } = parseArgs({
+        args: rest,
+        options: { cluster: { type: "string", default: "default" }, hostname: { type: "string" }, json: { type: "boolean", default: false } },
+      });
+      if (!values.hostname) throw new Error(`--hostname is required\n${USAGE}`);
+      const issued = await issueNodeToken(prisma, { clusterName: values.cluster!, hostname: values.hostname, nowMs: Date.now() });
+      if (values.json) console.log(JSON.stringify(issued));
+      else console.log(`node ${issued.hostname} (cluster ${issued.clusterName}): token issued; it is shown only now:\n${issued.token}`);
+    } else if (command === "set-price") {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          model: { type: "string" },
+          "cost-per-gpu-hour": { type: "string" },
+          tco: { type: "string" },
+          currency: { type: "string", default: "USD" },
+          source: { type: "string" },
+          from: { type: "string" },
+          to: { type: "string" },
+          label: { type: "string" },
+          note: { type: "string" },
+        },
+      });
+      if (!values.model) throw new Error(`--model is required\n${USAGE}`);
+      if ((values["cost-per-gpu-hour"] === undefined) === (values.tco === undefined)) {
+        throw new Error("give exactly one of --cost-per-gpu-hour and --tco");
+      }
+      let nodeLabel = null;
+      if (values.label) {
+        const [key, value] = values.label.split("=");
+        if (!key || value === undefined) throw new Error(`--label: "${values.label}" is not KEY=VALUE`);
+        nodeLabel = { key, value };
+      }
+      const entry = await addPriceEntry(
+        prisma,
+        {
+          gpuModel: values.model,
+          costPerGpuHour: values["cost-per-gpu-hour"] === undefined ? undefined : Number(values["cost-per-gpu-hour"]),
+          tco: values.tco ? parseTco(values.tco) : undefined,
+          currency: values.currency,
+          source: values.source as PriceSource | undefined,
+          effectiveFromMs: parseTime("from", values.from) ?? Date.now(),
+          effectiveToMs: parseTime("to", values.to) ?? null,
+          nodeLabel,
+          note: values.note ?? null,
+        },
+        Date.now(),
+      );
+      console.log(JSON.stringify(entry, null, 2));
+    } else if (command === "list-prices") {
+      const { values } = parseArgs({ args: rest, options: { json: { type: "boolean", default: false } } });
+      const entries = await listPriceEntries(prisma);
+      if (values.json) console.log(JSON.stringify(entries, null, 2));
+      else {
+        for (const entry of entries) {
+          const until = entry.effectiveToMs === null ? "" : ` until ${new Date(entry.effectiveToMs).toISOString()}`;
+          const label = entry.nodeLabelKey ? ` on nodes ${entry.nodeLabelKey}=${entry.nodeLabelValue}` : "";
+          console.log(`${entry.gpuModel}: ${entry.costPerGpuHour.toFixed(4)} ${entry.currency}/GPU-hour (${entry.source})${label} from ${new Date(entry.effectiveFromMs).toISOString()}${until}`);
+        }
+      }
+    } else if (command === "rebuild-rollups") {
+      const { values } = parseArgs({ args: rest, options: { from: { type: "string" }, to: { type: "string" } } });
+      const fromMs = parseTime("from", values.from);
+      const toMs = parseTime("to", values.to);
+      if (fromMs === undefined || toMs === undefined) throw new Error("--from and --to are required");
+      const sql = openSqlDatabase(target);
+      try {
+        await rebuildHourlyRollups(sql, fromMs, toMs, (doneMs, totalMs) => process.stdout.write(`\rrebuilding rollups: ${Math.round((100 * doneMs) / totalMs)}%`));
+        console.log("\nrollups rebuilt");
+      } finally {
+        await sql.close();
+      }
+    } else {
+      throw new Error(USAGE);
     }
   } finally {
     await prisma.$disconnect();

@@ -10,6 +10,7 @@ import { backfillFleet, streamFleetLive, type FleetTarget } from "../collectors/
 import type { AppPrismaClient } from "../server/db/prisma-client";
 import type { SqlDatabase } from "../server/db/sql-database";
 import { authenticateNodeToken, issueNodeToken } from "../server/services/node-tokens";
+import { addPriceEntry, listPriceEntries } from "../server/services/price-book-service";
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -76,6 +77,33 @@ async function latestStoredEndMs(sql: SqlDatabase, clusterName: string): Promise
   return row?.latest === null || row?.latest === undefined ? null : Number(row.latest);
 }
 
+/**
+ * Demo prices for the simulated GPU models, added only where the price book has
+ * no price for a model: a cloud on-demand rate for the A100s and an on-prem cost
+ * of ownership for the H100s, so both kinds show up. Edit them with
+ * `npm run admin -- set-price`.
+ */
+async function ensureDemoPrices(prisma: AppPrismaClient, effectiveFromMs: number, nowMs: number, log: (line: string) => void): Promise<void> {
+  const priced = new Set((await listPriceEntries(prisma)).map((entry) => entry.gpuModel));
+  if (!priced.has("NVIDIA A100-SXM4-80GB")) {
+    await addPriceEntry(prisma, { gpuModel: "NVIDIA A100-SXM4-80GB", costPerGpuHour: 3.0, source: "cloud-on-demand", effectiveFromMs, note: "demo rate" }, nowMs);
+    log("price book: demo rate for NVIDIA A100-SXM4-80GB, 3.00 USD/GPU-hour (cloud on-demand)");
+  }
+  if (!priced.has("NVIDIA H100 80GB HBM3")) {
+    const entry = await addPriceEntry(
+      prisma,
+      {
+        gpuModel: "NVIDIA H100 80GB HBM3",
+        tco: { purchasePricePerGpu: 35_000, amortizationMonths: 48, powerDrawW: 1_100, electricityPricePerKwh: 0.12, pue: 1.3, yearlyOverheadPerGpu: 2_500 },
+        effectiveFromMs,
+        note: "demo cost of ownership",
+      },
+      nowMs,
+    );
+    log(`price book: demo cost of ownership for NVIDIA H100 80GB HBM3, ${entry.costPerGpuHour.toFixed(2)} USD/GPU-hour (on-prem)`);
+  }
+}
+
 export interface SimulatedFleetOptions {
   config: FleetConfig;
   serverUrl: string;
@@ -92,6 +120,7 @@ export async function runSimulatedFleet(options: SimulatedFleetOptions): Promise
   const simulator = new FleetSimulator(config);
   const startedAtMs = Date.now();
   const tokens = await simulatorTokens(simulator, options.sql, options.prisma, options.tokenFile, startedAtMs);
+  await ensureDemoPrices(options.prisma, startedAtMs - (options.backfillDays + 1) * DAY_MS, startedAtMs, log);
   const target: FleetTarget = { simulator, serverUrl: options.serverUrl, tokens };
   const gpuCount = config.nodeCount * config.gpusPerNode;
   log(`simulated fleet: ${config.nodeCount} nodes x ${config.gpusPerNode} GPUs (seed ${config.seed}, cluster "${config.clusterName}")`);

@@ -8,6 +8,7 @@ import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from "../server/db/database-ur
 import { applyMigrations } from "../server/db/migrations";
 import { createPrismaClient } from "../server/db/prisma-client";
 import { openSqlDatabase } from "../server/db/server-database";
+import { rebuildHourlyRollups } from "../server/services/rollup-service";
 import { buildIsCurrent, recordBuildFingerprint } from "./build-fingerprint";
 import { fleetConfigFromEnv, runSimulatedFleet } from "./simulated-fleet";
 
@@ -34,6 +35,24 @@ async function waitForHealth(url: string, server: ChildProcess, timeoutMs: numbe
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   fail(`the server did not become healthy within ${timeoutMs / 1000} s (${lastProblem})`);
+}
+
+/**
+ * A database written before hourly rollups existed has windows but no rollups:
+ * compute them once from the raw windows.
+ */
+async function ensureRollups(target: ReturnType<typeof parseDatabaseUrl>): Promise<void> {
+  const sql = openSqlDatabase(target);
+  try {
+    const [rollups] = await sql.query<{ n: number }>(`SELECT COUNT(*) AS n FROM gpu_usage_hourly`);
+    if (Number(rollups.n) > 0) return;
+    const [span] = await sql.query<{ first: number | null; last: number | null }>(`SELECT MIN(start_ms) AS first, MAX(end_ms) AS last FROM gpu_usage_window`);
+    if (span.first === null || span.last === null) return;
+    log("computing hourly rollups from the stored windows (once) ...");
+    await rebuildHourlyRollups(sql, Number(span.first), Number(span.last));
+  } finally {
+    await sql.close();
+  }
 }
 
 async function main(): Promise<void> {
@@ -67,6 +86,7 @@ async function main(): Promise<void> {
   // 2. Migrate.
   log(`database: ${target.dialect === "sqlite" ? `SQLite at ${path.relative(root, target.sqliteFilePath!) || target.sqliteFilePath}` : "PostgreSQL"}; applying migrations ...`);
   await applyMigrations(root, databaseUrl);
+  await ensureRollups(target);
 
   // 3. Serve.
   const serverUrl = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;

@@ -242,8 +242,10 @@ export interface XmlParseOptions {
 export function parseNvidiaSmiXml(text: string, source: string, options: XmlParseOptions = {}): NvidiaSmiXmlResult {
   const validation = XMLValidator.validate(text);
   if (validation !== true) {
-    const line = validation.err.line + (options.firstLineNumber ?? 1) - 1;
-    throw new CaptureParseError({ source, line }, `not well-formed XML: ${validation.err.msg}`);
+    const offset = (options.firstLineNumber ?? 1) - 1;
+    // The validator's message may name other lines ("opened in line 4"); they get the same offset.
+    const message = validation.err.msg.replace(/\bline (\d+)/g, (_match, line: string) => `line ${Number(line) + offset}`);
+    throw new CaptureParseError({ source, line: validation.err.line + offset }, `not well-formed XML: ${message}`);
   }
   const document: unknown = xmlParser.parse(text);
   const log = child(document, "nvidia_smi_log");

@@ -1,5 +1,6 @@
 import type { SqlDatabase } from "../db/sql-database";
 import { sqlGreatest, sqlLeast } from "../db/sql-database";
+import { HOUR_MS } from "../domain/rollup";
 import { chooseBucketMs, type TimeWindow } from "../domain/time-window";
 import {
   foldGpuBucketUsage,
@@ -41,19 +42,20 @@ function overlapParams(window: TimeWindow): number[] {
 
 const HOURS = "3600000.0";
 
-export async function getOverview(db: SqlDatabase, window: TimeWindow, rankCount = 10): Promise<Overview> {
-  // 1. One pass over the windows, summed per GPU and time bucket. Bucket sizes are
-  //    whole minutes chosen by chooseBucketMs, so inlining them is safe.
-  const bucketMs = chooseBucketMs(window);
-  const cells = await db.query<{
-    gpu_id: number;
-    bucket_start_ms: number;
-    gpu_hours: number;
-    measured_gpu_hours: number;
-    utilization_pct_hours: number;
-    memory_mib_hours: number | null;
-    memory_measured_gpu_hours: number;
-  }>(
+type UsageCellRow = {
+  gpu_id: number;
+  bucket_start_ms: number;
+  gpu_hours: number;
+  measured_gpu_hours: number;
+  utilization_pct_hours: number;
+  memory_mib_hours: number | null;
+  memory_measured_gpu_hours: number;
+};
+
+/** Per GPU and bucket sums from the raw windows overlapping `window`. */
+function cellsFromWindows(db: SqlDatabase, window: TimeWindow, bucketMs: number): Promise<UsageCellRow[]> {
+  if (window.endMs <= window.startMs) return Promise.resolve([]);
+  return db.query<UsageCellRow>(
     `SELECT w.gpu_id, (w.start_ms / ${bucketMs}) * ${bucketMs} AS bucket_start_ms,
             SUM(w.overlap_ms) / ${HOURS} AS gpu_hours,
             SUM(CASE WHEN w.utilization_avg_pct IS NULL THEN 0 ELSE w.overlap_ms END) / ${HOURS} AS measured_gpu_hours,
@@ -64,6 +66,43 @@ export async function getOverview(db: SqlDatabase, window: TimeWindow, rankCount
       GROUP BY w.gpu_id, 2`,
     overlapParams(window),
   );
+}
+
+/** Per GPU and bucket sums from the hourly rollups of whole hours [startMs, endMs). */
+function cellsFromRollups(db: SqlDatabase, startMs: number, endMs: number, bucketMs: number): Promise<UsageCellRow[]> {
+  if (endMs <= startMs) return Promise.resolve([]);
+  return db.query<UsageCellRow>(
+    `SELECT gpu_id, (hour_start_ms / ${bucketMs}) * ${bucketMs} AS bucket_start_ms,
+            SUM(reported_ms) / ${HOURS} AS gpu_hours,
+            SUM(utilization_measured_ms) / ${HOURS} AS measured_gpu_hours,
+            SUM(utilization_pct_ms) / ${HOURS} AS utilization_pct_hours,
+            SUM(memory_mib_ms) / ${HOURS} AS memory_mib_hours,
+            SUM(memory_measured_ms) / ${HOURS} AS memory_measured_gpu_hours
+       FROM gpu_usage_hourly
+      WHERE hour_start_ms >= ? AND hour_start_ms < ?
+      GROUP BY gpu_id, 2`,
+    [startMs, endMs],
+  );
+}
+
+export async function getOverview(db: SqlDatabase, window: TimeWindow, rankCount = 10): Promise<Overview> {
+  // 1. Usage summed per GPU and time bucket. Buckets of an hour or more read the
+  //    hourly rollups for the window's whole hours and the raw windows only for
+  //    the partial hours at its edges; smaller buckets read the raw windows.
+  //    Bucket sizes are whole minutes chosen by chooseBucketMs, so inlining them is safe.
+  const bucketMs = chooseBucketMs(window);
+  let cells: UsageCellRow[];
+  if (bucketMs >= HOUR_MS) {
+    const firstWholeHourMs = Math.ceil(window.startMs / HOUR_MS) * HOUR_MS;
+    const lastWholeHourMs = Math.max(firstWholeHourMs, Math.floor(window.endMs / HOUR_MS) * HOUR_MS);
+    cells = [
+      ...(await cellsFromWindows(db, { startMs: window.startMs, endMs: Math.min(firstWholeHourMs, window.endMs) }, bucketMs)),
+      ...(await cellsFromRollups(db, firstWholeHourMs, lastWholeHourMs, bucketMs)),
+      ...(await cellsFromWindows(db, { startMs: Math.max(lastWholeHourMs, window.startMs), endMs: window.endMs }, bucketMs)),
+    ];
+  } else {
+    cells = await cellsFromWindows(db, window, bucketMs);
+  }
   const { perGpu, series } = foldGpuBucketUsage(
     cells.map((cell) => ({
       gpuId: cell.gpu_id,

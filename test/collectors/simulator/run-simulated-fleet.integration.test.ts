@@ -64,6 +64,15 @@ describe.each(kinds)("backfillFleet into $name", ({ create, skipReason }) => {
     expect(overview.summary.gpuHours).toBeCloseTo(8 * 24, 9);
     expect(overview.summary.activeGpuHours).toBeCloseTo(truth.utilizationPctHours / 100, 6);
     expect(overview.series.points.reduce((sum, point) => sum + point.gpuHours, 0)).toBeCloseTo(8 * 24, 9);
+
+    // A longer window reads hourly buckets from the rollups, and its partial
+    // first hour from the raw windows: the same totals.
+    const longer = await getOverview(db.sql, { startMs: DAY_START_MS - 30 * 60_000, endMs: DAY_START_MS + 3 * DAY_MS - 30 * 60_000 });
+    expect(longer.series.bucketMs).toBe(3_600_000);
+    expect(longer.summary.gpuHours).toBeCloseTo(8 * 24, 9);
+    expect(longer.summary.activeGpuHours).toBeCloseTo(truth.utilizationPctHours / 100, 6);
+    const shifted = await getOverview(db.sql, { startMs: DAY_START_MS + 30 * 60_000, endMs: DAY_START_MS + 3 * DAY_MS + 30 * 60_000 });
+    expect(shifted.summary.gpuHours).toBeCloseTo(8 * 23.5, 9);
   });
 
   it.skipIf(skipReason)("stores nothing twice when the same history is sent again", async () => {

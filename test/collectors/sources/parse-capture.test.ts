@@ -97,7 +97,7 @@ describe("parseCapture", () => {
     const capture = (used: string) =>
       ["# nvidia-smi -L", "GPU 0: Tesla T4 (UUID: GPU-a)", "", "# nvidia-smi -q -x", xml(used), "", "# nvidia-smi --query-gpu=uuid --format=csv", "uuid", "GPU-a"].join("\n");
     expect(parseCapture(capture("1005 MiB"), { source: "capture.txt" }).gpus).toEqual([expect.objectContaining({ uuid: "GPU-a", memoryTotalMiB: 15360, memoryUsedMiB: 1005 })]);
-    expect(() => parseCapture(capture("1005 MiB</used></gpu>"), { source: "capture.txt" })).toThrow(/^capture\.txt line 8: not well-formed XML/);
+    expect(() => parseCapture(capture("1005 MiB</used></gpu>"), { source: "capture.txt" })).toThrow(/^capture\.txt line 8: not well-formed XML: .*opened in line 8/);
   });
 
   it("says what a multi-command capture lacks when it has no readings", () => {
