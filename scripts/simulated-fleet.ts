@@ -144,27 +144,29 @@ export async function runSimulatedFleet(options: SimulatedFleetOptions): Promise
         windowMs: LIVE_WINDOW_MS,
       });
     }
-    const days = (historyEndMs - alignedStartMs) / DAY_MS;
-    log(`backfill: ${days.toFixed(1)} days of history for ${gpuCount} GPUs, ${HISTORY_WINDOW_MS / MINUTE_MS}-minute windows`);
-    const backfillStartedAt = Date.now();
-    let lastReport = 0;
-    await backfillFleet(target, {
-      fromMs: alignedStartMs,
-      toMs: historyEndMs,
-      sampleIntervalMs: HISTORY_SAMPLE_MS,
-      windowMs: HISTORY_WINDOW_MS,
-      onProgress: ({ doneMs, totalMs, windowsSent }) => {
-        const now = Date.now();
-        if (now - lastReport < 2000 && doneMs < totalMs) return;
-        lastReport = now;
-        const seconds = (now - backfillStartedAt) / 1000;
-        log(
-          `backfill: ${(doneMs / DAY_MS).toFixed(1)}/${(totalMs / DAY_MS).toFixed(1)} days (${Math.round((100 * doneMs) / totalMs)}%), ` +
-            `${windowsSent.toLocaleString("en-US")} windows, ${Math.round(windowsSent / Math.max(seconds, 0.001)).toLocaleString("en-US")} windows/s`,
-        );
-      },
-    });
-    log(`backfill: done in ${((Date.now() - backfillStartedAt) / 1000).toFixed(1)} s`);
+    if (alignedStartMs < historyEndMs) {
+      const days = (historyEndMs - alignedStartMs) / DAY_MS;
+      log(`backfill: ${days.toFixed(1)} days of history for ${gpuCount} GPUs, ${HISTORY_WINDOW_MS / MINUTE_MS}-minute windows`);
+      const backfillStartedAt = Date.now();
+      let lastReport = 0;
+      await backfillFleet(target, {
+        fromMs: alignedStartMs,
+        toMs: historyEndMs,
+        sampleIntervalMs: HISTORY_SAMPLE_MS,
+        windowMs: HISTORY_WINDOW_MS,
+        onProgress: ({ doneMs, totalMs, windowsSent }) => {
+          const now = Date.now();
+          if (now - lastReport < 2000 && doneMs < totalMs) return;
+          lastReport = now;
+          const seconds = (now - backfillStartedAt) / 1000;
+          log(
+            `backfill: ${(doneMs / DAY_MS).toFixed(1)}/${(totalMs / DAY_MS).toFixed(1)} days (${Math.round((100 * doneMs) / totalMs)}%), ` +
+              `${windowsSent.toLocaleString("en-US")} windows, ${Math.round(windowsSent / Math.max(seconds, 0.001)).toLocaleString("en-US")} windows/s`,
+          );
+        },
+      });
+      log(`backfill: done in ${((Date.now() - backfillStartedAt) / 1000).toFixed(1)} s`);
+    }
   }
 
   // 3. Stream live from where history ends.

@@ -44,3 +44,9 @@ CREATE INDEX "job_usage_hourly_hour_start_ms_idx" ON "job_usage_hourly"("hour_st
 -- CreateIndex
 CREATE INDEX "job_usage_hourly_gpu_id_hour_start_ms_idx" ON "job_usage_hourly"("gpu_id", "hour_start_ms");
 
+
+-- Until this migration a GPU's first/last seen was the time its batches arrived;
+-- cost counts a GPU over the span of its windows, so take them from the windows.
+UPDATE "gpu" SET
+    "first_seen_ms" = COALESCE((SELECT MIN(w."start_ms") FROM "gpu_usage_window" w WHERE w."gpu_id" = "gpu"."id"), "first_seen_ms"),
+    "last_seen_ms" = COALESCE((SELECT MAX(w."end_ms") FROM "gpu_usage_window" w WHERE w."gpu_id" = "gpu"."id"), "last_seen_ms");
