@@ -1,4 +1,5 @@
 import type { SqlDatabase, SqlExecutor } from "../db/sql-database";
+import { oldestRebuildableHourMs } from "./retention-service";
 import {
   HOUR_MS,
   hourlyContributions,
@@ -77,7 +78,9 @@ export async function addHourlyRollups(
  * Recomputes the rollups of whole hours [fromMs, toMs) from the raw windows still
  * kept, in one transaction per day so a long rebuild neither holds a lock for
  * long nor leaves a half-rebuilt day. Used when rollups are missing (a database
- * from before they existed) or after the sharing rules change.
+ * from before they existed) or after the sharing rules change. Hours whose raw
+ * windows the retention has deleted are left as they are (their rollups are all
+ * that remains of them).
  */
 export async function rebuildHourlyRollups(
   db: SqlDatabase,
@@ -86,7 +89,9 @@ export async function rebuildHourlyRollups(
   onProgress?: (doneMs: number, totalMs: number) => void,
 ): Promise<void> {
   const dayMs = 24 * HOUR_MS;
-  const startMs = Math.floor(fromMs / HOUR_MS) * HOUR_MS;
+  const keptFromMs = await oldestRebuildableHourMs(db);
+  if (keptFromMs === null) return;
+  const startMs = Math.max(Math.floor(fromMs / HOUR_MS) * HOUR_MS, keptFromMs);
   const endMs = Math.ceil(toMs / HOUR_MS) * HOUR_MS;
   for (let chunkStartMs = startMs; chunkStartMs < endMs; chunkStartMs += dayMs) {
     const chunkEndMs = Math.min(endMs, chunkStartMs + dayMs);

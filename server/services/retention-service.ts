@@ -1,0 +1,38 @@
+import type { SqlDatabase } from "../db/sql-database";
+import { HOUR_MS } from "../domain/rollup";
+
+export const DEFAULT_RAW_RETENTION_DAYS = 14;
+
+/**
+ * Deletes raw usage windows older than the retention; the hourly rollups built
+ * from them are kept for ever. The cut-off is a whole hour, so every hour is
+ * either fully kept or fully rolled up, and it deletes one hour per transaction
+ * so ingest is never blocked for long. Returns the windows deleted.
+ */
+export async function deleteExpiredWindows(db: SqlDatabase, nowMs: number, retentionDays: number): Promise<number> {
+  const cutoffMs = Math.floor((nowMs - retentionDays * 24 * HOUR_MS) / HOUR_MS) * HOUR_MS;
+  const [oldest] = await db.query<{ first: number | null }>(`SELECT MIN(start_ms) AS first FROM gpu_usage_window`);
+  const [oldestJob] = await db.query<{ first: number | null }>(`SELECT MIN(start_ms) AS first FROM job_usage_window`);
+  const firstMs = Math.min(Number(oldest.first ?? Infinity), Number(oldestJob.first ?? Infinity));
+  if (!Number.isFinite(firstMs) || firstMs >= cutoffMs) return 0;
+  let deleted = 0;
+  for (let hourMs = Math.floor(firstMs / HOUR_MS) * HOUR_MS; hourMs < cutoffMs; hourMs += HOUR_MS) {
+    deleted += await db.transaction(async (tx) => {
+      const [counts] = await tx.query<{ gpu: number; job: number }>(
+        `SELECT (SELECT COUNT(*) FROM gpu_usage_window WHERE start_ms >= ? AND start_ms < ?) AS gpu,
+                (SELECT COUNT(*) FROM job_usage_window WHERE start_ms >= ? AND start_ms < ?) AS job`,
+        [hourMs, hourMs + HOUR_MS, hourMs, hourMs + HOUR_MS],
+      );
+      await tx.query(`DELETE FROM gpu_usage_window WHERE start_ms >= ? AND start_ms < ?`, [hourMs, hourMs + HOUR_MS]);
+      await tx.query(`DELETE FROM job_usage_window WHERE start_ms >= ? AND start_ms < ?`, [hourMs, hourMs + HOUR_MS]);
+      return Number(counts.gpu) + Number(counts.job);
+    });
+  }
+  return deleted;
+}
+
+/** The oldest whole hour whose raw windows are all still kept (rollups before it cannot be rebuilt). */
+export async function oldestRebuildableHourMs(db: SqlDatabase): Promise<number | null> {
+  const [row] = await db.query<{ first: number | null }>(`SELECT MIN(start_ms) AS first FROM gpu_usage_window`);
+  return row.first === null ? null : Math.ceil(Number(row.first) / HOUR_MS) * HOUR_MS;
+}
