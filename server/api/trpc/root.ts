@@ -1,5 +1,7 @@
 import { createCallerFactory, createTrpcRouter } from "./init";
 import { getAllocationProcedure } from "./procedures/allocation/get-allocation";
+import { getExperimentProcedure } from "./procedures/experiments/get-experiment";
+import { listExperimentsProcedure } from "./procedures/experiments/list-experiments";
 import { getOverviewProcedure } from "./procedures/overview/get-overview";
 
 /** Routers only wire procedures together; each procedure lives in its own file. */
@@ -9,6 +11,10 @@ export const appRouter = createTrpcRouter({
   }),
   allocation: createTrpcRouter({
     get: getAllocationProcedure,
+  }),
+  experiments: createTrpcRouter({
+    list: listExperimentsProcedure,
+    get: getExperimentProcedure,
   }),
 });
 

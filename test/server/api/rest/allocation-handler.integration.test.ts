@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleAllocationRequest } from "../../../../server/api/rest/allocation-handler";
 import { handleIngestRequest } from "../../../../server/api/rest/ingest-handler";
 import { createServerMetrics } from "../../../../server/services/metrics";
+import { getExperimentCosts, listExperimentCosts } from "../../../../server/services/experiment-service";
 import { issueNodeToken } from "../../../../server/services/node-tokens";
 import { addPriceEntry } from "../../../../server/services/price-book-service";
 import type { IngestBatch, WireGpuWindow, WireJobWindow } from "../../../../server/wire/ingest-v1";
@@ -122,6 +123,19 @@ describe.each(kinds)("handleAllocationRequest on $name", ({ create, skipReason }
     expect(lines).toHaveLength(json.rows.length + 2);
     expect(lines).toContain("search/web,search,web,2026-11-02T00:00:00.000Z,2026-11-02T03:00:00.000Z,2,1,4,0,4,0.5,2,USD");
     expect(lines[lines.length - 1]).toBe("__total__,,,2026-11-02T00:00:00.000Z,2026-11-02T03:00:00.000Z,2,1,4,10,14,0.5,2,USD");
+  });
+
+  it.skipIf(skipReason)("gives an experiment's runs, cost per run and daily trend", async () => {
+    const window = { startMs: T0_MS, endMs: T0_MS + 3 * HOUR_MS };
+    const list = await listExperimentCosts(db.sql, { window, shareIdle: "none" });
+    expect(list.experiments).toEqual([
+      { model: "ranker-v3", experiment: "ranker-v3-exp-1", runs: 1, gpuHours: 2, activeGpuHours: 1, totalCost: 4, efficiency: 0.5, costPerRun: 4, wasteCost: 2 },
+    ]);
+    expect((await listExperimentCosts(db.sql, { window, model: "other-model", shareIdle: "none" })).experiments).toEqual([]);
+    const detail = await getExperimentCosts(db.sql, { window, experiment: "ranker-v3-exp-1", shareIdle: "weighted" });
+    expect(detail.summary).toMatchObject({ runs: 1, totalCost: 14 });
+    expect(detail.jobs.map((job) => job.properties.job)).toEqual(["slurm-1001"]);
+    expect(detail.trend.map((day) => [new Date(day.startMs).toISOString(), day.totalCost])).toEqual([["2026-11-02T00:00:00.000Z", 14]]);
   });
 
   it.skipIf(skipReason)("answers 400 naming the parameter for bad input", async () => {
