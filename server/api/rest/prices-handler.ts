@@ -1,0 +1,83 @@
+import { z } from "zod";
+import type { AppPrismaClient } from "../../db/prisma-client";
+import { addPriceEntry, listPriceEntries } from "../../services/price-book-service";
+import { ServiceError } from "../../services/service-error";
+import { formatIssuePath } from "../../wire/ingest-v1";
+import { requireAdmin } from "./admin-auth";
+import { jsonResponse, responseForError } from "./http-responses";
+import { readJsonBody } from "./read-request-body";
+
+const rfc3339 = z.iso.datetime({ offset: true });
+
+export const newPriceSchema = z
+  .object({
+    gpuModel: z.string().min(1).max(128),
+    costPerGpuHour: z.number().nonnegative().optional(),
+    tco: z
+      .object({
+        purchasePricePerGpu: z.number().nonnegative(),
+        amortizationMonths: z.number().positive(),
+        powerDrawW: z.number().nonnegative(),
+        electricityPricePerKwh: z.number().nonnegative(),
+        pue: z.number().min(1),
+        yearlyOverheadPerGpu: z.number().nonnegative(),
+      })
+      .optional(),
+    currency: z.string().regex(/^[A-Za-z]{3}$/, "an ISO 4217 code such as USD").default("USD"),
+    source: z.enum(["cloud-on-demand", "cloud-reserved", "on-prem-tco"]).optional(),
+    effectiveFrom: rfc3339,
+    effectiveTo: rfc3339.nullish(),
+    nodeLabel: z.object({ key: z.string().min(1).max(128), value: z.string().max(256) }).nullish(),
+    note: z.string().max(500).nullish(),
+  })
+  .refine((price) => (price.costPerGpuHour === undefined) !== (price.tco === undefined), {
+    message: "give exactly one of costPerGpuHour and tco",
+    path: ["costPerGpuHour"],
+  });
+
+export interface PricesContext {
+  prisma: AppPrismaClient;
+  adminToken: string | undefined;
+  nowMs: () => number;
+}
+
+/** GET /api/v1/prices: the price book. */
+export async function handleListPrices(context: PricesContext): Promise<Response> {
+  try {
+    return jsonResponse({ prices: await listPriceEntries(context.prisma) });
+  } catch (error) {
+    return responseForError(error);
+  }
+}
+
+/** POST /api/v1/prices (admin): adds a cloud rate or an on-prem cost of ownership for a GPU model. */
+export async function handleAddPrice(request: Request, context: PricesContext): Promise<Response> {
+  try {
+    requireAdmin(request, context.adminToken);
+    const parsed = newPriceSchema.safeParse(await readJsonBody(request, 64 * 1024));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = formatIssuePath(issue.path);
+      throw new ServiceError(400, `${field}: ${issue.message}`, field);
+    }
+    const price = parsed.data;
+    const entry = await addPriceEntry(
+      context.prisma,
+      {
+        gpuModel: price.gpuModel,
+        costPerGpuHour: price.costPerGpuHour,
+        tco: price.tco,
+        currency: price.currency,
+        source: price.source,
+        effectiveFromMs: Date.parse(price.effectiveFrom),
+        effectiveToMs: price.effectiveTo ? Date.parse(price.effectiveTo) : null,
+        nodeLabel: price.nodeLabel ?? null,
+        note: price.note ?? null,
+      },
+      context.nowMs(),
+    );
+    return jsonResponse(entry, 201);
+  } catch (error) {
+    return responseForError(error);
+  }
+}

@@ -1,0 +1,5 @@
+/** Every benchmark `npm run bench` runs, in order. */
+import { allocationBenchmark } from "./allocation.bench";
+import type { Benchmark } from "./bench-kit";
+
+export const benchmarks: Benchmark[] = [allocationBenchmark];
