@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleAllocationRequest } from "../../../../server/api/rest/allocation-handler";
+import { handleGetExperiment, handleListExperiments } from "../../../../server/api/rest/experiments-handler";
 import { handleIngestRequest } from "../../../../server/api/rest/ingest-handler";
 import { createServerMetrics } from "../../../../server/services/metrics";
 import { getExperimentCosts, listExperimentCosts } from "../../../../server/services/experiment-service";
@@ -136,6 +137,18 @@ describe.each(kinds)("handleAllocationRequest on $name", ({ create, skipReason }
     expect(detail.summary).toMatchObject({ runs: 1, totalCost: 14 });
     expect(detail.jobs.map((job) => job.properties.job)).toEqual(["slurm-1001"]);
     expect(detail.trend.map((day) => [new Date(day.startMs).toISOString(), day.totalCost])).toEqual([["2026-11-02T00:00:00.000Z", 14]]);
+  });
+
+  it.skipIf(skipReason)("serves the experiment views over REST, with 404 for an unknown experiment", async () => {
+    const context = { db: db.sql, nowMs };
+    const list = await handleListExperiments(new Request(`http://gpu-roi.test/api/v1/experiments?window=${WINDOW}&model=ranker-v3`), context);
+    expect((await list.json()).experiments.map((e: { experiment: string }) => e.experiment)).toEqual(["ranker-v3-exp-1"]);
+    const one = await handleGetExperiment(new Request(`http://gpu-roi.test/api/v1/experiments/x?window=${WINDOW}`), "ranker-v3-exp-1", context);
+    expect((await one.json()).summary.costPerRun).toBe(4);
+    const missing = await handleGetExperiment(new Request(`http://gpu-roi.test/api/v1/experiments/x?window=${WINDOW}`), "nope", context);
+    expect(missing.status).toBe(404);
+    const badWindow = await handleListExperiments(new Request("http://gpu-roi.test/api/v1/experiments?window=soon"), context);
+    expect((await badWindow.json()).error.field).toBe("window");
   });
 
   it.skipIf(skipReason)("answers 400 naming the parameter for bad input", async () => {

@@ -1,0 +1,12 @@
+import { handleGetExperiment } from "@/server/api/rest/experiments-handler";
+import { timedRoute } from "@/server/api/rest/timed-route";
+import { getServerDatabase } from "@/server/db/server-database";
+
+export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
+
+export const GET = timedRoute(
+  "/api/v1/experiments/[experiment]",
+  async (request: Request, { params }: { params: Promise<{ experiment: string }> }) =>
+    handleGetExperiment(request, (await params).experiment, { db: getServerDatabase().sql, nowMs: Date.now }),
+);
