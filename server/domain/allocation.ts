@@ -128,7 +128,7 @@ export class AllocationError extends Error {
   }
 }
 
-interface Period {
+export interface Period {
   startMs: number;
   endMs: number;
   /** Which output step the period belongs to. */
@@ -136,7 +136,12 @@ interface Period {
   stepEndMs: number;
 }
 
-function periodsOf(options: AllocationOptions): Period[] {
+/**
+ * The window cut at price changes and steps: within a period every price is
+ * constant and it belongs to one step.
+ */
+export function periodsOf(options: Pick<AllocationOptions, "windowStartMs" | "windowEndMs" | "periodStartsMs" | "stepMs">): Period[] {
+  if (options.windowEndMs <= options.windowStartMs) return [];
   const cuts = new Set<number>(options.periodStartsMs.filter((ms) => ms > options.windowStartMs && ms < options.windowEndMs));
   if (options.stepMs !== null) {
     for (let ms = options.windowStartMs + options.stepMs; ms < options.windowEndMs; ms += options.stepMs) cuts.add(ms);
@@ -250,7 +255,7 @@ export function allocateCosts(
   options: AllocationOptions,
 ): AllocationResult {
   // 1. Periods.
-  const periods = options.windowEndMs > options.windowStartMs ? periodsOf(options) : [];
+  const periods = periodsOf(options);
   const gpuById = new Map(gpus.map((gpu) => [gpu.gpuId, gpu]));
   const jobById = new Map(jobs.map((job) => [job.jobId, job]));
   const unpriced = new Set<string>();

@@ -177,3 +177,32 @@ export function hourlyContributions(
   }
   return { gpu: [...gpuHours.values()], job: [...jobHours.values()] };
 }
+
+export const DAY_MS = 24 * HOUR_MS;
+
+export interface JobDailyContribution extends Omit<JobHourlyContribution, "hourStartMs"> {
+  dayStartMs: number;
+}
+
+/** The hourly job contributions summed per UTC day (for the daily rollup). */
+export function dailyJobContributions(hourly: readonly JobHourlyContribution[]): JobDailyContribution[] {
+  const days = new Map<string, JobDailyContribution>();
+  for (const { hourStartMs, ...sums } of hourly) {
+    const dayStartMs = Math.floor(hourStartMs / DAY_MS) * DAY_MS;
+    const key = `${sums.jobId}:${sums.gpuId}:${dayStartMs}`;
+    const day = days.get(key);
+    if (!day) {
+      days.set(key, { ...sums, dayStartMs });
+      continue;
+    }
+    day.reportedMs += sums.reportedMs;
+    day.shareMs += sums.shareMs;
+    day.activeMs += sums.activeMs;
+    day.soleMs += sums.soleMs;
+    day.utilizationSplitMs += sums.utilizationSplitMs;
+    day.memorySplitMs += sums.memorySplitMs;
+    day.evenSplitMs += sums.evenSplitMs;
+    day.memoryMiBMs += sums.memoryMiBMs;
+  }
+  return [...days.values()];
+}

@@ -2,6 +2,7 @@ import type { SqlDatabase } from "../db/sql-database";
 import {
   allocateCosts,
   AllocationError,
+  periodsOf,
   type AggregateKey,
   type AllocationBasis,
   type AllocationGpu,
@@ -11,7 +12,7 @@ import {
   type JobGpuUsage,
   type ShareIdle,
 } from "../domain/allocation";
-import { HOUR_MS } from "../domain/rollup";
+import { DAY_MS, HOUR_MS } from "../domain/rollup";
 import { migFraction, priceChangePoints, type PriceEntry } from "../domain/pricing";
 import type { TimeWindow } from "../domain/time-window";
 import { ServiceError } from "./service-error";
@@ -70,7 +71,8 @@ export async function loadPriceEntries(db: SqlDatabase): Promise<PriceEntry[]> {
  * cost (server/domain/allocation.ts). Steps:
  *  1. round the window to whole hours (rollups are hourly);
  *  2. cut it where prices change, so each usage sum has one price;
- *  3. sum each job's hourly usage per GPU, step and price segment in SQL;
+ *  3. sum each job's usage per GPU, step and price segment in SQL, from the daily
+ *     rollup for whole days and the hourly one for the rest;
  *  4. hand everything to allocateCosts.
  */
 export async function allocate(db: SqlDatabase, query: AllocationQuery): Promise<AllocationResponse> {
@@ -84,8 +86,7 @@ export async function allocate(db: SqlDatabase, query: AllocationQuery): Promise
   const changePoints = priceChangePoints(prices, startMs, endMs);
   const segmentStarts = [startMs, ...changePoints];
 
-  // 3. Fleet, jobs and usage. Step and segment indexes are computed in SQL from
-  //    whole-hour integers, so they are inlined as literals.
+  // 3. Fleet, jobs and usage.
   const gpuRows = await db.query<{
     id: number;
     uuid: string;
@@ -146,34 +147,14 @@ export async function allocate(db: SqlDatabase, query: AllocationQuery): Promise
     labels: parseLabels(row.labels_json),
   }));
 
+  // Whole UTC days that lie inside one period are read from the daily rollup, the
+  // other hours from the hourly one; both are summed per step and price segment.
   const stepMs = query.stepMs ?? Math.max(HOUR_MS, endMs - startMs);
-  const segmentCase =
-    changePoints.length === 0
-      ? "0"
-      : `CASE ${changePoints.map((point, index) => `WHEN hour_start_ms < ${point} THEN ${index}`).join(" ")} ELSE ${changePoints.length} END`;
-  const usageRows =
-    endMs > startMs
-      ? await db.query<{
-          job_id: number;
-          gpu_id: number;
-          step_index: number;
-          segment_index: number;
-          share_ms: number;
-          active_ms: number;
-          sole_ms: number;
-          utilization_split_ms: number;
-          memory_split_ms: number;
-          even_split_ms: number;
-        }>(
-          `SELECT job_id, gpu_id, (hour_start_ms - ${startMs}) / ${stepMs} AS step_index, ${segmentCase} AS segment_index,
-                  SUM(share_ms) AS share_ms, SUM(active_ms) AS active_ms, SUM(sole_ms) AS sole_ms,
-                  SUM(utilization_split_ms) AS utilization_split_ms, SUM(memory_split_ms) AS memory_split_ms, SUM(even_split_ms) AS even_split_ms
-             FROM job_usage_hourly
-            WHERE hour_start_ms >= ? AND hour_start_ms < ?
-            GROUP BY job_id, gpu_id, 3, 4`,
-          [startMs, endMs],
-        )
-      : [];
+  const { dailyRanges, hourlyRanges } = splitDailyAndHourly(periodsOf({ windowStartMs: startMs, windowEndMs: endMs, periodStartsMs: changePoints, stepMs: query.stepMs }));
+  const usageRows = [
+    ...(await sumUsage(db, "job_usage_daily", "day_start_ms", dailyRanges, startMs, stepMs, changePoints)),
+    ...(await sumUsage(db, "job_usage_hourly", "hour_start_ms", hourlyRanges, startMs, stepMs, changePoints)),
+  ];
   const usage: JobGpuUsage[] = usageRows.map((row) => ({
     jobId: row.job_id,
     gpuId: row.gpu_id,
@@ -205,4 +186,75 @@ export async function allocate(db: SqlDatabase, query: AllocationQuery): Promise
     if (error instanceof AllocationError) throw new ServiceError(409, error.message);
     throw error;
   }
+}
+
+type Range = { fromMs: number; toMs: number };
+
+/** Appends a range, merging it with the previous one when they touch. */
+function pushMerged(ranges: Range[], fromMs: number, toMs: number): void {
+  if (toMs <= fromMs) return;
+  const last = ranges[ranges.length - 1];
+  if (last && last.toMs === fromMs) last.toMs = toMs;
+  else ranges.push({ fromMs, toMs });
+}
+
+/** Splits periods into whole UTC days inside a single period and the remaining hours. */
+export function splitDailyAndHourly(periods: readonly { startMs: number; endMs: number }[]): { dailyRanges: Range[]; hourlyRanges: Range[] } {
+  const dailyRanges: Range[] = [];
+  const hourlyRanges: Range[] = [];
+  for (const period of periods) {
+    const firstDayMs = Math.ceil(period.startMs / DAY_MS) * DAY_MS;
+    const lastDayMs = Math.floor(period.endMs / DAY_MS) * DAY_MS;
+    if (firstDayMs < lastDayMs) {
+      pushMerged(hourlyRanges, period.startMs, firstDayMs);
+      pushMerged(dailyRanges, firstDayMs, lastDayMs);
+      pushMerged(hourlyRanges, lastDayMs, period.endMs);
+    } else {
+      pushMerged(hourlyRanges, period.startMs, period.endMs);
+    }
+  }
+  return { dailyRanges, hourlyRanges };
+}
+
+type UsageSumRow = {
+  job_id: number;
+  gpu_id: number;
+  step_index: number;
+  segment_index: number;
+  share_ms: number;
+  active_ms: number;
+  sole_ms: number;
+  utilization_split_ms: number;
+  memory_split_ms: number;
+  even_split_ms: number;
+};
+
+/**
+ * Sums a rollup table per job, GPU, step and price segment over the given ranges.
+ * Every number inlined in the SQL is a whole-hour epoch value computed here.
+ */
+async function sumUsage(
+  db: SqlDatabase,
+  table: "job_usage_daily" | "job_usage_hourly",
+  timeColumn: "day_start_ms" | "hour_start_ms",
+  ranges: readonly Range[],
+  windowStartMs: number,
+  stepMs: number,
+  changePoints: readonly number[],
+): Promise<UsageSumRow[]> {
+  if (ranges.length === 0) return [];
+  const segmentCase =
+    changePoints.length === 0
+      ? "0"
+      : `CASE ${changePoints.map((point, index) => `WHEN ${timeColumn} < ${point} THEN ${index}`).join(" ")} ELSE ${changePoints.length} END`;
+  const where = ranges.map(() => `(${timeColumn} >= ? AND ${timeColumn} < ?)`).join(" OR ");
+  return db.query<UsageSumRow>(
+    `SELECT job_id, gpu_id, (${timeColumn} - ${windowStartMs}) / ${stepMs} AS step_index, ${segmentCase} AS segment_index,
+            SUM(share_ms) AS share_ms, SUM(active_ms) AS active_ms, SUM(sole_ms) AS sole_ms,
+            SUM(utilization_split_ms) AS utilization_split_ms, SUM(memory_split_ms) AS memory_split_ms, SUM(even_split_ms) AS even_split_ms
+       FROM ${table}
+      WHERE ${where}
+      GROUP BY job_id, gpu_id, 3, 4`,
+    ranges.flatMap((range) => [range.fromMs, range.toMs]),
+  );
 }

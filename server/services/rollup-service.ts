@@ -1,7 +1,9 @@
 import type { SqlDatabase, SqlExecutor } from "../db/sql-database";
 import { oldestRebuildableHourMs } from "./retention-service";
 import {
+  DAY_MS,
   HOUR_MS,
+  dailyJobContributions,
   hourlyContributions,
   type GpuHourlyContribution,
   type GpuWindowUsage,
@@ -41,37 +43,34 @@ export async function addHourlyRollups(
     });
   }
   if (contributions.job.length > 0) {
+    await tx.addMany({ table: "job_usage_hourly", columns: jobColumns("hour_start_ms"), conflictColumns: ["job_id", "gpu_id", "hour_start_ms"], rows: contributions.job.map((c) => jobRow(c, c.hourStartMs)) });
     await tx.addMany({
-      table: "job_usage_hourly",
-      columns: [
-        { name: "job_id", type: "integer" },
-        { name: "gpu_id", type: "integer" },
-        { name: "hour_start_ms", type: "bigint" },
-        { name: "reported_ms", type: "bigint" },
-        { name: "share_ms", type: "double precision" },
-        { name: "active_ms", type: "double precision" },
-        { name: "sole_ms", type: "double precision" },
-        { name: "utilization_split_ms", type: "double precision" },
-        { name: "memory_split_ms", type: "double precision" },
-        { name: "even_split_ms", type: "double precision" },
-        { name: "memory_mib_ms", type: "double precision" },
-      ],
-      conflictColumns: ["job_id", "gpu_id", "hour_start_ms"],
-      rows: contributions.job.map((c) => [
-        c.jobId,
-        c.gpuId,
-        c.hourStartMs,
-        c.reportedMs,
-        c.shareMs,
-        c.activeMs,
-        c.soleMs,
-        c.utilizationSplitMs,
-        c.memorySplitMs,
-        c.evenSplitMs,
-        c.memoryMiBMs,
-      ]),
+      table: "job_usage_daily",
+      columns: jobColumns("day_start_ms"),
+      conflictColumns: ["job_id", "gpu_id", "day_start_ms"],
+      rows: dailyJobContributions(contributions.job).map((c) => jobRow(c, c.dayStartMs)),
     });
   }
+}
+
+function jobColumns(timeColumn: "hour_start_ms" | "day_start_ms") {
+  return [
+    { name: "job_id", type: "integer" },
+    { name: "gpu_id", type: "integer" },
+    { name: timeColumn, type: "bigint" },
+    { name: "reported_ms", type: "bigint" },
+    { name: "share_ms", type: "double precision" },
+    { name: "active_ms", type: "double precision" },
+    { name: "sole_ms", type: "double precision" },
+    { name: "utilization_split_ms", type: "double precision" },
+    { name: "memory_split_ms", type: "double precision" },
+    { name: "even_split_ms", type: "double precision" },
+    { name: "memory_mib_ms", type: "double precision" },
+  ] as const;
+}
+
+function jobRow(c: Omit<JobHourlyContribution, "hourStartMs">, startMs: number) {
+  return [c.jobId, c.gpuId, startMs, c.reportedMs, c.shareMs, c.activeMs, c.soleMs, c.utilizationSplitMs, c.memorySplitMs, c.evenSplitMs, c.memoryMiBMs];
 }
 
 /**
@@ -132,4 +131,19 @@ export async function rebuildHourlyRollups(
     });
     onProgress?.(chunkEndMs - startMs, endMs - startMs);
   }
+  // The daily sums of every day the rebuild touched, from the hourly rollups.
+  const firstDayMs = Math.floor(startMs / DAY_MS) * DAY_MS;
+  const lastDayMs = Math.ceil(endMs / DAY_MS) * DAY_MS;
+  await db.transaction(async (tx) => {
+    await tx.query(`DELETE FROM job_usage_daily WHERE day_start_ms >= ? AND day_start_ms < ?`, [firstDayMs, lastDayMs]);
+    await tx.query(
+      `INSERT INTO job_usage_daily (job_id, gpu_id, day_start_ms, reported_ms, share_ms, active_ms, sole_ms, utilization_split_ms, memory_split_ms, even_split_ms, memory_mib_ms)
+       SELECT job_id, gpu_id, (hour_start_ms / ${DAY_MS}) * ${DAY_MS}, SUM(reported_ms), SUM(share_ms), SUM(active_ms), SUM(sole_ms),
+              SUM(utilization_split_ms), SUM(memory_split_ms), SUM(even_split_ms), SUM(memory_mib_ms)
+         FROM job_usage_hourly
+        WHERE hour_start_ms >= ? AND hour_start_ms < ?
+        GROUP BY job_id, gpu_id, (hour_start_ms / ${DAY_MS}) * ${DAY_MS}`,
+      [firstDayMs, lastDayMs],
+    );
+  });
 }

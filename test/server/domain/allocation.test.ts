@@ -3,6 +3,7 @@ import {
   allocateCosts,
   AllocationError,
   IDLE_ROW_NAME,
+  periodsOf,
   type AllocationGpu,
   type AllocationJob,
   type AllocationOptions,
@@ -229,5 +230,17 @@ describe("allocateCosts", () => {
     const gpus = [gpu(1, 1, "A100", { firstSeenMs: T0_MS + HOUR_MS + 60_000 })]; // first reported 01:01
     const result = allocateCosts(gpus, JOBS, [], PRICES, options());
     expect(result.fleetCost).toBeCloseTo(2, 10); // from 01:00, the hour it appeared in
+  });
+});
+
+describe("periodsOf", () => {
+  it("cuts the window at price changes and steps", () => {
+    const periods = periodsOf({ windowStartMs: T0_MS, windowEndMs: T0_MS + 5 * HOUR_MS, periodStartsMs: [T0_MS + 90 * 60_000], stepMs: 2 * HOUR_MS });
+    expect(periods.map((p) => [(p.startMs - T0_MS) / 60_000, (p.endMs - T0_MS) / 60_000, (p.stepStartMs - T0_MS) / 60_000])).toEqual([
+      [0, 90, 0],
+      [90, 120, 0],
+      [120, 240, 120],
+      [240, 300, 240],
+    ]);
   });
 });

@@ -151,6 +151,39 @@ describe.each(kinds)("handleAllocationRequest on $name", ({ create, skipReason }
     expect((await badWindow.json()).error.field).toBe("window");
   });
 
+  it.skipIf(skipReason)("gives the same costs from daily rollups over days as from hourly steps", async () => {
+    // A three-day job on GPU-1, in one-hour windows.
+    const hourly = (fromMs: number, toMs: number) => gpuWindows("GPU-1", fromMs, toMs, 80).filter((w) => w.startMs % HOUR_MS === 0).map((w) => ({ ...w, endMs: w.startMs + HOUR_MS }));
+    const fromMs = T0_MS + 20 * HOUR_MS;
+    const toMs = T0_MS + 4 * 24 * HOUR_MS + 6 * HOUR_MS;
+    const long = {
+      ...batch(),
+      batchId: "bbbbbbbb-2222-4333-8444-555555555555",
+      jobs: [{ externalId: "slurm-2002", kind: "training" as const, team: "ads", experiment: "ctr-exp-4" }],
+      gpuWindows: hourly(fromMs, toMs),
+      jobWindows: hourly(fromMs, toMs).map((w) => ({ gpuUuid: "GPU-1", jobExternalId: "slurm-2002", startMs: w.startMs, endMs: w.endMs, sampleCount: 60, processCount: 1, utilizationAvgPct: null, memoryUsedAvgMiB: 500, memoryUsedMaxMiB: 500 })),
+    };
+    const token = (await issueNodeToken(db.prisma, { clusterName: "lab", hostname: "node-a", nowMs: T0_MS })).token;
+    const ingested = await handleIngestRequest(
+      new Request("http://gpu-roi.test/api/v1/ingest", { method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(long) }),
+      { db: db.sql, metrics: createServerMetrics(), maxBodyBytes: 1 << 20, nowMs },
+    );
+    expect(ingested.status).toBe(200);
+    const window = "2026-11-02T13:00:00Z,2026-11-06T04:00:00Z"; // whole days inside, partial days at both ends
+    const totals = (await get(`window=${window}&aggregate=job`)).body;
+    const steps = (await get(`window=${window}&aggregate=job&step=1h`)).body;
+    for (const row of totals.rows) {
+      const fromSteps = steps.rows.filter((step: { name: string }) => step.name === row.name);
+      for (const field of ["gpuHours", "activeGpuHours", "gpuCost", "totalCost"]) {
+        expect(fromSteps.reduce((sum: number, step: Record<string, number>) => sum + step[field], 0)).toBeCloseTo(row[field], 4);
+      }
+    }
+    const job = totals.rows.find((row: { name: string }) => row.name === "slurm-2002");
+    expect(job.gpuHours).toBeCloseTo((T0_MS + 4 * 24 * HOUR_MS + 4 * HOUR_MS - (T0_MS + 20 * HOUR_MS)) / HOUR_MS, 6);
+    expect(job.efficiency).toBeCloseTo(0.8, 6);
+    expect(totals.totals.totalCost).toBeCloseTo(totals.fleetCost, 6);
+  });
+
   it.skipIf(skipReason)("answers 400 naming the parameter for bad input", async () => {
     expect((await get("aggregate=colour")).body.error.field).toBe("aggregate[0]");
     expect((await get("window=fortnight")).body.error.field).toBe("window");
