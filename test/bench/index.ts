@@ -1,5 +1,6 @@
 /** Every benchmark `npm run bench` runs, in order. */
 import { allocationBenchmark } from "./allocation.bench";
 import type { Benchmark } from "./bench-kit";
+import { solverBenchmarks } from "./solver.bench";
 
-export const benchmarks: Benchmark[] = [allocationBenchmark];
+export const benchmarks: Benchmark[] = [allocationBenchmark, ...solverBenchmarks];

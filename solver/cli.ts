@@ -1,0 +1,110 @@
+/**
+ * gpu-roi optimizer command line. Reads files, runs the pure solvers, prints JSON.
+ *
+ *   pack --nodes NODES.csv --pods PODS.csv [--json] [--fractional-only] [--identical-gpus]
+ *        [--headroom 1] [--max-per-gpu N] [--one-ls-per-gpu] [--time-limit-s 50]
+ *   tidal --demand DEMAND.csv [--jobs JOBS.csv] [--json]
+ *
+ * DEMAND.csv: columns slot (0..167, 0 = Monday 00:00) and gpus (inference GPUs
+ * needed that hour: p95 + headroom). JOBS.csv: id, queue, gpu_hours,
+ * max_parallel_gpus, release_slot, deadline_slot (exclusive).
+ */
+import { readFileSync } from "node:fs";
+import { optimizePacking } from "./packing/optimize.ts";
+import { openbNodes, openbPods, parseCsv } from "./packing/openb.ts";
+import { planTidal, type BatchJob } from "./tidal/plan.ts";
+
+function flag(args: readonly string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const value = args[i + 1];
+  if (value === undefined || value.startsWith("--")) throw new Error(`${name} needs a value`);
+  return value;
+}
+
+async function pack(args: readonly string[]): Promise<void> {
+  const nodesPath = flag(args, "--nodes");
+  const podsPath = flag(args, "--pods");
+  if (!nodesPath || !podsPath) throw new Error("pack needs --nodes NODES.csv and --pods PODS.csv");
+  let nodes = openbNodes(readFileSync(nodesPath, "utf8"));
+  const { workloads: allPods, cpuOnly } = openbPods(readFileSync(podsPath, "utf8"));
+  if (cpuOnly > 0) process.stderr.write(`ignored ${cpuOnly} pods with num_gpu = 0 (no GPU to pack)\n`);
+  let pods = allPods;
+  if (args.includes("--fractional-only")) {
+    pods = pods.filter((p) => p.gpuCount === 1 && p.gpuMilli < 1000);
+    process.stderr.write(`kept ${pods.length} fractional pods (num_gpu = 1, gpu_milli < 1000)\n`);
+  }
+  if (args.includes("--identical-gpus")) {
+    // Every GPU alike: drop GPU models and node CPU/memory so only GPU sharing counts.
+    nodes = nodes.map((n) => ({ id: n.id, model: "any", gpuCount: n.gpuCount }));
+    pods = pods.map((p) => ({ ...p, allowedModels: undefined, cpuMilli: undefined, hostMemoryMiB: undefined }));
+  }
+  const maxPerGpu = flag(args, "--max-per-gpu");
+  const result = await optimizePacking(pods, nodes, {
+    // The trace's requests are what the scheduler packs: defaults are full GPUs, any number of pods, LS sharing allowed.
+    headroom: Number(flag(args, "--headroom") ?? 1),
+    maxWorkloadsPerGpu: maxPerGpu ? Number(maxPerGpu) : Number.POSITIVE_INFINITY,
+    allowLatencySensitiveSharing: !args.includes("--one-ls-per-gpu"),
+    timeLimitMs: Number(flag(args, "--time-limit-s") ?? 50) * 1000,
+  });
+  const best = result.best;
+  const output = {
+    status: result.status,
+    seconds: Number(result.seconds.toFixed(2)),
+    method: best.method,
+    gpusUsed: best.gpusUsed,
+    nodesUsed: best.nodesUsed,
+    baselines: { ffd: result.baselines.ffd.gpusUsed, bestFit: result.baselines.bestFit.gpusUsed },
+    baselinesPlacedPct: { ffd: pct(result.baselines.ffd.placedDemandShare), bestFit: pct(result.baselines.bestFit.placedDemandShare) },
+    lowerBound: result.lowerBound.gpus,
+    volumeBound: result.lowerBound.volumeGpus,
+    gapPct: Number(result.gapPct.toFixed(3)),
+    placed: best.assignments.length,
+    unplaced: best.unplaced.length,
+    placedDemandPct: pct(best.placedDemandShare),
+    messages: result.messages.slice(0, 20),
+    assignments: best.assignments.map((a) => ({ pod: a.workload, node: a.node, gpuIndexes: a.gpuIndexes, gpuMilli: a.gpuMilli })),
+  };
+  if (args.includes("--json")) process.stdout.write(`${JSON.stringify(output)}\n`);
+  else {
+    const { assignments, ...summary } = output;
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n(${assignments.length} assignments; --json prints them)\n`);
+  }
+}
+
+async function tidal(args: readonly string[]): Promise<void> {
+  const demandPath = flag(args, "--demand");
+  if (!demandPath) throw new Error("tidal needs --demand DEMAND.csv (columns slot,gpus; 168 rows)");
+  const inference = new Array(168).fill(0);
+  for (const row of parseCsv(readFileSync(demandPath, "utf8"))) inference[Number(row.slot)] = Number(row.gpus);
+  const jobsPath = flag(args, "--jobs");
+  const jobs: BatchJob[] = jobsPath
+    ? parseCsv(readFileSync(jobsPath, "utf8")).map((r) => ({
+        id: r.id,
+        queue: r.queue || "default",
+        gpuHours: Number(r.gpu_hours),
+        maxParallelGpus: Number(r.max_parallel_gpus),
+        releaseSlot: Number(r.release_slot),
+        deadlineSlot: Number(r.deadline_slot),
+      }))
+    : [];
+  const plan = planTidal(inference, jobs);
+  const { hourly, perJob, ...summary } = plan;
+  process.stdout.write(`${JSON.stringify(args.includes("--json") ? plan : summary, null, args.includes("--json") ? 0 : 2)}\n`);
+}
+
+function pct(share: number): number {
+  return Number((share * 100).toFixed(3));
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const [command, ...args] = argv;
+  if (command === "pack") return pack(args);
+  if (command === "tidal") return tidal(args);
+  throw new Error("usage: cli.ts pack --nodes NODES.csv --pods PODS.csv [--json] | tidal --demand DEMAND.csv [--jobs JOBS.csv]");
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,150 @@
+/**
+ * Reference placements the optimizer must never lose to: the current
+ * placement, first-fit decreasing by dominant share, and best fit scored like
+ * Volcano's binpack plugin (fullest node first, then the fullest GPU).
+ */
+import { ClusterState, GPU_MILLI } from "./cluster-state.ts";
+import type { GpuNode, Placement, ResolvedPackingOptions, Workload } from "./types.ts";
+
+/** A reason a workload can never be placed on these nodes, whatever else runs; undefined if it could be. */
+export function whyUnplaceable(workload: Workload, nodes: readonly GpuNode[]): string | undefined {
+  if (!(workload.gpuCount >= 1) || !Number.isInteger(workload.gpuCount)) return `gpuCount must be a whole number of at least 1, got ${workload.gpuCount}`;
+  if (!(workload.gpuMilli > 0 && workload.gpuMilli <= GPU_MILLI)) return `gpuMilli must be in 1..1000, got ${workload.gpuMilli}`;
+  if (nodes.length === 0) return "there are no GPU nodes";
+  const models = workload.allowedModels;
+  const eligible = nodes.filter((n) => !models || models.length === 0 || models.includes(n.model));
+  if (eligible.length === 0) return `no node has an allowed GPU model (${models!.join("|")})`;
+  const bigEnough = eligible.filter((n) => n.gpuCount >= workload.gpuCount);
+  if (bigEnough.length === 0) return `needs ${workload.gpuCount} GPUs on one node; the largest eligible node has ${Math.max(...eligible.map((n) => n.gpuCount))}`;
+  const memoryNeedMiB = workload.memoryNeedMiB ?? 0;
+  const memoryFits = bigEnough.filter((n) => memoryNeedMiB <= (n.gpuMemoryMiB ?? Number.POSITIVE_INFINITY));
+  if (memoryFits.length === 0) return `needs ${memoryNeedMiB} MiB of GPU memory; eligible GPUs have at most ${Math.max(...bigEnough.map((n) => n.gpuMemoryMiB ?? 0))} MiB`;
+  const hostFits = memoryFits.filter(
+    (n) => (workload.cpuMilli ?? 0) <= (n.cpuMilli ?? Number.POSITIVE_INFINITY) && (workload.hostMemoryMiB ?? 0) <= (n.hostMemoryMiB ?? Number.POSITIVE_INFINITY),
+  );
+  if (hostFits.length === 0) return `needs ${workload.cpuMilli ?? 0} CPU millicores and ${workload.hostMemoryMiB ?? 0} MiB host memory; no eligible node is that large`;
+  return undefined;
+}
+
+/**
+ * Largest share of the cluster's GPU compute, CPU or host memory that the
+ * workload asks for (Dominant Resource Fairness's dominant share).
+ */
+export function dominantShares(workloads: readonly Workload[], nodes: readonly GpuNode[]): Map<string, number> {
+  let gpuMilli = 0;
+  let cpuMilli = 0;
+  let hostMemoryMiB = 0;
+  for (const n of nodes) {
+    gpuMilli += n.gpuCount * GPU_MILLI;
+    cpuMilli += n.cpuMilli ?? 0;
+    hostMemoryMiB += n.hostMemoryMiB ?? 0;
+  }
+  return new Map(
+    workloads.map((w) => [
+      w.id,
+      Math.max((w.gpuMilli * w.gpuCount) / gpuMilli, cpuMilli > 0 ? (w.cpuMilli ?? 0) / cpuMilli : 0, hostMemoryMiB > 0 ? (w.hostMemoryMiB ?? 0) / hostMemoryMiB : 0),
+    ]),
+  );
+}
+
+/** Workloads sorted by decreasing dominant share (ties: more GPU compute, then id for determinism). */
+export function byDecreasingDominantShare(workloads: readonly Workload[], nodes: readonly GpuNode[]): Workload[] {
+  const share = dominantShares(workloads, nodes);
+  return [...workloads].sort(
+    (a, b) => share.get(b.id)! - share.get(a.id)! || b.gpuMilli * b.gpuCount - a.gpuMilli * a.gpuCount || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
+}
+
+function staticallyPlaceable(workloads: readonly Workload[], nodes: readonly GpuNode[]): { placeable: Workload[]; unplaced: Placement["unplaced"] } {
+  const placeable: Workload[] = [];
+  const unplaced: Placement["unplaced"] = [];
+  for (const w of workloads) {
+    const reason = whyUnplaceable(w, nodes);
+    if (reason) unplaced.push({ workload: w.id, reason });
+    else placeable.push(w);
+  }
+  return { placeable, unplaced };
+}
+
+export const NO_ROOM = "no node had room left for it";
+
+/** First-fit decreasing: each workload, largest dominant share first, on the first node and GPUs with room. */
+export function firstFitDecreasing(workloads: readonly Workload[], nodes: readonly GpuNode[], options: ResolvedPackingOptions): Placement {
+  const state = new ClusterState(nodes, options);
+  const { placeable, unplaced } = staticallyPlaceable(workloads, nodes);
+  for (const w of byDecreasingDominantShare(placeable, nodes)) {
+    let placed = false;
+    for (let n = 0; n < nodes.length && !placed; n++) {
+      const gpus = state.findGpus(w, n, "first");
+      if (gpus) {
+        state.place(w, gpus);
+        placed = true;
+      }
+    }
+    if (!placed) unplaced.push({ workload: w.id, reason: NO_ROOM });
+  }
+  return state.summarize("ffd", workloads, unplaced);
+}
+
+/** Places one workload by best fit: the node with the highest binpack score, then its fullest GPUs. */
+export function placeBestFit(state: ClusterState, w: Workload, preferBusyGpus = true): boolean {
+  let bestNode = -1;
+  let bestScore = Number.NEGATIVE_INFINITY;
+  let bestGpus: number[] | undefined;
+  for (let n = 0; n < state.nodes.length; n++) {
+    const gpus = state.findGpus(w, n, preferBusyGpus ? "tightest" : "first");
+    if (!gpus) continue;
+    // Prefer GPUs already in use (no new GPU switched on), then the fuller node.
+    const newGpus = gpus.filter((g) => state.gpuWorkloads[g] === 0).length;
+    const score = state.binpackScore(w, n) - newGpus * 10;
+    if (score > bestScore) {
+      bestScore = score;
+      bestNode = n;
+      bestGpus = gpus;
+    }
+  }
+  if (bestNode < 0 || !bestGpus) return false;
+  state.place(w, bestGpus);
+  return true;
+}
+
+/** Best-fit decreasing with Volcano's binpack score. */
+export function bestFit(workloads: readonly Workload[], nodes: readonly GpuNode[], options: ResolvedPackingOptions): Placement {
+  const state = new ClusterState(nodes, options);
+  const { placeable, unplaced } = staticallyPlaceable(workloads, nodes);
+  for (const w of byDecreasingDominantShare(placeable, nodes)) {
+    if (!placeBestFit(state, w)) unplaced.push({ workload: w.id, reason: NO_ROOM });
+  }
+  return state.summarize("best-fit", workloads, unplaced);
+}
+
+/**
+ * The placement as it is now, checked against the same rules; undefined when
+ * no workload has a current placement. Workloads without one are listed as unplaced.
+ */
+export function currentPlacement(workloads: readonly Workload[], nodes: readonly GpuNode[], options: ResolvedPackingOptions): { placement: Placement; state: ClusterState } | undefined {
+  if (!workloads.some((w) => w.current)) return undefined;
+  const state = new ClusterState(nodes, options);
+  const unplaced: Placement["unplaced"] = [];
+  for (const w of workloads) {
+    if (!w.current) {
+      unplaced.push({ workload: w.id, reason: "not placed today" });
+      continue;
+    }
+    let node: number;
+    try {
+      node = state.nodeIndex(w.current.node);
+    } catch {
+      unplaced.push({ workload: w.id, reason: `current node ${w.current.node} is not in the node list` });
+      continue;
+    }
+    const gpus = w.current.gpuIndexes.map((i) => state.firstGpu[node] + i);
+    // Today's placement is taken as it is (it may break today's headroom rules); only impossible indexes are refused.
+    if (gpus.length === 0 || w.current.gpuIndexes.some((i) => !(i >= 0 && i < nodes[node].gpuCount))) {
+      unplaced.push({ workload: w.id, reason: `current GPUs ${w.current.gpuIndexes.join(",")} do not exist on ${w.current.node}` });
+      continue;
+    }
+    state.place(w, gpus);
+  }
+  return { placement: state.summarize("current", workloads, unplaced), state };
+}
