@@ -19,6 +19,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           </Link>
           <nav aria-label="Main">
             <Link href="/">Overview</Link>
+            <Link href="/settings">Settings</Link>
           </nav>
         </div>
         <TrpcReactProvider>{children}</TrpcReactProvider>

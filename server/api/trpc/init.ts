@@ -1,4 +1,5 @@
 import { initTRPC, TRPCError } from "@trpc/server";
+import type { AppPrismaClient } from "../../db/prisma-client";
 import { getServerDatabase } from "../../db/server-database";
 import type { SqlDatabase } from "../../db/sql-database";
 import { TimeWindowError } from "../../domain/time-window";
@@ -6,11 +7,13 @@ import { ServiceError } from "../../services/service-error";
 
 export interface TrpcContext {
   db: SqlDatabase;
+  prisma: AppPrismaClient;
   nowMs: () => number;
 }
 
 export function createTrpcContext(): TrpcContext {
-  return { db: getServerDatabase().sql, nowMs: Date.now };
+  const { sql, prisma } = getServerDatabase();
+  return { db: sql, prisma, nowMs: Date.now };
 }
 
 const t = initTRPC.context<TrpcContext>().create();

@@ -3,6 +3,7 @@ import { getAllocationProcedure } from "./procedures/allocation/get-allocation";
 import { getExperimentProcedure } from "./procedures/experiments/get-experiment";
 import { listExperimentsProcedure } from "./procedures/experiments/list-experiments";
 import { getOverviewProcedure } from "./procedures/overview/get-overview";
+import { listPricesProcedure } from "./procedures/prices/list-prices";
 
 /** Routers only wire procedures together; each procedure lives in its own file. */
 export const appRouter = createTrpcRouter({
@@ -11,6 +12,9 @@ export const appRouter = createTrpcRouter({
   }),
   allocation: createTrpcRouter({
     get: getAllocationProcedure,
+  }),
+  prices: createTrpcRouter({
+    list: listPricesProcedure,
   }),
   experiments: createTrpcRouter({
     list: listExperimentsProcedure,

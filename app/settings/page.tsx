@@ -1,0 +1,27 @@
+import { dehydrate, HydrationBoundary } from "@tanstack/react-query";
+import { getQueryClient, trpc } from "../trpc/server";
+import { PriceBook } from "./price-book";
+
+export const dynamic = "force-dynamic";
+
+export default async function SettingsPage() {
+  const queryClient = getQueryClient();
+  await queryClient.prefetchQuery(trpc.prices.list.queryOptions());
+  return (
+    <HydrationBoundary state={dehydrate(queryClient)}>
+      <main>
+        <header className="page-header">
+          <h1>Settings</h1>
+        </header>
+        <section className="panel">
+          <PriceBook />
+          <p className="hint">
+            An hour is priced by the entry in force at its start; a node-label entry beats the model&apos;s general price on those nodes.
+            Changing a price changes every cost that covers its hours. Admins add prices with <code>POST /api/v1/prices</code> (bearer{" "}
+            <code>GPU_ROI_ADMIN_TOKEN</code>) or <code>npm run admin -- set-price</code>.
+          </p>
+        </section>
+      </main>
+    </HydrationBoundary>
+  );
+}
