@@ -3,8 +3,7 @@ import type { SqlDatabase } from "../../db/sql-database";
 import { resolveTimeWindow, TimeWindowError } from "../../domain/time-window";
 import { getExperimentCosts, listExperimentCosts } from "../../services/experiment-service";
 import { ServiceError } from "../../services/service-error";
-import { formatIssuePath } from "../../wire/ingest-v1";
-import { jsonResponse, responseForError } from "./http-responses";
+import { jsonResponse, parseOrThrow, responseForError } from "./http-responses";
 
 const querySchema = z.object({
   window: z.string().min(1).max(100).default("30d"),
@@ -13,13 +12,9 @@ const querySchema = z.object({
 });
 
 function parseQuery(request: Request, nowMs: number) {
-  const parsed = querySchema.safeParse(Object.fromEntries(new URL(request.url).searchParams));
-  if (!parsed.success) {
-    const field = formatIssuePath(parsed.error.issues[0].path);
-    throw new ServiceError(400, `${field}: ${parsed.error.issues[0].message}`, field);
-  }
+  const params = parseOrThrow(querySchema, Object.fromEntries(new URL(request.url).searchParams));
   try {
-    return { ...parsed.data, window: resolveTimeWindow(parsed.data.window, nowMs) };
+    return { ...params, window: resolveTimeWindow(params.window, nowMs) };
   } catch (error) {
     if (error instanceof TimeWindowError) throw new ServiceError(400, error.message, "window");
     throw error;

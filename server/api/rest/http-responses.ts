@@ -1,4 +1,6 @@
+import type { z } from "zod";
 import { ServiceError } from "../../services/service-error";
+import { formatIssuePath } from "../../wire/ingest-v1";
 
 export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
@@ -41,4 +43,13 @@ export function responseForError(error: unknown): Response {
   }
   console.error("gpu-roi: unexpected error", error);
   return errorResponse(500, "internal error");
+}
+
+/** Validates input with a zod schema; the first problem becomes a 400 naming its field. */
+export function parseOrThrow<Schema extends z.ZodType>(schema: Schema, input: unknown): z.output<Schema> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = formatIssuePath(issue.path);
+  throw new ServiceError(400, `${field}: ${issue.message}`, field);
 }

@@ -1,10 +1,8 @@
 import { z } from "zod";
 import type { AppPrismaClient } from "../../db/prisma-client";
 import { issueNodeToken } from "../../services/node-tokens";
-import { ServiceError } from "../../services/service-error";
-import { formatIssuePath } from "../../wire/ingest-v1";
 import { requireAdmin } from "./admin-auth";
-import { jsonResponse, responseForError } from "./http-responses";
+import { jsonResponse, parseOrThrow, responseForError } from "./http-responses";
 import { readJsonBody } from "./read-request-body";
 
 const newTokenSchema = z.object({
@@ -19,13 +17,8 @@ export async function handleIssueNodeToken(
 ): Promise<Response> {
   try {
     requireAdmin(request, context.adminToken);
-    const parsed = newTokenSchema.safeParse(await readJsonBody(request, 16 * 1024));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = formatIssuePath(issue.path);
-      throw new ServiceError(400, `${field}: ${issue.message}`, field);
-    }
-    const issued = await issueNodeToken(context.prisma, { clusterName: parsed.data.cluster, hostname: parsed.data.hostname, nowMs: context.nowMs() });
+    const input = parseOrThrow(newTokenSchema, await readJsonBody(request, 16 * 1024));
+    const issued = await issueNodeToken(context.prisma, { clusterName: input.cluster, hostname: input.hostname, nowMs: context.nowMs() });
     return jsonResponse(issued, 201, { "cache-control": "no-store" });
   } catch (error) {
     return responseForError(error);

@@ -1,10 +1,8 @@
 import { z } from "zod";
 import type { AppPrismaClient } from "../../db/prisma-client";
 import { addPriceEntry, listPriceEntries } from "../../services/price-book-service";
-import { ServiceError } from "../../services/service-error";
-import { formatIssuePath } from "../../wire/ingest-v1";
 import { requireAdmin } from "./admin-auth";
-import { jsonResponse, responseForError } from "./http-responses";
+import { jsonResponse, parseOrThrow, responseForError } from "./http-responses";
 import { readJsonBody } from "./read-request-body";
 
 const rfc3339 = z.iso.datetime({ offset: true });
@@ -54,13 +52,7 @@ export async function handleListPrices(context: PricesContext): Promise<Response
 export async function handleAddPrice(request: Request, context: PricesContext): Promise<Response> {
   try {
     requireAdmin(request, context.adminToken);
-    const parsed = newPriceSchema.safeParse(await readJsonBody(request, 64 * 1024));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = formatIssuePath(issue.path);
-      throw new ServiceError(400, `${field}: ${issue.message}`, field);
-    }
-    const price = parsed.data;
+    const price = parseOrThrow(newPriceSchema, await readJsonBody(request, 64 * 1024));
     const entry = await addPriceEntry(
       context.prisma,
       {
