@@ -6,21 +6,159 @@
  *     and prints its GPU readings as JSON. --fields names the queried fields of
  *     CSV saved without a header.
  *
+ *   collector run --server URL --token TOKEN [--source nvidia-smi|dcgm=URL|simulator] ...
+ *     Runs the agent on this node until SIGTERM/SIGINT (see RUN_USAGE and
+ *     docs/collector.md).
+ *
  * Exit codes: 0 success, 1 the file is not a readable capture, 2 usage error.
  * The parsing itself is in sources/parse-capture.ts; this file only does I/O.
  */
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { pathToFileURL } from "node:url";
+import { z } from "zod";
+import { DEFAULT_INTERVAL_MS, DEFAULT_WINDOW_MS, startCollector, type CollectorConfig } from "./agent";
+import { DEFAULT_METRICS_PORT } from "./collector-metrics";
 import { parseCapture, summarizeCapture } from "./sources/parse-capture";
 import { CaptureParseError } from "./sources/parse-values";
+import { DEFAULT_SPOOL_MAX_BYTES } from "./spool";
 
-export const USAGE = "usage: collector parse FILE [--fields=FIELD,FIELD,...]";
+export const USAGE = "usage: collector parse FILE [--fields=FIELD,FIELD,...]\n       collector run --server URL --token TOKEN [options] (collector run --help)";
 
 export interface CliIo {
   readFile: (path: string) => string;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+}
+
+export const RUN_USAGE = `usage: collector run --server URL --token TOKEN [options]
+
+  --server URL             gpu-roi server, e.g. https://gpu-roi.example.com   env GPU_ROI_SERVER (required)
+  --token TOKEN            node token issued for this host                     env GPU_ROI_TOKEN (required)
+  --source SOURCE          nvidia-smi | dcgm=URL | simulator (default nvidia-smi) env GPU_ROI_SOURCE
+  --interval DURATION      poll interval (default 10s)                         env GPU_ROI_INTERVAL
+  --window DURATION        window length, a multiple of the interval (default 60s) env GPU_ROI_WINDOW
+  --spool DIR              spool directory (default /var/lib/gpu-roi/spool)    env GPU_ROI_SPOOL_DIR
+  --spool-max-mb MIB       spool bound in MiB (default 256)                    env GPU_ROI_SPOOL_MAX_MB
+  --metrics-port PORT      Prometheus /metrics port, 0 = off (default 9401)    env GPU_ROI_METRICS_PORT
+  --hostname NAME          node name sent to the server (default: this host)   env GPU_ROI_HOSTNAME
+  --proc-root DIR          where the host's /proc is mounted (default /proc)   env GPU_ROI_PROC_ROOT
+  --shutdown-grace DURATION  time to deliver the spool on SIGTERM (default 5s) env GPU_ROI_SHUTDOWN_GRACE
+
+DURATION: 500ms, 10s, 1m, 1h; a bare number is seconds. Flags win over env variables.`;
+
+/** Flag name (without --) → environment variable. */
+const RUN_FLAGS = {
+  server: "GPU_ROI_SERVER",
+  token: "GPU_ROI_TOKEN",
+  source: "GPU_ROI_SOURCE",
+  interval: "GPU_ROI_INTERVAL",
+  window: "GPU_ROI_WINDOW",
+  spool: "GPU_ROI_SPOOL_DIR",
+  "spool-max-mb": "GPU_ROI_SPOOL_MAX_MB",
+  "metrics-port": "GPU_ROI_METRICS_PORT",
+  hostname: "GPU_ROI_HOSTNAME",
+  "proc-root": "GPU_ROI_PROC_ROOT",
+  "shutdown-grace": "GPU_ROI_SHUTDOWN_GRACE",
+} as const;
+type RunFlag = keyof typeof RUN_FLAGS;
+
+/** "10s" → 10000. A bare number is seconds. */
+export function parseDurationMs(text: string): number | null {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) return null;
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? "s"] ?? 1000;
+  const ms = Math.round(Number(match[1]) * factor);
+  return ms > 0 ? ms : null;
+}
+
+const duration = (what: string) =>
+  z.string().transform((text, context) => {
+    const ms = parseDurationMs(text);
+    if (ms === null) {
+      context.addIssue({ code: "custom", message: `${what}: ${JSON.stringify(text)} is not a duration (e.g. 500ms, 10s, 1m)` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const runConfigSchema = z
+  .object({
+    server: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
+    token: z.string().min(1, "must not be empty"),
+    source: z
+      .string()
+      .default("nvidia-smi")
+      .transform((text, context): CollectorConfig["source"] => {
+        if (text === "nvidia-smi") return { kind: "nvidia-smi" };
+        if (text === "simulator") return { kind: "simulator" };
+        if (text.startsWith("dcgm=") && URL.canParse(text.slice(5))) return { kind: "dcgm", url: text.slice(5) };
+        context.addIssue({ code: "custom", message: `${JSON.stringify(text)} is not nvidia-smi, dcgm=URL or simulator` });
+        return z.NEVER;
+      }),
+    interval: duration("interval").default(DEFAULT_INTERVAL_MS),
+    window: duration("window").default(DEFAULT_WINDOW_MS),
+    spool: z.string().min(1).default("/var/lib/gpu-roi/spool"),
+    "spool-max-mb": z.coerce.number({ error: "must be a number of MiB" }).positive("must be positive").default(DEFAULT_SPOOL_MAX_BYTES / 1024 / 1024),
+    "metrics-port": z.coerce.number({ error: "must be a port number" }).int("must be a port number").min(0).max(65535).default(DEFAULT_METRICS_PORT),
+    hostname: z.string().min(1).max(253).optional(),
+    "proc-root": z.string().min(1).default("/proc"),
+    "shutdown-grace": duration("shutdown-grace").default(5000),
+  })
+  .superRefine((value, context) => {
+    if (value.window % value.interval !== 0) {
+      context.addIssue({ code: "custom", path: ["window"], message: `must be a multiple of --interval (${value.interval} ms), got ${value.window} ms` });
+    }
+  });
+
+/**
+ * Reads `collector run` flags (`--flag value` or `--flag=value`), falling back to
+ * the GPU_ROI_* environment variables, and validates them. The error names the
+ * flag (and its variable).
+ */
+export function parseRunConfig(args: readonly string[], env: Readonly<Record<string, string | undefined>>): { ok: true; config: CollectorConfig } | { ok: false; error: string } {
+  const raw: Partial<Record<RunFlag, string>> = {};
+  for (const [flag, variable] of Object.entries(RUN_FLAGS) as [RunFlag, string][]) {
+    const value = env[variable];
+    if (value !== undefined && value !== "") raw[flag] = value;
+  }
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const match = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
+    if (!match || !(match[1] in RUN_FLAGS)) return { ok: false, error: `unknown option ${arg}` };
+    const flag = match[1] as RunFlag;
+    let value = match[2];
+    if (value === undefined) {
+      value = args[i + 1];
+      if (value === undefined || value.startsWith("--")) return { ok: false, error: `--${flag} needs a value` };
+      i++;
+    }
+    raw[flag] = value;
+  }
+  const parsed = runConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const flag = String(issue.path[0] ?? "") as RunFlag;
+    const message = issue.code === "invalid_type" && raw[flag] === undefined ? "is required" : issue.message;
+    return { ok: false, error: `--${flag} (env ${RUN_FLAGS[flag] ?? "?"}): ${message}` };
+  }
+  const value = parsed.data;
+  return {
+    ok: true,
+    config: {
+      serverUrl: value.server,
+      token: value.token,
+      source: value.source,
+      intervalMs: value.interval,
+      windowMs: value.window,
+      spoolDir: value.spool,
+      spoolMaxBytes: Math.round(value["spool-max-mb"] * 1024 * 1024),
+      metricsPort: value["metrics-port"],
+      hostname: value.hostname ?? null,
+      procRoot: value["proc-root"],
+      shutdownGraceMs: value["shutdown-grace"],
+    },
+  };
 }
 
 /** Runs the CLI with `args` (without node and script), returns the exit code. */
@@ -29,6 +167,10 @@ export function runCli(args: readonly string[], io: CliIo): number {
   if (command === "--help" || command === "-h" || command === "help") {
     io.stdout(`${USAGE}\n`);
     return 0;
+  }
+  if (command === "run") {
+    io.stderr("collector run runs as its own process: npm run --silent collector -- run --server URL --token TOKEN\n");
+    return 2;
   }
   if (command !== "parse") {
     io.stderr(`${command === undefined ? "no command given" : `unknown command ${JSON.stringify(command)}`}\n${USAGE}\n`);
@@ -79,11 +221,60 @@ export function decodeCaptureBytes(bytes: Uint8Array): string {
   return new TextDecoder("utf-8").decode(bytes);
 }
 
+/**
+ * `collector run`: validates the configuration (exit 2 naming the bad flag), starts
+ * the agent, and on SIGTERM/SIGINT flushes open windows to the spool and exits 0.
+ * A second signal exits at once (the spool is safe either way).
+ */
+async function runAgentProcess(args: readonly string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    process.stdout.write(`${RUN_USAGE}\n`);
+    return 0;
+  }
+  const parsed = parseRunConfig(args, process.env);
+  if (!parsed.ok) {
+    process.stderr.write(`${parsed.error}\n${RUN_USAGE}\n`);
+    return 2;
+  }
+  const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+  let collector: Awaited<ReturnType<typeof startCollector>>;
+  try {
+    collector = await startCollector(parsed.config, { log });
+  } catch (error) {
+    log(`cannot start: ${(error as Error).message}`);
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        log(`${signal} again: exiting now; unsent batches stay in the spool`);
+        process.exit(1);
+      }
+      stopping = true;
+      log(`${signal}: flushing open windows to the spool`);
+      collector.stop().then(
+        () => resolve(0),
+        (error: Error) => {
+          log(`shutdown: ${error.message}`);
+          resolve(1);
+        },
+      );
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+}
+
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (invokedDirectly) {
-  process.exitCode = runCli(process.argv.slice(2), {
-    readFile: (path) => decodeCaptureBytes(readFileSync(path)),
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-  });
+  if (process.argv[2] === "run") {
+    void runAgentProcess(process.argv.slice(3)).then((code) => process.exit(code));
+  } else {
+    process.exitCode = runCli(process.argv.slice(2), {
+      readFile: (path) => decodeCaptureBytes(readFileSync(path)),
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+    });
+  }
 }

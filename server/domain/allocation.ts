@@ -75,7 +75,12 @@ export interface AllocationOptions {
   windowEndMs: number;
   /** Period boundaries (ms) inside the window where prices change or steps start; sorted. */
   periodStartsMs: readonly number[];
-  /** Step of a time series in ms; null for one total per row over the window. */
+  /**
+   * Step of a time series in ms; null for one total per row over the window.
+   * Steps are aligned to multiples of the step since the epoch (whole UTC hours or
+   * days), so a daily series has one row per calendar day; the first and last may
+   * be partial.
+   */
   stepMs: number | null;
   aggregate: readonly AggregateKey[];
   basis: AllocationBasis;
@@ -144,15 +149,16 @@ export function periodsOf(options: Pick<AllocationOptions, "windowStartMs" | "wi
   if (options.windowEndMs <= options.windowStartMs) return [];
   const cuts = new Set<number>(options.periodStartsMs.filter((ms) => ms > options.windowStartMs && ms < options.windowEndMs));
   if (options.stepMs !== null) {
-    for (let ms = options.windowStartMs + options.stepMs; ms < options.windowEndMs; ms += options.stepMs) cuts.add(ms);
+    const firstCutMs = (Math.floor(options.windowStartMs / options.stepMs) + 1) * options.stepMs;
+    for (let ms = firstCutMs; ms < options.windowEndMs; ms += options.stepMs) cuts.add(ms);
   }
   const bounds = [options.windowStartMs, ...[...cuts].sort((a, b) => a - b), options.windowEndMs];
   const periods: Period[] = [];
   for (let i = 0; i + 1 < bounds.length; i++) {
     const startMs = bounds[i];
-    const stepIndex = options.stepMs === null ? 0 : Math.floor((startMs - options.windowStartMs) / options.stepMs);
-    const stepStartMs = options.stepMs === null ? options.windowStartMs : options.windowStartMs + stepIndex * options.stepMs;
-    const stepEndMs = options.stepMs === null ? options.windowEndMs : Math.min(options.windowEndMs, stepStartMs + options.stepMs);
+    const alignedStepStartMs = options.stepMs === null ? options.windowStartMs : Math.floor(startMs / options.stepMs) * options.stepMs;
+    const stepStartMs = Math.max(options.windowStartMs, alignedStepStartMs);
+    const stepEndMs = options.stepMs === null ? options.windowEndMs : Math.min(options.windowEndMs, alignedStepStartMs + options.stepMs);
     periods.push({ startMs, endMs: bounds[i + 1], stepStartMs, stepEndMs });
   }
   return periods;

@@ -152,14 +152,15 @@ export async function allocate(db: SqlDatabase, query: AllocationQuery): Promise
   const stepMs = query.stepMs ?? Math.max(HOUR_MS, endMs - startMs);
   const { dailyRanges, hourlyRanges } = splitDailyAndHourly(periodsOf({ windowStartMs: startMs, windowEndMs: endMs, periodStartsMs: changePoints, stepMs: query.stepMs }));
   const usageRows = [
-    ...(await sumUsage(db, "job_usage_daily", "day_start_ms", dailyRanges, startMs, stepMs, changePoints)),
-    ...(await sumUsage(db, "job_usage_hourly", "hour_start_ms", hourlyRanges, startMs, stepMs, changePoints)),
+    ...(await sumUsage(db, "job_usage_daily", "day_start_ms", dailyRanges, stepMs, changePoints)),
+    ...(await sumUsage(db, "job_usage_hourly", "hour_start_ms", hourlyRanges, stepMs, changePoints)),
   ];
   const usage: JobGpuUsage[] = usageRows.map((row) => ({
     jobId: row.job_id,
     gpuId: row.gpu_id,
-    // The period a row belongs to starts where both its step and its price segment have begun.
-    periodStartMs: Math.max(startMs + Number(row.step_index) * stepMs, segmentStarts[Number(row.segment_index)]),
+    // The period a row belongs to starts where the window, its step (aligned to the
+  // epoch) and its price segment have all begun.
+    periodStartMs: Math.max(startMs, Number(row.step_index) * stepMs, segmentStarts[Number(row.segment_index)]),
     shareMs: Number(row.share_ms),
     activeMs: Number(row.active_ms),
     soleMs: Number(row.sole_ms),
@@ -238,7 +239,6 @@ async function sumUsage(
   table: "job_usage_daily" | "job_usage_hourly",
   timeColumn: "day_start_ms" | "hour_start_ms",
   ranges: readonly Range[],
-  windowStartMs: number,
   stepMs: number,
   changePoints: readonly number[],
 ): Promise<UsageSumRow[]> {
@@ -249,7 +249,7 @@ async function sumUsage(
       : `CASE ${changePoints.map((point, index) => `WHEN ${timeColumn} < ${point} THEN ${index}`).join(" ")} ELSE ${changePoints.length} END`;
   const where = ranges.map(() => `(${timeColumn} >= ? AND ${timeColumn} < ?)`).join(" OR ");
   return db.query<UsageSumRow>(
-    `SELECT job_id, gpu_id, (${timeColumn} - ${windowStartMs}) / ${stepMs} AS step_index, ${segmentCase} AS segment_index,
+    `SELECT job_id, gpu_id, ${timeColumn} / ${stepMs} AS step_index, ${segmentCase} AS segment_index,
             SUM(share_ms) AS share_ms, SUM(active_ms) AS active_ms, SUM(sole_ms) AS sole_ms,
             SUM(utilization_split_ms) AS utilization_split_ms, SUM(memory_split_ms) AS memory_split_ms, SUM(even_split_ms) AS even_split_ms
        FROM ${table}

@@ -1,6 +1,7 @@
 /** Every benchmark `npm run bench` runs, in order. */
 import { allocationBenchmark } from "./allocation.bench";
 import type { Benchmark } from "./bench-kit";
+import { collectorBenchmark } from "./collector.bench";
 import { solverBenchmarks } from "./solver.bench";
 
-export const benchmarks: Benchmark[] = [allocationBenchmark, ...solverBenchmarks];
+export const benchmarks: Benchmark[] = [allocationBenchmark, collectorBenchmark, ...solverBenchmarks];

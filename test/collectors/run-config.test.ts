@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { parseDurationMs, parseRunConfig } from "../../collectors/cli";
+
+describe("parseDurationMs", () => {
+  it("reads ms, s, m and h, and bare numbers as seconds", () => {
+    expect([parseDurationMs("500ms"), parseDurationMs("10s"), parseDurationMs("1m"), parseDurationMs("2"), parseDurationMs("0s"), parseDurationMs("ten")]).toEqual([
+      500,
+      10_000,
+      60_000,
+      2000,
+      null,
+      null,
+    ]);
+  });
+});
+
+describe("parseRunConfig", () => {
+  it("applies the defaults", () => {
+    const result = parseRunConfig(["--server", "http://gpu-roi:3000", "--token", "t"], {});
+    expect(result).toEqual({
+      ok: true,
+      config: {
+        serverUrl: "http://gpu-roi:3000",
+        token: "t",
+        source: { kind: "nvidia-smi" },
+        intervalMs: 10_000,
+        windowMs: 60_000,
+        spoolDir: "/var/lib/gpu-roi/spool",
+        spoolMaxBytes: 256 * 1024 * 1024,
+        metricsPort: 9401,
+        hostname: null,
+        procRoot: "/proc",
+        shutdownGraceMs: 5000,
+      },
+    });
+  });
+
+  it("reads every setting from GPU_ROI_ variables, and flags win over them", () => {
+    const result = parseRunConfig(["--interval=5s"], {
+      GPU_ROI_SERVER: "https://gpu-roi.example.com",
+      GPU_ROI_TOKEN: "tok",
+      GPU_ROI_SOURCE: "dcgm=http://localhost:9400/metrics",
+      GPU_ROI_INTERVAL: "1s",
+      GPU_ROI_WINDOW: "30s",
+      GPU_ROI_SPOOL_DIR: "/tmp/spool",
+      GPU_ROI_METRICS_PORT: "0",
+      GPU_ROI_HOSTNAME: "node-7",
+    });
+    expect(result.ok && result.config).toMatchObject({
+      source: { kind: "dcgm", url: "http://localhost:9400/metrics" },
+      intervalMs: 5000,
+      windowMs: 30_000,
+      spoolDir: "/tmp/spool",
+      metricsPort: 0,
+      hostname: "node-7",
+    });
+  });
+
+  it("names the flag and its variable when a value is bad", () => {
+    const base = ["--server", "http://x", "--token", "t"];
+    expect(parseRunConfig([...base, "--interval", "fast"], {})).toEqual({ ok: false, error: '--interval (env GPU_ROI_INTERVAL): interval: "fast" is not a duration (e.g. 500ms, 10s, 1m)' });
+    expect(parseRunConfig([...base, "--metrics-port", "70000"], {})).toMatchObject({ ok: false, error: expect.stringMatching(/^--metrics-port \(env GPU_ROI_METRICS_PORT\)/) });
+    expect(parseRunConfig([...base, "--source", "prometheus"], {})).toMatchObject({ ok: false, error: expect.stringMatching(/^--source/) });
+    expect(parseRunConfig([...base, "--interval", "7s"], {})).toMatchObject({ ok: false, error: expect.stringMatching(/^--window .*multiple of --interval/) });
+    expect(parseRunConfig(["--token", "t"], {})).toEqual({ ok: false, error: "--server (env GPU_ROI_SERVER): is required" });
+    expect(parseRunConfig([...base, "--colour"], {})).toEqual({ ok: false, error: "unknown option --colour" });
+  });
+});
