@@ -57,6 +57,10 @@ function executorFor(client: pg.Pool | pg.PoolClient): SqlExecutor {
       const result = await client.query(toPostgresPlaceholders(sql), params as unknown[]);
       return result.rows as T[];
     },
+    async queryArrays(sql: string, params: readonly SqlValue[] = []) {
+      const result = await client.query({ text: toPostgresPlaceholders(sql), values: params as unknown[], rowMode: "array" });
+      return result.rows as unknown[][];
+    },
     async insertMany(insert: BulkInsert) {
       // unnest() of one array per column: a single statement and round trip per
       // chunk, several times faster than row-by-row inserts. RETURNING the keys
@@ -105,6 +109,10 @@ export class PostgresDatabase implements SqlDatabase {
 
   query<T extends SqlRow = SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
     return this.poolExecutor.query<T>(sql, params);
+  }
+
+  queryArrays(sql: string, params?: readonly SqlValue[]): Promise<unknown[][]> {
+    return this.poolExecutor.queryArrays(sql, params);
   }
 
   insertMany(insert: BulkInsert): Promise<number[]> {

@@ -18,6 +18,7 @@ export class SqliteDatabase implements SqlDatabase {
   private readonly connection: Database.Database;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly arrayStatements = new Map<string, Database.Statement>();
 
   constructor(filePath: string) {
     fs.mkdirSync(path.dirname(filePath), { recursive: true });
@@ -39,7 +40,17 @@ export class SqliteDatabase implements SqlDatabase {
     return statement;
   }
 
+  private prepareArrays(sql: string): Database.Statement {
+    let statement = this.arrayStatements.get(sql);
+    if (!statement) {
+      statement = this.connection.prepare(sql).raw(true);
+      this.arrayStatements.set(sql, statement);
+    }
+    return statement;
+  }
+
   private readonly executor: SqlExecutor = {
+    queryArrays: async (sql: string, params: readonly SqlValue[] = []) => this.prepareArrays(sql).all(...bindable(params)) as unknown[][],
     query: async <T extends SqlRow>(sql: string, params: readonly SqlValue[] = []) => {
       const statement = this.prepare(sql);
       if (statement.reader) return statement.all(...bindable(params)) as T[];
@@ -80,6 +91,10 @@ export class SqliteDatabase implements SqlDatabase {
 
   query<T extends SqlRow = SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
     return this.exclusive(() => this.executor.query<T>(sql, params));
+  }
+
+  queryArrays(sql: string, params?: readonly SqlValue[]): Promise<unknown[][]> {
+    return this.exclusive(() => this.executor.queryArrays(sql, params));
   }
 
   insertMany(insert: BulkInsert): Promise<number[]> {

@@ -229,6 +229,7 @@ interface Unit {
   job: AllocationJob;
   gpu: AllocationGpu;
   period: Period;
+  periodIndex: number;
   scopeKey: string;
   gpuHours: number;
   activeGpuHours: number;
@@ -266,27 +267,37 @@ export function allocateCosts(
   const jobById = new Map(jobs.map((job) => [job.jobId, job]));
   const unpriced = new Set<string>();
   const currencies = new Set<string>();
+  // Numeric keys for (GPU, period) pairs keep the hot loops free of string building.
+  const gpuPeriodKey = (gpuId: number, periodIndex: number) => periodIndex * 2 ** 31 + gpuId;
   // A MIG instance's cost is part of its parent's, so its idle is settled where the parent's is.
+  const scopeCache = new Map<number, string>();
   const scopeOf = (device: AllocationGpu) => {
-    const gpu = device.migParentGpuId !== null ? (gpuById.get(device.migParentGpuId) ?? device) : device;
-    return options.idleBy === "node" ? `node:${gpu.nodeId}` : `cluster:${gpu.clusterName}`;
+    let scope = scopeCache.get(device.gpuId);
+    if (scope === undefined) {
+      const gpu = device.migParentGpuId !== null ? (gpuById.get(device.migParentGpuId) ?? device) : device;
+      scope = options.idleBy === "node" ? `node:${gpu.nodeId}` : `cluster:${gpu.clusterName}`;
+      scopeCache.set(device.gpuId, scope);
+    }
+    return scope;
   };
 
   /**
    * Price of a whole GPU of this device's model (a MIG instance: its parent's), in
    * force at the period's start; null = unpriced.
    */
-  const priceCache = new Map<string, number | null>();
-  const pricePerWholeGpuHour = (device: AllocationGpu, period: Period): number | null => {
+  const priceCache = new Map<number, number | null>();
+  const pricePerWholeGpuHour = (device: AllocationGpu, periodIndex: number): number | null => {
     const gpu = device.migParentGpuId !== null ? (gpuById.get(device.migParentGpuId) ?? device) : device;
-    const key = `${gpu.gpuId}:${period.startMs}`;
-    if (!priceCache.has(key)) {
-      const entry = priceFor(prices, gpu.modelName, gpu.nodeLabels, period.startMs);
+    const key = gpuPeriodKey(gpu.gpuId, periodIndex);
+    let price = priceCache.get(key);
+    if (price === undefined) {
+      const entry = priceFor(prices, gpu.modelName, gpu.nodeLabels, periods[periodIndex].startMs);
       if (entry) currencies.add(entry.currency);
       else unpriced.add(gpu.modelName);
-      priceCache.set(key, entry ? entry.costPerGpuHour : null);
+      price = entry ? entry.costPerGpuHour : null;
+      priceCache.set(key, price);
     }
-    return priceCache.get(key)!;
+    return price;
   };
 
   // 2. Fleet cost per idle scope and step (not per price period: a price change
@@ -294,17 +305,17 @@ export function allocateCosts(
   //    registered is part of the parent; one whose parent never reported stands
   //    for its slice.
   const fleetCost = new Map<string, number>(); // `${scope}|${stepStartMs}`
-  const gpuLifetimeHours = new Map<string, number>(); // `${gpuId}|${periodIndex}`
+  const gpuLifetimeHours = new Map<number, number>(); // by gpuPeriodKey
   let fleetGpuHours = 0;
   for (const gpu of gpus) {
     const lifeStartMs = Math.floor(gpu.firstSeenMs / HOUR_MS) * HOUR_MS;
     const lifeEndMs = Math.ceil(gpu.lastSeenMs / HOUR_MS) * HOUR_MS;
     periods.forEach((period, index) => {
       const hours = Math.max(0, Math.min(lifeEndMs, period.endMs) - Math.max(lifeStartMs, period.startMs)) / HOUR_MS;
-      gpuLifetimeHours.set(`${gpu.gpuId}|${index}`, hours);
+      gpuLifetimeHours.set(gpuPeriodKey(gpu.gpuId, index), hours);
       const isPartOfParent = gpu.migParentGpuId !== null && gpuById.has(gpu.migParentGpuId);
       if (hours === 0 || isPartOfParent) return;
-      const price = pricePerWholeGpuHour(gpu, period);
+      const price = pricePerWholeGpuHour(gpu, index);
       fleetGpuHours += hours * gpu.fractionOfGpu;
       if (price === null) return;
       const key = `${scopeOf(gpu)}|${period.stepStartMs}`;
@@ -313,8 +324,9 @@ export function allocateCosts(
   }
 
   // 3. Units: usage priced by basis.
-  const unitsByKey = new Map<string, Unit>();
-  const heldHoursByGpuPeriod = new Map<string, number>();
+  const unitsByGpuPeriod = new Map<number, Map<number, Unit>>(); // gpuPeriodKey → jobId → unit
+  const units: Unit[] = [];
+  const heldHoursByGpuPeriod = new Map<number, number>();
   for (const row of usage) {
     const gpu = gpuById.get(row.gpuId);
     const job = jobById.get(row.jobId);
@@ -322,13 +334,19 @@ export function allocateCosts(
     const periodIndex = periodIndexAt(periods, row.periodStartMs);
     const period = periods[periodIndex];
     if (row.periodStartMs < period.startMs || row.periodStartMs >= period.endMs) continue;
-    const key = `${row.jobId}|${row.gpuId}|${periodIndex}`;
-    let unit = unitsByKey.get(key);
+    const gpuPeriod = gpuPeriodKey(row.gpuId, periodIndex);
+    let jobsOnGpu = unitsByGpuPeriod.get(gpuPeriod);
+    if (!jobsOnGpu) {
+      jobsOnGpu = new Map();
+      unitsByGpuPeriod.set(gpuPeriod, jobsOnGpu);
+    }
+    let unit = jobsOnGpu.get(row.jobId);
     if (!unit) {
       unit = {
         job,
         gpu,
         period,
+        periodIndex,
         scopeKey: `${scopeOf(gpu)}|${period.stepStartMs}`,
         gpuHours: 0,
         activeGpuHours: 0,
@@ -337,7 +355,8 @@ export function allocateCosts(
         split: { sole: 0, utilization: 0, memory: 0, even: 0 },
         idleCost: 0,
       };
-      unitsByKey.set(key, unit);
+      jobsOnGpu.set(row.jobId, unit);
+      units.push(unit);
     }
     unit.gpuHours += row.shareMs / HOUR_MS;
     unit.activeGpuHours += row.activeMs / HOUR_MS;
@@ -345,23 +364,21 @@ export function allocateCosts(
     unit.split.utilization += row.utilizationSplitMs / HOUR_MS;
     unit.split.memory += row.memorySplitMs / HOUR_MS;
     unit.split.even += row.evenSplitMs / HOUR_MS;
-    const gpuPeriod = `${row.gpuId}|${periodIndex}`;
     heldHoursByGpuPeriod.set(gpuPeriod, (heldHoursByGpuPeriod.get(gpuPeriod) ?? 0) + row.shareMs / HOUR_MS);
   }
-  const units = [...unitsByKey.values()];
   for (const unit of units) {
-    const periodIndex = periods.indexOf(unit.period);
     // A GPU cannot be held for longer than it existed in the period: scale down
     // (guards against overlapping windows of jobs stored by different batches).
-    const lifetime = gpuLifetimeHours.get(`${unit.gpu.gpuId}|${periodIndex}`) ?? 0;
-    const held = heldHoursByGpuPeriod.get(`${unit.gpu.gpuId}|${periodIndex}`) ?? 0;
+    const gpuPeriod = gpuPeriodKey(unit.gpu.gpuId, unit.periodIndex);
+    const lifetime = gpuLifetimeHours.get(gpuPeriod) ?? 0;
+    const held = heldHoursByGpuPeriod.get(gpuPeriod) ?? 0;
     const scale = held > lifetime ? (lifetime > 0 ? lifetime / held : 0) : 1;
     if (scale < 1) {
       unit.gpuHours *= scale;
       unit.activeGpuHours *= scale;
       for (const method of ["sole", "utilization", "memory", "even"] as const) unit.split[method] *= scale;
     }
-    const price = pricePerWholeGpuHour(unit.gpu, unit.period);
+    const price = pricePerWholeGpuHour(unit.gpu, unit.periodIndex);
     if (price === null) continue;
     const perDeviceHour = price * unit.gpu.fractionOfGpu;
     unit.allocationCost = unit.gpuHours * perDeviceHour;
@@ -415,7 +432,11 @@ export function allocateCosts(
       // Equal parts per job; a job's part is spread over its units by GPU-hours
       // (or equally, when it has none).
       const byJob = new Map<number, Unit[]>();
-      for (const unit of members) byJob.set(unit.job.jobId, [...(byJob.get(unit.job.jobId) ?? []), unit]);
+      for (const unit of members) {
+        const jobUnits = byJob.get(unit.job.jobId);
+        if (jobUnits) jobUnits.push(unit);
+        else byJob.set(unit.job.jobId, [unit]);
+      }
       const parts: { unit: Unit; ratio: number }[] = [];
       for (const jobUnits of byJob.values()) {
         const hours = jobUnits.reduce((sum, unit) => sum + unit.gpuHours, 0);
@@ -443,12 +464,12 @@ export function allocateCosts(
   };
   for (const unit of units) {
     if (!matchesFilter(options.filter, unit.job, unit.gpu)) continue;
-    const properties: Record<string, string> = {};
-    for (const key of options.aggregate) properties[key] = propertyValue(key, unit.job, unit.gpu);
-    const name = options.aggregate.length === 0 ? "__all__" : options.aggregate.map((key) => properties[key]).join("/");
+    const values = options.aggregate.map((key) => propertyValue(key, unit.job, unit.gpu));
+    const name = options.aggregate.length === 0 ? "__all__" : values.join("/");
     const rowKey = `${name}\u0000${unit.period.stepStartMs}`;
     let row = rowsByKey.get(rowKey);
     if (!row) {
+      const properties = Object.fromEntries(options.aggregate.map((key, index) => [key, values[index]]));
       row = emptyRow(name, properties, unit.period.stepStartMs, unit.period.stepEndMs);
       rowsByKey.set(rowKey, row);
     }

@@ -149,24 +149,23 @@ export async function allocate(db: SqlDatabase, query: AllocationQuery): Promise
 
   // Whole UTC days that lie inside one period are read from the daily rollup, the
   // other hours from the hourly one; both are summed per step and price segment.
-  const stepMs = query.stepMs ?? Math.max(HOUR_MS, endMs - startMs);
   const { dailyRanges, hourlyRanges } = splitDailyAndHourly(periodsOf({ windowStartMs: startMs, windowEndMs: endMs, periodStartsMs: changePoints, stepMs: query.stepMs }));
   const usageRows = [
-    ...(await sumUsage(db, "job_usage_daily", "day_start_ms", dailyRanges, stepMs, changePoints)),
-    ...(await sumUsage(db, "job_usage_hourly", "hour_start_ms", hourlyRanges, stepMs, changePoints)),
+    ...(await sumUsage(db, "job_usage_daily", "day_start_ms", dailyRanges, query.stepMs, changePoints)),
+    ...(await sumUsage(db, "job_usage_hourly", "hour_start_ms", hourlyRanges, query.stepMs, changePoints)),
   ];
-  const usage: JobGpuUsage[] = usageRows.map((row) => ({
-    jobId: row.job_id,
-    gpuId: row.gpu_id,
+  const usage: JobGpuUsage[] = usageRows.map(([jobId, gpuId, stepIndex, segmentIndex, shareMs, activeMs, soleMs, utilizationSplitMs, memorySplitMs, evenSplitMs]) => ({
+    jobId: Number(jobId),
+    gpuId: Number(gpuId),
     // The period a row belongs to starts where the window, its step (aligned to the
   // epoch) and its price segment have all begun.
-    periodStartMs: Math.max(startMs, Number(row.step_index) * stepMs, segmentStarts[Number(row.segment_index)]),
-    shareMs: Number(row.share_ms),
-    activeMs: Number(row.active_ms),
-    soleMs: Number(row.sole_ms),
-    utilizationSplitMs: Number(row.utilization_split_ms),
-    memorySplitMs: Number(row.memory_split_ms),
-    evenSplitMs: Number(row.even_split_ms),
+    periodStartMs: Math.max(startMs, Number(stepIndex) * (query.stepMs ?? 0), segmentStarts[Number(segmentIndex)]),
+    shareMs: Number(shareMs),
+    activeMs: Number(activeMs),
+    soleMs: Number(soleMs),
+    utilizationSplitMs: Number(utilizationSplitMs),
+    memorySplitMs: Number(memorySplitMs),
+    evenSplitMs: Number(evenSplitMs),
   }));
 
   // 4. Allocate.
@@ -217,18 +216,8 @@ export function splitDailyAndHourly(periods: readonly { startMs: number; endMs: 
   return { dailyRanges, hourlyRanges };
 }
 
-type UsageSumRow = {
-  job_id: number;
-  gpu_id: number;
-  step_index: number;
-  segment_index: number;
-  share_ms: number;
-  active_ms: number;
-  sole_ms: number;
-  utilization_split_ms: number;
-  memory_split_ms: number;
-  even_split_ms: number;
-};
+/** job_id, gpu_id, step_index, segment_index, then the sums of USAGE_SUM_COLUMNS. */
+type UsageSumRow = [number, number, number, number, number, number, number, number, number, number];
 
 /**
  * Sums a rollup table per job, GPU, step and price segment over the given ranges.
@@ -239,22 +228,24 @@ async function sumUsage(
   table: "job_usage_daily" | "job_usage_hourly",
   timeColumn: "day_start_ms" | "hour_start_ms",
   ranges: readonly Range[],
-  stepMs: number,
+  stepMs: number | null,
   changePoints: readonly number[],
 ): Promise<UsageSumRow[]> {
   if (ranges.length === 0) return [];
+  // Totals have one step: a constant keeps the GROUP BY to the keys that vary.
+  const stepIndex = stepMs === null ? "0" : `${timeColumn} / ${stepMs}`;
   const segmentCase =
     changePoints.length === 0
       ? "0"
       : `CASE ${changePoints.map((point, index) => `WHEN ${timeColumn} < ${point} THEN ${index}`).join(" ")} ELSE ${changePoints.length} END`;
   const where = ranges.map(() => `(${timeColumn} >= ? AND ${timeColumn} < ?)`).join(" OR ");
-  return db.query<UsageSumRow>(
-    `SELECT job_id, gpu_id, ${timeColumn} / ${stepMs} AS step_index, ${segmentCase} AS segment_index,
+  return (await db.queryArrays(
+    `SELECT job_id, gpu_id, ${stepIndex} AS step_index, ${segmentCase} AS segment_index,
             SUM(share_ms) AS share_ms, SUM(active_ms) AS active_ms, SUM(sole_ms) AS sole_ms,
             SUM(utilization_split_ms) AS utilization_split_ms, SUM(memory_split_ms) AS memory_split_ms, SUM(even_split_ms) AS even_split_ms
        FROM ${table}
       WHERE ${where}
-      GROUP BY job_id, gpu_id, 3, 4`,
+      GROUP BY job_id, gpu_id${stepMs === null ? "" : ", 3"}${changePoints.length === 0 ? "" : ", 4"}`,
     ranges.flatMap((range) => [range.fromMs, range.toMs]),
-  );
+  )) as UsageSumRow[];
 }
