@@ -13,18 +13,18 @@
  */
 import { randomUUID } from "node:crypto";
 import { hostname as osHostname } from "node:os";
-import type { IngestBatch, WireJob, WireJobWindow } from "../server/wire/ingest-v1";
+import type { IngestBatch, WireJobWindow } from "../server/wire/ingest-v1";
 import { INGEST_SCHEMA_VERSION } from "../server/wire/ingest-v1";
 import { createProcReader, NodeAttributor, type GpuAllocation } from "./attribution";
 import { CollectorMetrics, serveMetrics } from "./collector-metrics";
-import type { GpuReading, JobAttribution } from "./readings";
+import type { GpuReading } from "./readings";
 import type { DcgmGpuDetails } from "./sources/dcgm-exporter";
 import type { ParsedGpu } from "./sources/parse-values";
 import { nvidiaSmiSource } from "./sources/run-nvidia-smi";
 import { dcgmExporterSource } from "./sources/scrape-dcgm";
 import { simulatedNodeSource } from "./sources/simulated-node";
 import { Spool, SpoolSender } from "./spool";
-import { WindowAggregator, type ClosedWindows } from "./window";
+import { jobDescriptor, WindowAggregator, type ClosedWindows } from "./window";
 
 export const COLLECTOR_VERSION = "0.1.0";
 export const DEFAULT_INTERVAL_MS = 10_000;
@@ -63,20 +63,6 @@ export interface AgentOptions {
   log?: (line: string) => void;
   /** Called with each batch after the sink took it. */
   onBatch?: (batch: IngestBatch) => void;
-}
-
-function jobDescriptor(job: JobAttribution): WireJob {
-  return {
-    externalId: job.externalId,
-    kind: job.kind,
-    requestedGpus: job.requestedGpus ?? null,
-    team: job.team ?? null,
-    project: job.project ?? null,
-    model: job.model ?? null,
-    experiment: job.experiment ?? null,
-    user: job.user ?? null,
-    labels: job.labels,
-  };
 }
 
 /**

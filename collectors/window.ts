@@ -69,7 +69,7 @@ export function gpuDescriptor(reading: GpuReading): WireGpu {
   };
 }
 
-function jobDescriptor(job: JobAttribution): WireJob {
+export function jobDescriptor(job: JobAttribution): WireJob {
   return {
     externalId: job.externalId,
     kind: job.kind,
