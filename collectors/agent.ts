@@ -15,7 +15,7 @@ import { randomUUID } from "node:crypto";
 import { hostname as osHostname } from "node:os";
 import type { IngestBatch, WireJobWindow } from "../server/wire/ingest-v1";
 import { INGEST_SCHEMA_VERSION } from "../server/wire/ingest-v1";
-import { createProcReader, NodeAttributor, type GpuAllocation } from "./attribution";
+import { createProcReader, NodeAttributor, type AttributionConfig, type GpuAllocation } from "./attribution";
 import { CollectorMetrics, serveMetrics } from "./collector-metrics";
 import type { GpuReading } from "./readings";
 import type { DcgmGpuDetails } from "./sources/dcgm-exporter";
@@ -257,6 +257,8 @@ export interface CollectorConfig {
   procRoot: string;
   /** How long shutdown waits for the server to take what is spooled (ms). */
   shutdownGraceMs: number;
+  /** Which process variables name a job's team, project, model... (default: GPU_ROI_*). */
+  attribution?: AttributionConfig;
 }
 
 export interface RunningCollector {
@@ -299,7 +301,7 @@ export async function startCollector(config: CollectorConfig, deps: { log: (line
   });
   const agent = new CollectorAgent({
     source,
-    attributor: new NodeAttributor(createProcReader(config.procRoot), hostname),
+    attributor: new NodeAttributor(createProcReader(config.procRoot), hostname, config.attribution),
     hostname,
     sink: spool,
     intervalMs: config.intervalMs,

@@ -17,7 +17,9 @@ import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
+import { jobKindSchema } from "../server/wire/ingest-v1";
 import { DEFAULT_INTERVAL_MS, DEFAULT_WINDOW_MS, startCollector, type CollectorConfig } from "./agent";
+import { DEFAULT_ATTRIBUTION_CONFIG, type AttributionConfig } from "./attribution";
 import { DEFAULT_METRICS_PORT } from "./collector-metrics";
 import { parseCapture, summarizeCapture } from "./sources/parse-capture";
 import { CaptureParseError } from "./sources/parse-values";
@@ -44,6 +46,12 @@ export const RUN_USAGE = `usage: collector run --server URL --token TOKEN [optio
   --hostname NAME          node name sent to the server (default: this host)   env GPU_ROI_HOSTNAME
   --proc-root DIR          where the host's /proc is mounted (default /proc)   env GPU_ROI_PROC_ROOT
   --shutdown-grace DURATION  time to deliver the spool on SIGTERM (default 5s) env GPU_ROI_SHUTDOWN_GRACE
+  --attribution-env LIST   process variables to read instead of the GPU_ROI_* defaults,
+                           e.g. team=MY_TEAM,experiment=MLFLOW_EXPERIMENT_NAME
+                           (keys: jobId, team, project, model, experiment, user, jobKind)
+                                                                               env GPU_ROI_ATTRIBUTION_ENV
+  --default-kind KIND      kind of attributed jobs that do not say (default training)
+                                                                               env GPU_ROI_DEFAULT_JOB_KIND
 
 DURATION: 500ms, 10s, 1m, 1h; a bare number is seconds. Flags win over env variables.`;
 
@@ -60,6 +68,8 @@ const RUN_FLAGS = {
   hostname: "GPU_ROI_HOSTNAME",
   "proc-root": "GPU_ROI_PROC_ROOT",
   "shutdown-grace": "GPU_ROI_SHUTDOWN_GRACE",
+  "attribution-env": "GPU_ROI_ATTRIBUTION_ENV",
+  "default-kind": "GPU_ROI_DEFAULT_JOB_KIND",
 } as const;
 type RunFlag = keyof typeof RUN_FLAGS;
 
@@ -104,6 +114,22 @@ const runConfigSchema = z
     hostname: z.string().min(1).max(253).optional(),
     "proc-root": z.string().min(1).default("/proc"),
     "shutdown-grace": duration("shutdown-grace").default(5000),
+    "attribution-env": z
+      .string()
+      .default("")
+      .transform((text, context): AttributionConfig["env"] => {
+        const env = { ...DEFAULT_ATTRIBUTION_CONFIG.env };
+        for (const part of text.split(",").map((item) => item.trim()).filter(Boolean)) {
+          const [key, variable] = part.split("=").map((item) => item.trim());
+          if (!(key in env) || !variable || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable)) {
+            context.addIssue({ code: "custom", message: `${JSON.stringify(part)} is not KEY=VARIABLE with KEY one of ${Object.keys(env).join(", ")}` });
+            return z.NEVER;
+          }
+          env[key as keyof AttributionConfig["env"]] = variable;
+        }
+        return env;
+      }),
+    "default-kind": jobKindSchema.default(DEFAULT_ATTRIBUTION_CONFIG.defaultKind),
   })
   .superRefine((value, context) => {
     if (value.window % value.interval !== 0) {
@@ -157,6 +183,7 @@ export function parseRunConfig(args: readonly string[], env: Readonly<Record<str
       hostname: value.hostname ?? null,
       procRoot: value["proc-root"],
       shutdownGraceMs: value["shutdown-grace"],
+      attribution: { env: value["attribution-env"], defaultKind: value["default-kind"] },
     },
   };
 }

@@ -332,8 +332,8 @@ export function toGpuReading(gpu: ParsedGpu, attribute: (process: ParsedProcess,
       pid: process.pid,
       name: process.name ?? "",
       memoryUsedMiB: process.memoryUsedMiB,
-      // Per-process utilization comes from pmon or accounting, which captures do not give.
-      utilizationPct: null,
+      // Per-process utilization comes from pmon, which the collector samples on shared GPUs.
+      utilizationPct: process.utilizationPct ?? null,
       job: attribute(process, gpu),
     })),
   };

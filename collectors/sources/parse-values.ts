@@ -125,6 +125,8 @@ export interface ParsedProcess {
   /** null when the source prints no name (common on Windows/WDDM). */
   name: string | null;
   memoryUsedMiB: number | null;
+  /** SM utilization of this process (nvidia-smi pmon), percent; absent when not sampled. */
+  utilizationPct?: number | null;
 }
 
 /**

@@ -3,10 +3,14 @@
  *   nvidia-smi --query-gpu=<fields>,mig.mode.current --format=csv,noheader,nounits
  *   nvidia-smi --query-compute-apps=<fields> --format=csv,noheader,nounits
  * and, only on GPUs with MIG enabled (where --query-gpu has no per-instance
- * figures), `nvidia-smi -q -x` instead, which lists MIG devices and their processes.
- * Parsing is in nvidia-smi-csv.ts / nvidia-smi-xml.ts; this file only runs commands.
+ * figures), `nvidia-smi -q -x` instead, which lists MIG devices and their processes;
+ * and, only when a GPU runs several processes, `nvidia-smi pmon -c 1 -s u` for each
+ * process's SM utilization, which splits the shared GPU's cost by use.
+ * Parsing is in nvidia-smi-csv.ts / nvidia-smi-xml.ts / nvidia-smi-pmon.ts; this
+ * file only runs commands.
  */
 import { execFile } from "node:child_process";
+import { parsePmon, pmonKey } from "./nvidia-smi-pmon";
 import type { GpuSource, SourcePoll } from "../agent";
 import {
   DEFAULT_COMPUTE_APPS_QUERY_FIELDS,
@@ -82,6 +86,20 @@ export function nvidiaSmiSource(options: NvidiaSmiSourceOptions = {}): GpuSource
         const gpu = gpus.find((candidate) => candidate.uuid === app.gpuUuid);
         // A process on a GPU the first query did not list (hot-plug, race): it is seen next poll.
         gpu?.processes.push({ pid: app.pid, name: app.name, memoryUsedMiB: app.memoryUsedMiB });
+      }
+      // Only shared GPUs need each process's utilization (to split their cost), and
+      // pmon samples for about a second, so it runs only when a GPU is shared. A
+      // failed pmon costs the split its precision (memory share), not the poll.
+      if (gpus.some((gpu) => gpu.processes.length >= 2)) {
+        try {
+          const pmon = parsePmon(await run(command, ["pmon", "-c", "1", "-s", "u"], { timeoutMs, signal }), "nvidia-smi pmon");
+          for (const gpu of gpus) {
+            if (gpu.index === null) continue;
+            for (const process of gpu.processes) process.utilizationPct = pmon.get(pmonKey(gpu.index, process.pid)) ?? null;
+          }
+        } catch (error) {
+          if (signal?.aborted) throw error;
+        }
       }
       return { kind: "parsed", gpus };
     },

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULT_ATTRIBUTION_CONFIG } from "../../collectors/attribution";
 import { parseDurationMs, parseRunConfig } from "../../collectors/cli";
 
 describe("parseDurationMs", () => {
@@ -31,8 +32,19 @@ describe("parseRunConfig", () => {
         hostname: null,
         procRoot: "/proc",
         shutdownGraceMs: 5000,
+        attribution: DEFAULT_ATTRIBUTION_CONFIG,
       },
     });
+  });
+
+  it("reads other process variables for attribution when asked, and refuses unknown keys", () => {
+    const result = parseRunConfig(["--server", "http://h", "--token", "t", "--attribution-env", "experiment=MLFLOW_EXPERIMENT_NAME, team=TEAM", "--default-kind", "inference"], {});
+    expect(result.ok && result.config.attribution).toEqual({
+      env: { ...DEFAULT_ATTRIBUTION_CONFIG.env, experiment: "MLFLOW_EXPERIMENT_NAME", team: "TEAM" },
+      defaultKind: "inference",
+    });
+    const bad = parseRunConfig(["--server", "http://h", "--token", "t", "--attribution-env", "colour=X"], {});
+    expect(bad.ok === false && bad.error).toMatch(/^--attribution-env \(env GPU_ROI_ATTRIBUTION_ENV\): "colour=X" is not KEY=VARIABLE/);
   });
 
   it("reads every setting from GPU_ROI_ variables, and flags win over them", () => {

@@ -24,6 +24,30 @@ describe("nvidiaSmiSource", () => {
     ]);
   });
 
+  it("samples pmon only when a GPU is shared, and gives each process its SM utilization", async () => {
+    const calls: string[] = [];
+    const pmonText = ["# gpu pid type sm mem enc dec command", "# Idx # C/G % % % % name", "0 4242 C 60 5 - - python", "0 4243 C 20 1 - - python"].join("\n");
+    const run: CommandRunner = async (_file, args) => {
+      calls.push(args[0]);
+      if (args[0].startsWith("--query-gpu")) return "0, GPU-aaa, NVIDIA A100-SXM4-80GB, 81920, 1200, 80, 98.5, Disabled\n";
+      if (args[0] === "pmon") return pmonText;
+      return "4242, python, GPU-aaa, 1100\n4243, python, GPU-aaa, 300\n";
+    };
+    const poll = await nvidiaSmiSource({ run }).poll(0);
+    expect(calls[2]).toBe("pmon");
+    expect(poll.kind === "parsed" && poll.gpus[0].processes.map((process) => [process.pid, process.utilizationPct])).toEqual([
+      [4242, 60],
+      [4243, 20],
+    ]);
+
+    const failing: CommandRunner = async (file, args, options) => {
+      if (args[0] === "pmon") throw new Error("pmon: not supported");
+      return run(file, args, options);
+    };
+    const fallback = await nvidiaSmiSource({ run: failing }).poll(0);
+    expect(fallback.kind === "parsed" && fallback.gpus[0].processes.map((process) => process.utilizationPct ?? null)).toEqual([null, null]);
+  });
+
   it("drops mig.mode.current for drivers that do not know it", async () => {
     const calls: string[] = [];
     const run: CommandRunner = async (_file, args) => {
