@@ -34,23 +34,59 @@ const JOB_WINDOW_COLUMNS = [
 /** Splits long IN (...) lists so no statement exceeds the drivers' parameter limits. */
 const LOOKUP_CHUNK = 500;
 
-async function selectIdsByKey(
+async function selectByKey<Row extends { key: string }>(
   tx: SqlExecutor,
   sqlPrefix: string,
   fixedParams: (string | number)[],
   keys: string[],
   keyColumn: string,
-): Promise<Map<string, { id: number; owner: number }>> {
-  const found = new Map<string, { id: number; owner: number }>();
+): Promise<Map<string, Row>> {
+  const found = new Map<string, Row>();
   for (let offset = 0; offset < keys.length; offset += LOOKUP_CHUNK) {
     const chunk = keys.slice(offset, offset + LOOKUP_CHUNK);
-    const rows = await tx.query<{ id: number; owner: number; key: string }>(
-      `${sqlPrefix} AND ${keyColumn} IN (${chunk.map(() => "?").join(", ")})`,
-      [...fixedParams, ...chunk],
-    );
-    for (const row of rows) found.set(row.key, { id: row.id, owner: row.owner });
+    const rows = await tx.query<Row>(`${sqlPrefix} AND ${keyColumn} IN (${chunk.map(() => "?").join(", ")})`, [...fixedParams, ...chunk]);
+    for (const row of rows) found.set(row.key, row);
   }
   return found;
+}
+
+/**
+ * The stored metadata columns as one JSON array text, so a batch can tell in
+ * memory whether anything changed and skip the UPDATE when nothing did.
+ */
+function metadataJson(db: SqlDatabase, columns: readonly string[]): string {
+  return db.dialect === "sqlite" ? `json_array(${columns.join(", ")})` : `json_build_array(${columns.join(", ")})::text`;
+}
+
+function sameMetadata(storedJson: string, fields: readonly (string | number | null)[]): boolean {
+  const stored = JSON.parse(storedJson) as unknown[];
+  return stored.length === fields.length && stored.every((value, index) => value === fields[index]);
+}
+
+/**
+ * Widens first/last seen to include each row's span: one UPDATE per distinct span,
+ * never narrowing what is stored (CASE keeps concurrent writers monotone).
+ */
+async function extendSpans(tx: SqlExecutor, table: "gpu" | "job", spans: ReadonlyMap<number, { firstMs: number; lastMs: number }>): Promise<void> {
+  const idsBySpan = new Map<string, number[]>();
+  for (const [id, span] of spans) {
+    const key = `${span.firstMs}:${span.lastMs}`;
+    const ids = idsBySpan.get(key);
+    if (ids) ids.push(id);
+    else idsBySpan.set(key, [id]);
+  }
+  for (const [key, ids] of idsBySpan) {
+    const [firstMs, lastMs] = key.split(":").map(Number);
+    for (let offset = 0; offset < ids.length; offset += LOOKUP_CHUNK) {
+      const chunk = ids.slice(offset, offset + LOOKUP_CHUNK);
+      await tx.query(
+        `UPDATE ${table} SET first_seen_ms = CASE WHEN first_seen_ms < ? THEN first_seen_ms ELSE ? END,
+                last_seen_ms = CASE WHEN last_seen_ms > ? THEN last_seen_ms ELSE ? END
+          WHERE id IN (${chunk.map(() => "?").join(", ")}) AND (first_seen_ms > ? OR last_seen_ms < ?)`,
+        [firstMs, firstMs, lastMs, lastMs, ...chunk, firstMs, lastMs],
+      );
+    }
+  }
 }
 
 /**
@@ -103,50 +139,57 @@ export async function ingestBatch(
     ]);
 
     // 3. GPUs. first/last seen follow the windows (as for jobs below), so the
-    //    fleet's cost counts a GPU from its first reported minute, backfills included.
+    //    fleet's cost counts a GPU from its first reported minute, backfills
+    //    included. Only changed metadata is written; spans are extended in one
+    //    statement per distinct span (usually one per batch).
     const gpuSpan = spanOf(batch.gpuWindows, (window) => window.gpuUuid);
-    const gpuIds = await selectIdsByKey(
+    const storedGpus = await selectByKey<{ id: number; owner: number; key: string; metadata: string }>(
       tx,
-      `SELECT id, node_id AS owner, uuid AS key FROM gpu WHERE 1 = 1`,
+      `SELECT id, node_id AS owner, uuid AS key, ${metadataJson(db, ["gpu_index", "model_name", "memory_total_mib", "mig_parent_uuid", "mig_profile"])} AS metadata FROM gpu WHERE 1 = 1`,
       [],
       batch.gpus.map((gpu) => gpu.uuid),
       "uuid",
     );
+    const gpuIds = new Map<string, number>();
+    const gpuSpans = new Map<number, { firstMs: number; lastMs: number }>();
     for (const [index, gpu] of batch.gpus.entries()) {
-      const known = gpuIds.get(gpu.uuid);
+      const stored = storedGpus.get(gpu.uuid);
       const fields = [gpu.index, gpu.modelName, gpu.memoryTotalMiB, gpu.migParentUuid ?? null, gpu.migProfile ?? null];
       const span = gpuSpan.get(gpu.uuid) ?? { firstMs: receivedAtMs, lastMs: receivedAtMs };
-      if (known && known.owner !== node.nodeId) {
+      if (stored && stored.owner !== node.nodeId) {
         throw new ServiceError(403, `gpus[${index}].uuid: GPU "${gpu.uuid}" belongs to another node`, `gpus[${index}].uuid`);
       }
-      if (known) {
-        await tx.query(
-          `UPDATE gpu SET gpu_index = ?, model_name = ?, memory_total_mib = ?, mig_parent_uuid = ?, mig_profile = ?,
-                  first_seen_ms = CASE WHEN first_seen_ms < ? THEN first_seen_ms ELSE ? END,
-                  last_seen_ms = CASE WHEN last_seen_ms > ? THEN last_seen_ms ELSE ? END
-            WHERE id = ?`,
-          [...fields, span.firstMs, span.firstMs, span.lastMs, span.lastMs, known.id],
-        );
-      } else {
+      if (!stored) {
         const [inserted] = await tx.query<{ id: number }>(
           `INSERT INTO gpu (node_id, uuid, gpu_index, model_name, memory_total_mib, mig_parent_uuid, mig_profile, first_seen_ms, last_seen_ms)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
           [node.nodeId, gpu.uuid, ...fields, span.firstMs, span.lastMs],
         );
-        gpuIds.set(gpu.uuid, { id: inserted.id, owner: node.nodeId });
+        gpuIds.set(gpu.uuid, inserted.id);
+        continue;
       }
+      gpuIds.set(gpu.uuid, stored.id);
+      if (!sameMetadata(stored.metadata, fields)) {
+        await tx.query(`UPDATE gpu SET gpu_index = ?, model_name = ?, memory_total_mib = ?, mig_parent_uuid = ?, mig_profile = ? WHERE id = ?`, [...fields, stored.id]);
+      }
+      gpuSpans.set(stored.id, span);
     }
+    await extendSpans(tx, "gpu", gpuSpans);
 
     // 4. Jobs. first/last seen follow the job's windows, not the arrival time, so
     //    a backfilled or late batch dates the job correctly.
     const jobSpan = spanOf(batch.jobWindows, (window) => window.jobExternalId);
-    const jobIds = await selectIdsByKey(
+    const storedJobs = await selectByKey<{ id: number; owner: number; key: string; metadata: string }>(
       tx,
-      `SELECT id, cluster_id AS owner, external_id AS key FROM job WHERE cluster_id = ?`,
+      `SELECT id, cluster_id AS owner, external_id AS key,
+              ${metadataJson(db, ["kind", "requested_gpus", "team", "project", "model", "experiment", "user_name", "labels_json"])} AS metadata
+         FROM job WHERE cluster_id = ?`,
       [node.clusterId],
       batch.jobs.map((job) => job.externalId),
       "external_id",
     );
+    const jobIds = new Map<string, number>();
+    const jobSpans = new Map<number, { firstMs: number; lastMs: number }>();
     for (const job of batch.jobs) {
       const span = jobSpan.get(job.externalId) ?? { firstMs: receivedAtMs, lastMs: receivedAtMs };
       const fields = [
@@ -159,28 +202,30 @@ export async function ingestBatch(
         job.user ?? null,
         JSON.stringify(job.labels ?? {}),
       ];
-      const known = jobIds.get(job.externalId);
-      if (known) {
-        await tx.query(
-          `UPDATE job SET kind = ?, requested_gpus = ?, team = ?, project = ?, model = ?, experiment = ?, user_name = ?, labels_json = ?,
-                  first_seen_ms = CASE WHEN first_seen_ms < ? THEN first_seen_ms ELSE ? END,
-                  last_seen_ms = CASE WHEN last_seen_ms > ? THEN last_seen_ms ELSE ? END
-            WHERE id = ?`,
-          [...fields, span.firstMs, span.firstMs, span.lastMs, span.lastMs, known.id],
-        );
-      } else {
+      const stored = storedJobs.get(job.externalId);
+      if (!stored) {
         const [inserted] = await tx.query<{ id: number }>(
           `INSERT INTO job (cluster_id, external_id, kind, requested_gpus, team, project, model, experiment, user_name, labels_json, first_seen_ms, last_seen_ms)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
           [node.clusterId, job.externalId, ...fields, span.firstMs, span.lastMs],
         );
-        jobIds.set(job.externalId, { id: inserted.id, owner: node.clusterId });
+        jobIds.set(job.externalId, inserted.id);
+        continue;
       }
+      jobIds.set(job.externalId, stored.id);
+      if (!sameMetadata(stored.metadata, fields)) {
+        await tx.query(
+          `UPDATE job SET kind = ?, requested_gpus = ?, team = ?, project = ?, model = ?, experiment = ?, user_name = ?, labels_json = ? WHERE id = ?`,
+          [...fields, stored.id],
+        );
+      }
+      jobSpans.set(stored.id, span);
     }
+    await extendSpans(tx, "job", jobSpans);
 
     // 5. Windows, then 6. the hourly rollups of the windows that were new.
     const gpuWindowRows = batch.gpuWindows.map((w) => ({
-      gpuId: gpuIds.get(w.gpuUuid)!.id,
+      gpuId: gpuIds.get(w.gpuUuid)!,
       startMs: w.startMs,
       endMs: w.endMs,
       utilizationAvgPct: w.utilizationAvgPct,
@@ -188,8 +233,8 @@ export async function ingestBatch(
       energyJ: w.energyJ,
     }));
     const jobWindowRows = batch.jobWindows.map((w) => ({
-      gpuId: gpuIds.get(w.gpuUuid)!.id,
-      jobId: jobIds.get(w.jobExternalId)!.id,
+      gpuId: gpuIds.get(w.gpuUuid)!,
+      jobId: jobIds.get(w.jobExternalId)!,
       startMs: w.startMs,
       endMs: w.endMs,
       utilizationAvgPct: w.utilizationAvgPct ?? null,

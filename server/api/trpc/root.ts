@@ -4,6 +4,7 @@ import { getExperimentProcedure } from "./procedures/experiments/get-experiment"
 import { listExperimentsProcedure } from "./procedures/experiments/list-experiments";
 import { getOverviewProcedure } from "./procedures/overview/get-overview";
 import { listPricesProcedure } from "./procedures/prices/list-prices";
+import { listRecommendationsProcedure } from "./procedures/recommendations/list-recommendations";
 
 /** Routers only wire procedures together; each procedure lives in its own file. */
 export const appRouter = createTrpcRouter({
@@ -12,6 +13,11 @@ export const appRouter = createTrpcRouter({
   }),
   allocation: createTrpcRouter({
     get: getAllocationProcedure,
+  }),
+  // Running the optimizers and changing a recommendation's state are admin
+  // actions: REST only (admin token), until the web app has admin sign-in.
+  recommendations: createTrpcRouter({
+    list: listRecommendationsProcedure,
   }),
   prices: createTrpcRouter({
     list: listPricesProcedure,

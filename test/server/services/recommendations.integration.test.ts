@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FleetSimulator, SIMULATED_GPU_MODELS } from "../../../collectors/simulator/fleet-simulator";
+import { backfillFleet } from "../../../collectors/simulator/run-simulated-fleet";
+import {
+  handleGetRecommendationPlan,
+  handleListRecommendations,
+  handleRunRecommendations,
+  handleSetRecommendationState,
+} from "../../../server/api/rest/recommendations-handler";
+import { issueNodeToken } from "../../../server/services/node-tokens";
+import { addPriceEntry } from "../../../server/services/price-book-service";
+import {
+  exportPlan,
+  getRecommendation,
+  listRecommendations,
+  measureRealizedSaving,
+  runRecommendations,
+  setRecommendationState,
+} from "../../../server/services/recommendation-service";
+import { loadWorkloadProfiles } from "../../../server/services/workload-profile-service";
+import { ServiceError } from "../../../server/services/service-error";
+import { fetchIntoIngestHandler } from "../../support/in-process-server";
+import { databaseKinds, type TestDatabase } from "../../support/test-databases";
+
+const kinds = await databaseKinds();
+const START_MS = Date.UTC(2026, 10, 2); // Monday
+const DAY_MS = 86_400_000;
+const END_MS = START_MS + 2 * DAY_MS;
+
+describe.each(kinds)("recommendations on a simulated fleet in $name", ({ create, skipReason }) => {
+  if (skipReason) console.warn(`skipping PostgreSQL recommendations suite: ${skipReason}`);
+  let db: TestDatabase;
+  const simulator = new FleetSimulator({ seed: 11, nodeCount: 4, gpusPerNode: 4, clusterName: "sim" });
+
+  beforeAll(async () => {
+    if (skipReason) return;
+    db = await create();
+    const tokens = new Map<string, string>();
+    for (const node of simulator.nodes) {
+      tokens.set(node.hostname, (await issueNodeToken(db.prisma, { clusterName: "sim", hostname: node.hostname, nowMs: START_MS })).token);
+    }
+    await backfillFleet(
+      { simulator, serverUrl: "http://gpu-roi.test", tokens, fetchImpl: fetchIntoIngestHandler(db.sql, () => END_MS) },
+      { fromMs: START_MS, toMs: END_MS, sampleIntervalMs: 60_000, windowMs: 15 * 60_000, batchSpanMs: 12 * 3_600_000 },
+    );
+    for (const [i, model] of SIMULATED_GPU_MODELS.entries()) {
+      await addPriceEntry(db.prisma, { gpuModel: model.modelName, costPerGpuHour: 2 + i, currency: "USD", effectiveFromMs: START_MS - DAY_MS }, START_MS);
+    }
+  }, 120_000);
+  afterAll(async () => {
+    await db?.dispose();
+  });
+
+  it.skipIf(skipReason)("profiles every job that ran", async () => {
+    const set = await loadWorkloadProfiles(db.sql, { nowMs: END_MS, lookbackDays: 14 });
+    expect(set.profiles.length).toBeGreaterThan(0);
+    for (const p of set.profiles) {
+      expect(p.gpuCount).toBeGreaterThanOrEqual(1);
+      expect(p.computeShare).toBeGreaterThanOrEqual(0);
+      expect(p.computeShare).toBeLessThanOrEqual(1);
+      expect(p.memoryNeedMiB).toBeLessThanOrEqual(p.gpuMemoryMiB);
+      expect(p.kind).toBe(p.jobKind === "inference" ? "latency-sensitive" : "batch");
+      expect(p.rightSizing.lowEfficiencyShareOfRuntime).toBeGreaterThanOrEqual(0);
+      expect(p.rightSizing.lowEfficiencyShareOfRuntime).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it.skipIf(skipReason)("stores recommendations with savings >= 0, packing never above today's GPUs, and walks the states", async () => {
+    const stored = await runRecommendations(db.sql, db.prisma, { nowMs: END_MS, lookbackDays: 14, packingTimeLimitMs: 3_000 });
+    expect(stored.length).toBeGreaterThan(0);
+    if (process.env.SHOW_RECOMMENDATIONS) for (const r of stored) console.log(r.kind, r.title, r.projectedMonthlySaving.toFixed(0), r.currency, JSON.stringify(r.bound), r.solveSeconds.toFixed(3));
+    const kindsStored = new Set(stored.map((r) => r.kind));
+    expect(kindsStored.has("packing")).toBe(true);
+    expect(kindsStored.has("tidal")).toBe(true);
+    for (const r of stored) {
+      expect(r.state).toBe("open");
+      expect(r.projectedMonthlySaving).toBeGreaterThanOrEqual(0);
+      expect(r.solveSeconds).toBeGreaterThanOrEqual(0);
+      if (r.kind === "packing") {
+        const result = r.result as { best: { gpusUsed: number }; gpusFreed: number };
+        const baseline = r.baseline as { current: { gpusUsed: number } };
+        expect(result.best.gpusUsed).toBeLessThanOrEqual(baseline.current.gpusUsed);
+        expect(result.gpusFreed).toBe(baseline.current.gpusUsed - result.best.gpusUsed);
+        expect(r.projectedMonthlySaving).toBeCloseTo(result.gpusFreed * (r.inputs.costPerGpuHour ?? 0) * 730, 6);
+        expect(r.bound).toMatchObject({ gpus: expect.any(Number) });
+      }
+    }
+    const listed = await listRecommendations(db.prisma, { state: "open" });
+    expect(listed.map((r) => r.id).sort()).toEqual(stored.map((r) => r.id).sort());
+
+    // A second run replaces the open ones instead of piling them up.
+    const again = await runRecommendations(db.sql, db.prisma, { nowMs: END_MS, lookbackDays: 14, packingTimeLimitMs: 3_000 });
+    expect((await listRecommendations(db.prisma)).length).toBe(again.length);
+
+    const target = again.find((r) => r.kind === "packing")!;
+    await expect(setRecommendationState(db.prisma, target.id, "applied", END_MS)).rejects.toMatchObject({ status: 409, message: expect.stringContaining("is open") });
+    const accepted = await setRecommendationState(db.prisma, target.id, "accepted", END_MS);
+    expect(accepted.state).toBe("accepted");
+    // An accepted subject gets no new recommendation on the next run.
+    const third = await runRecommendations(db.sql, db.prisma, { nowMs: END_MS, lookbackDays: 14, packingTimeLimitMs: 3_000 });
+    expect(third.some((r) => r.subject === target.subject)).toBe(false);
+
+    const applied = await setRecommendationState(db.prisma, target.id, "applied", START_MS + DAY_MS);
+    expect(applied).toMatchObject({ state: "applied", appliedAtMs: START_MS + DAY_MS, realized: { status: "pending" } });
+    const error = await setRecommendationState(db.prisma, target.id, "dismissed", END_MS).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServiceError);
+    expect(error).toMatchObject({ status: 409, message: expect.stringContaining("applied") });
+
+    const measured = await measureRealizedSaving(db.sql, db.prisma, target.id, END_MS + DAY_MS);
+    expect(measured.realized).toMatchObject({ status: "measured", daysBefore: 1, daysAfter: 1 });
+    expect(measured.realized!.dailyCostBefore).toBeGreaterThanOrEqual(0);
+    expect((await getRecommendation(db.prisma, target.id)).realized?.status).toBe("measured");
+
+    const plan = exportPlan(measured);
+    expect(plan.recommendation.id).toBe(target.id);
+    expect(plan.shell[0]).toMatch(/^# gpu-roi recommendation #\d+ \(packing, applied\)/);
+    for (const line of plan.shell) expect(line.startsWith("#") || /^(kubectl|scontrol|sbatch) /.test(line)).toBe(true);
+
+    for (const r of third) expect(exportPlan(r).shell.length).toBeGreaterThan(2);
+  }, 120_000);
+
+  it.skipIf(skipReason)("serves the REST endpoints: admin run, list, state with 409, plan as JSON and shell", async () => {
+    const ADMIN = "admin-secret";
+    const context = { db: db.sql, prisma: db.prisma, adminToken: ADMIN, nowMs: () => END_MS };
+    const request = (method: string, path: string, body?: unknown, token: string | null = ADMIN) =>
+      new Request(`http://gpu-roi.test${path}`, {
+        method,
+        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    expect((await handleRunRecommendations(request("POST", "/api/v1/recommendations/run", {}, null), context)).status).toBe(401);
+    const run = await handleRunRecommendations(request("POST", "/api/v1/recommendations/run"), context);
+    expect(run.status).toBe(201);
+    const { recommendations } = (await run.json()) as { recommendations: { id: number; state: string; projectedMonthlySaving: number }[] };
+    expect(recommendations.length).toBeGreaterThan(0);
+
+    const list = await handleListRecommendations(request("GET", "/api/v1/recommendations?state=open"), context);
+    const listed = ((await list.json()) as { recommendations: { id: number; state: string }[] }).recommendations;
+    expect(listed.every((r) => r.state === "open")).toBe(true);
+    expect((await handleListRecommendations(request("GET", "/api/v1/recommendations?state=bogus"), context)).status).toBe(400);
+
+    const id = String(recommendations[0].id);
+    const bad = await handleSetRecommendationState(request("POST", `/api/v1/recommendations/${id}/state`, { state: "applied" }), id, context);
+    expect(bad.status).toBe(409);
+    expect(await bad.json()).toMatchObject({ error: { status: 409, field: "state", message: expect.stringContaining("is open") } });
+    const ok = await handleSetRecommendationState(request("POST", `/api/v1/recommendations/${id}/state`, { state: "dismissed" }), id, context);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ state: "dismissed" });
+    expect((await handleSetRecommendationState(request("POST", "/api/v1/recommendations/999999/state", { state: "accepted" }), "999999", context)).status).toBe(404);
+
+    const plan = await handleGetRecommendationPlan(request("GET", `/api/v1/recommendations/${id}/plan`), id, context);
+    expect(await plan.json()).toMatchObject({ recommendation: { id: Number(id) }, shell: expect.any(Array) });
+    const shell = await handleGetRecommendationPlan(request("GET", `/api/v1/recommendations/${id}/plan?format=shell`), id, context);
+    expect(shell.headers.get("content-type")).toMatch(/^text\/plain/);
+    expect(await shell.text()).toMatch(/^# gpu-roi recommendation #/);
+  }, 120_000);
+});
