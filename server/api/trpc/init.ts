@@ -3,17 +3,29 @@ import type { AppPrismaClient } from "../../db/prisma-client";
 import { getServerDatabase } from "../../db/server-database";
 import type { SqlDatabase } from "../../db/sql-database";
 import { TimeWindowError } from "../../domain/time-window";
+import { requireAdmin } from "../rest/admin-auth";
 import { ServiceError } from "../../services/service-error";
 
 export interface TrpcContext {
   db: SqlDatabase;
   prisma: AppPrismaClient;
   nowMs: () => number;
+  /** The request carried the admin token (Authorization: Bearer $GPU_ROI_ADMIN_TOKEN). */
+  isAdmin: boolean;
 }
 
-export function createTrpcContext(): TrpcContext {
+export function createTrpcContext(options: { req?: Request } = {}): TrpcContext {
   const { sql, prisma } = getServerDatabase();
-  return { db: sql, prisma, nowMs: Date.now };
+  let isAdmin = false;
+  if (options.req) {
+    try {
+      requireAdmin(options.req, process.env.GPU_ROI_ADMIN_TOKEN);
+      isAdmin = true;
+    } catch {
+      isAdmin = false;
+    }
+  }
+  return { db: sql, prisma, nowMs: Date.now, isAdmin };
 }
 
 const t = initTRPC.context<TrpcContext>().create();
@@ -42,4 +54,12 @@ const mapErrors = t.middleware(async ({ next }) => {
 
 export const createTrpcRouter = t.router;
 export const publicProcedure = t.procedure.use(mapErrors);
+
+/** Procedures that change state: only for requests that carry the admin token. */
+export const adminProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.isAdmin) {
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "authorization: the admin token is required (Authorization: Bearer <GPU_ROI_ADMIN_TOKEN>)" });
+  }
+  return next();
+});
 export const createCallerFactory = t.createCallerFactory;

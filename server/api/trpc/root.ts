@@ -5,6 +5,8 @@ import { listExperimentsProcedure } from "./procedures/experiments/list-experime
 import { getOverviewProcedure } from "./procedures/overview/get-overview";
 import { listPricesProcedure } from "./procedures/prices/list-prices";
 import { listRecommendationsProcedure } from "./procedures/recommendations/list-recommendations";
+import { runRecommendationsProcedure } from "./procedures/recommendations/run-recommendations";
+import { setRecommendationStateProcedure } from "./procedures/recommendations/set-recommendation-state";
 
 /** Routers only wire procedures together; each procedure lives in its own file. */
 export const appRouter = createTrpcRouter({
@@ -14,10 +16,10 @@ export const appRouter = createTrpcRouter({
   allocation: createTrpcRouter({
     get: getAllocationProcedure,
   }),
-  // Running the optimizers and changing a recommendation's state are admin
-  // actions: REST only (admin token), until the web app has admin sign-in.
   recommendations: createTrpcRouter({
     list: listRecommendationsProcedure,
+    run: runRecommendationsProcedure,
+    setState: setRecommendationStateProcedure,
   }),
   prices: createTrpcRouter({
     list: listPricesProcedure,

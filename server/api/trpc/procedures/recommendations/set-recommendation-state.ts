@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { RECOMMENDATION_STATES, setRecommendationState } from "../../../../services/recommendation-service";
-import { publicProcedure } from "../../init";
+import { adminProcedure } from "../../init";
 
 export const setRecommendationStateInput = z.object({
   id: z.number().int().positive(),
@@ -8,6 +8,6 @@ export const setRecommendationStateInput = z.object({
 });
 
 /** Moves a recommendation along open -> accepted -> applied (or dismissed); a bad transition is CONFLICT. */
-export const setRecommendationStateProcedure = publicProcedure
+export const setRecommendationStateProcedure = adminProcedure
   .input(setRecommendationStateInput)
   .mutation(({ ctx, input }) => setRecommendationState(ctx.prisma, input.id, input.state, ctx.nowMs()));

@@ -1,0 +1,13 @@
+import { describe, expect, it } from "vitest";
+import { createCaller } from "../../../../server/api/trpc/root";
+import type { TrpcContext } from "../../../../server/api/trpc/init";
+
+const unusedDatabase = new Proxy({}, { get: () => () => Promise.reject(new Error("the database must not be reached")) });
+
+describe("adminProcedure", () => {
+  it("refuses state-changing procedures without the admin token, before touching the database", async () => {
+    const caller = createCaller({ db: unusedDatabase, prisma: unusedDatabase, nowMs: () => 0, isAdmin: false } as unknown as TrpcContext);
+    await expect(caller.recommendations.run({ lookbackDays: 14 })).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    await expect(caller.recommendations.setState({ id: 1, state: "accepted" } as never)).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+  });
+});
