@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { MainNav } from "./components/main-nav";
 import "./globals.css";
 import { TrpcReactProvider } from "./trpc/client";
 
@@ -17,10 +18,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           <Link href="/" className="brand">
             gpu-roi
           </Link>
-          <nav aria-label="Main">
-            <Link href="/">Overview</Link>
-            <Link href="/settings">Settings</Link>
-          </nav>
+          <MainNav />
         </div>
         <TrpcReactProvider>{children}</TrpcReactProvider>
       </body>

@@ -34,3 +34,32 @@ export function formatDuration(ms: number): string {
   }
   return `${Math.round(ms / 1000)} seconds`;
 }
+
+const moneyFormats = new Map<string, Intl.NumberFormat>();
+
+/** Money with its currency ("$1,234.56"); without a price book currency, a bare figure marked as unpriced. */
+export function formatMoney(value: number, currency: string | null): string {
+  if (currency === null) return `${twoDecimals.format(value)} (no price)`;
+  let format = moneyFormats.get(currency);
+  if (!format) {
+    try {
+      format = new Intl.NumberFormat("en-US", { style: "currency", currency, minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    } catch {
+      // A currency code Intl does not know still shows, as a suffix.
+      return `${twoDecimals.format(value)} ${currency}`;
+    }
+    moneyFormats.set(currency, format);
+  }
+  return format.format(value);
+}
+
+const twoDecimals = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+/** A 0..1 ratio (efficiency) as a percentage. */
+export function formatRatioPct(ratio: number | null): string {
+  return ratio === null ? "n/a" : `${oneDecimal.format(ratio * 100)} %`;
+}
+
+export function formatUtcDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}

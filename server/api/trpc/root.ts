@@ -2,6 +2,7 @@ import { createCallerFactory, createTrpcRouter } from "./init";
 import { getAllocationProcedure } from "./procedures/allocation/get-allocation";
 import { getExperimentProcedure } from "./procedures/experiments/get-experiment";
 import { listExperimentsProcedure } from "./procedures/experiments/list-experiments";
+import { getUtilizationHeatmapProcedure } from "./procedures/fleet/get-utilization-heatmap";
 import { getOverviewProcedure } from "./procedures/overview/get-overview";
 import { listPricesProcedure } from "./procedures/prices/list-prices";
 import { listRecommendationsProcedure } from "./procedures/recommendations/list-recommendations";
@@ -15,6 +16,9 @@ export const appRouter = createTrpcRouter({
   }),
   allocation: createTrpcRouter({
     get: getAllocationProcedure,
+  }),
+  fleet: createTrpcRouter({
+    getUtilizationHeatmap: getUtilizationHeatmapProcedure,
   }),
   recommendations: createTrpcRouter({
     list: listRecommendationsProcedure,
