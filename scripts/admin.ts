@@ -13,6 +13,8 @@
  *   list-prices [--json]
  *   rebuild-rollups --from RFC3339 --to RFC3339
  *       recomputes the hourly rollups from the raw windows still kept
+ *   run-recommendations [--lookback-days 14] [--json]
+ *       runs the optimizer now (for cron where the server is not started by npm start)
  */
 import { parseArgs } from "node:util";
 import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from "../server/db/database-url";
@@ -21,6 +23,7 @@ import { openSqlDatabase } from "../server/db/server-database";
 import type { TcoInputs } from "../server/domain/pricing";
 import { issueNodeToken } from "../server/services/node-tokens";
 import { addPriceEntry, listPriceEntries, type PriceSource } from "../server/services/price-book-service";
+import { runRecommendations } from "../server/services/recommendation-service";
 import { rebuildHourlyRollups } from "../server/services/rollup-service";
 
 const USAGE = `usage: npm run admin -- issue-token | set-price | list-prices | rebuild-rollups [options]
@@ -121,6 +124,23 @@ async function main(): Promise<void> {
           const label = entry.nodeLabelKey ? ` on nodes ${entry.nodeLabelKey}=${entry.nodeLabelValue}` : "";
           console.log(`${entry.gpuModel}: ${entry.costPerGpuHour.toFixed(4)} ${entry.currency}/GPU-hour (${entry.source})${label} from ${new Date(entry.effectiveFromMs).toISOString()}${until}`);
         }
+      }
+    } else if (command === "run-recommendations") {
+      const { values } = parseArgs({ args: rest, options: { "lookback-days": { type: "string", default: "14" }, json: { type: "boolean", default: false } } });
+      const lookbackDays = Number(values["lookback-days"]);
+      if (!Number.isFinite(lookbackDays) || lookbackDays <= 0 || lookbackDays > 400) throw new Error(`--lookback-days: expected 1 to 400, got "${values["lookback-days"]}"`);
+      const sql = openSqlDatabase(target);
+      try {
+        const stored = await runRecommendations(sql, prisma, { nowMs: Date.now(), lookbackDays });
+        if (values.json) console.log(JSON.stringify(stored, null, 2));
+        else {
+          for (const recommendation of stored) {
+            console.log(`#${recommendation.id} ${recommendation.kind}: ${recommendation.title} (${Math.round(recommendation.projectedMonthlySaving)} ${recommendation.currency ?? ""}/month)`);
+          }
+          console.log(`${stored.length} recommendations stored`);
+        }
+      } finally {
+        await sql.close();
       }
     } else if (command === "rebuild-rollups") {
       const { values } = parseArgs({ args: rest, options: { from: { type: "string" }, to: { type: "string" } } });

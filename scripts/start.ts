@@ -8,6 +8,7 @@ import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from "../server/db/database-ur
 import { applyMigrations } from "../server/db/migrations";
 import { createPrismaClient } from "../server/db/prisma-client";
 import { openSqlDatabase } from "../server/db/server-database";
+import { startRecommendationSchedule } from "../server/services/recommendation-schedule";
 import { rebuildHourlyRollups } from "../server/services/rollup-service";
 import { buildIsCurrent, recordBuildFingerprint } from "./build-fingerprint";
 import { fleetConfigFromEnv, runSimulatedFleet } from "./simulated-fleet";
@@ -125,6 +126,11 @@ async function main(): Promise<void> {
   } else {
     log("simulator off (GPU_ROI_SIMULATE=0): waiting for collectors");
   }
+
+  // 5. The optimizer's schedule runs here, beside the server rather than in it:
+  //    its solves are synchronous and would stall the server's requests.
+  startRecommendationSchedule();
+  log("recommendations: first run in 5 minutes, then every 6 hours");
 }
 
 main().catch((error: Error) => fail(error.stack ?? error.message));
