@@ -145,8 +145,9 @@ export async function runSimulatedFleet(options: SimulatedFleetOptions): Promise
       });
     }
     if (alignedStartMs < historyEndMs) {
-      const days = (historyEndMs - alignedStartMs) / DAY_MS;
-      log(`backfill: ${days.toFixed(1)} days of history for ${gpuCount} GPUs, ${HISTORY_WINDOW_MS / MINUTE_MS}-minute windows`);
+      const hours = (historyEndMs - alignedStartMs) / (60 * MINUTE_MS);
+      const span = hours >= 48 ? `${(hours / 24).toFixed(1)} days` : `${hours.toFixed(hours < 1 ? 2 : 1)} hours`;
+      log(`backfill: ${span} of history for ${gpuCount} GPUs, ${HISTORY_WINDOW_MS / MINUTE_MS}-minute windows`);
       const backfillStartedAt = Date.now();
       let lastReport = 0;
       await backfillFleet(target, {
