@@ -6,6 +6,8 @@ import { useMemo } from "react";
 import { EChart } from "./components/echart";
 import { formatDuration, formatGpuHours, formatPct, formatUtcDateTime } from "./components/format";
 import { GpuUtilizationTable } from "./components/gpu-utilization-table";
+import { Stat } from "./components/stat";
+import { OverviewSpend } from "./overview-spend";
 import { OVERVIEW_WINDOWS } from "./overview-windows";
 import { useTRPC } from "./trpc/client";
 
@@ -59,6 +61,7 @@ export function OverviewDashboard({ window }: { window: string }) {
               within a minute.
             </p>
           ) : null}
+          <OverviewSpend window={window} />
           <section className="stat-grid" aria-label="Fleet summary">
             <Stat label="Nodes" value={String(overview.data.fleet.nodeCount)} />
             <Stat
@@ -94,15 +97,5 @@ export function OverviewDashboard({ window }: { window: string }) {
         </>
       )}
     </main>
-  );
-}
-
-function Stat({ label, value, detail }: { label: string; value: string; detail?: string }) {
-  return (
-    <div className="stat">
-      <div className="stat-label">{label}</div>
-      <div className="stat-value">{value}</div>
-      {detail && <div className="stat-detail">{detail}</div>}
-    </div>
   );
 }

@@ -5,3 +5,11 @@ export const DEFAULT_OVERVIEW_WINDOW = "7d";
 export function overviewWindowFrom(requested: string | undefined): string {
   return OVERVIEW_WINDOWS.includes(requested as (typeof OVERVIEW_WINDOWS)[number]) ? requested! : DEFAULT_OVERVIEW_WINDOW;
 }
+
+/** The allocation queries the overview's spend section reads (prefetched by the page). */
+export function spendQueries(window: string) {
+  return {
+    byModel: { window, aggregate: "model" },
+    byTeamOverTime: { window, aggregate: "team", step: window === "24h" ? ("1h" as const) : ("1d" as const) },
+  };
+}

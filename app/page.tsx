@@ -1,6 +1,6 @@
 import { dehydrate, HydrationBoundary } from "@tanstack/react-query";
 import { OverviewDashboard } from "./overview-dashboard";
-import { overviewWindowFrom } from "./overview-windows";
+import { overviewWindowFrom, spendQueries } from "./overview-windows";
 import { getQueryClient, trpc } from "./trpc/server";
 
 export const dynamic = "force-dynamic";
@@ -9,7 +9,13 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
   const window = overviewWindowFrom((await searchParams).window);
   const queryClient = getQueryClient();
   // Prefetched on the server so the first paint already has the figures.
-  await queryClient.prefetchQuery(trpc.overview.get.queryOptions({ window }));
+  const spend = spendQueries(window);
+  await Promise.all([
+    queryClient.prefetchQuery(trpc.overview.get.queryOptions({ window })),
+    queryClient.prefetchQuery(trpc.allocation.get.queryOptions(spend.byModel)),
+    queryClient.prefetchQuery(trpc.allocation.get.queryOptions(spend.byTeamOverTime)),
+    queryClient.prefetchQuery(trpc.recommendations.list.queryOptions({ state: "open", limit: 500 })),
+  ]);
   return (
     <HydrationBoundary state={dehydrate(queryClient)}>
       <OverviewDashboard window={window} />

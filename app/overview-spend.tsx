@@ -1,0 +1,90 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { costFigureColumns, displayRowName } from "./components/cost-columns";
+import { CostTrendChart } from "./components/cost-trend-chart";
+import { DataGrid, type GridColumn } from "./components/data-grid";
+import { formatMoney, formatRatioPct } from "./components/format";
+import { Stat } from "./components/stat";
+import { spendQueries } from "./overview-windows";
+import { useTRPC } from "./trpc/client";
+import type { AllocationOutputRow } from "@/server/api/allocation/allocation-output";
+
+type ModelRow = AllocationOutputRow;
+
+/**
+ * What leadership asks first: what the fleet cost, what a useful GPU-hour cost,
+ * how much went to idle, what each model cost, and what the optimizer found.
+ */
+export function OverviewSpend({ window }: { window: string }) {
+  const trpc = useTRPC();
+  const queries = spendQueries(window);
+  const byModel = useQuery(trpc.allocation.get.queryOptions(queries.byModel));
+  const byTeam = useQuery(trpc.allocation.get.queryOptions(queries.byTeamOverTime));
+  const open = useQuery(trpc.recommendations.list.queryOptions({ state: "open", limit: 500 }));
+
+  if (byModel.isPending) return <p className="status">Loading spend…</p>;
+  if (byModel.isError) return <p className="status error">Could not load spend: {byModel.error.message}</p>;
+  const allocation = byModel.data;
+  const currency = allocation.currency;
+  const idleCost = allocation.rows.filter((row) => row.name === "__idle__").reduce((sum, row) => sum + row.totalCost, 0);
+  const activeGpuHours = allocation.totals.activeGpuHours;
+  const models: ModelRow[] = allocation.rows.filter((row) => row.name !== "__idle__");
+  const openRecommendations = open.data ?? [];
+  const largest = openRecommendations.reduce<(typeof openRecommendations)[number] | null>(
+    (best, recommendation) => (best === null || recommendation.projectedMonthlySaving > best.projectedMonthlySaving ? recommendation : best),
+    null,
+  );
+  const modelColumns: GridColumn<ModelRow>[] = [
+    { id: "name", header: "Model", value: (row) => displayRowName(row.name), display: (row) => (row.name.startsWith("__") ? displayRowName(row.name) : <Link href={`/models/${encodeURIComponent(row.name)}`}>{row.name}</Link>) },
+    ...costFigureColumns<ModelRow>(currency).filter((column) => ["totalCost", "gpuHours", "efficiency", "wasteCost"].includes(column.id)),
+  ];
+
+  return (
+    <>
+      {allocation.unpricedGpuModels.length > 0 && (
+        <p className="status error">No price for {allocation.unpricedGpuModels.join(", ")}: their GPUs are left out of every cost. Add prices on the settings page.</p>
+      )}
+      <section className="stat-grid" aria-label="Spend">
+        <Stat label={`Spend, ${window}`} value={formatMoney(allocation.fleetCost, currency)} detail={`${formatMoney(idleCost, currency)} idle (${formatRatioPct(allocation.fleetCost > 0 ? idleCost / allocation.fleetCost : null)})`} />
+        <Stat
+          label="Cost per useful GPU-hour"
+          value={activeGpuHours > 0 ? formatMoney(allocation.fleetCost / activeGpuHours, currency) : "n/a"}
+          detail="spend / busy GPU-hours"
+        />
+        <Stat
+          label="Allocated / busy"
+          value={`${formatRatioPct(allocation.fleetGpuHours > 0 ? allocation.totals.gpuHours / allocation.fleetGpuHours : null)} / ${formatRatioPct(allocation.fleetGpuHours > 0 ? activeGpuHours / allocation.fleetGpuHours : null)}`}
+          detail="of the fleet's GPU-hours held by jobs / kept busy"
+        />
+        <Stat
+          label="Open recommendations"
+          value={String(openRecommendations.length)}
+          detail={largest ? `largest: ${formatMoney(largest.projectedMonthlySaving, largest.currency ?? currency)}/month (${largest.kind})` : "run the optimizer to get some"}
+        />
+      </section>
+
+      <section className="panel">
+        <h2>Spend by team</h2>
+        <p className="hint">
+          Total cost per {window === "24h" ? "hour" : "day"}, idle included as its own series. <Link href={`/costs?window=${window}&aggregate=team`}>Explore costs</Link>
+        </p>
+        {byTeam.data ? (
+          <CostTrendChart
+            points={byTeam.data.rows.map((row) => ({ name: row.name, startMs: Date.parse(row.start), totalCost: row.totalCost }))}
+            currency={byTeam.data.currency}
+            stepMs={window === "24h" ? 3_600_000 : 86_400_000}
+            ariaLabel="Spend by team over time"
+          />
+        ) : (
+          <p className="status">Loading…</p>
+        )}
+      </section>
+
+      <section className="panel">
+        <DataGrid rows={models} columns={modelColumns} caption="Cost per model" emptyText="No job named a model in this window." rowKey={(row) => row.name} initialSort={[{ id: "totalCost", desc: true }]} />
+      </section>
+    </>
+  );
+}
