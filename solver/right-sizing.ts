@@ -36,8 +36,10 @@ export interface RightSizingOptions {
   targetUtilization: number;
   /** Memory headroom over the p99 (1.1 = 10 % more). */
   memoryHeadroom: number;
-  /** Hours in the month the saving is projected over, from the lookback's hours. */
+  /** Days of measured usage the held hours cover (the saving is scaled to 30 days). */
   lookbackDays: number;
+  /** Smallest monthly saving worth a recommendation (in the price book's currency). */
+  minMonthlySaving: number;
 }
 
 export const DEFAULT_RIGHT_SIZING_OPTIONS: RightSizingOptions = {
@@ -45,6 +47,7 @@ export const DEFAULT_RIGHT_SIZING_OPTIONS: RightSizingOptions = {
   targetUtilization: 0.8,
   memoryHeadroom: 1.1,
   lookbackDays: 14,
+  minMonthlySaving: 10,
 };
 
 export type RightSizingChange =
@@ -68,7 +71,8 @@ export interface RightSizingRecommendation {
  *  1. GPUs needed = ceil(busy GPUs p95 / target utilization), at least 1;
  *  2. every priced model whose memory holds the need is a shape with that count;
  *  3. a single-GPU need that fits a MIG slice's compute and memory is a slice shape;
- *  4. the cheapest shape cheaper than now is the recommendation.
+ *  4. the cheapest shape cheaper than now is the recommendation, when it saves at
+ *     least minMonthlySaving a month (smaller ones are noise to the people acting on them).
  */
 export function recommendRightSizing(
   jobs: readonly JobUsageProfile[],
@@ -108,7 +112,7 @@ export function recommendRightSizing(
     }
     // 4. The cheapest, when cheaper than now.
     const chosen = best as { change: RightSizingChange; costPerHour: number } | null;
-    if (!chosen) continue;
+    if (!chosen || (currentCostPerHour - chosen.costPerHour) * job.heldHours * monthScale < options.minMonthlySaving) continue;
     recommendations.push({
       jobId: job.jobId,
       change: chosen.change,

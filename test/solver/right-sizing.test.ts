@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { recommendRightSizing, type GpuOffer, type JobUsageProfile } from "../../solver/right-sizing";
+import { DEFAULT_RIGHT_SIZING_OPTIONS, recommendRightSizing, type GpuOffer, type JobUsageProfile } from "../../solver/right-sizing";
 
 const H100: GpuOffer = {
   gpuModel: "H100",
@@ -35,6 +35,12 @@ describe("recommendRightSizing", () => {
     const [recommendation] = recommendRightSizing([job({ gpuCount: 1, busyGpusP95: 0.2, memoryPerGpuP99MiB: 30_000 })], [H100]);
     expect(recommendation.change).toEqual({ kind: "mig-slice", gpuModel: "H100", profile: "3g.40gb" });
     expect(recommendation.proposedCostPerHour).toBeCloseTo(4 * (3 / 7), 9);
+  });
+
+  it("leaves out savings below the monthly minimum", () => {
+    const brief = job({ heldHours: 0.05 }); // 8 x 0.05 x 30/14 = 0.86 a month
+    expect(recommendRightSizing([brief], [H100, L4])).toEqual([]);
+    expect(recommendRightSizing([brief], [H100, L4], { ...DEFAULT_RIGHT_SIZING_OPTIONS, minMonthlySaving: 0 })).toHaveLength(1);
   });
 
   it("leaves efficient jobs, unpriced models, and jobs with no cheaper shape alone", () => {
