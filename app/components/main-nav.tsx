@@ -8,6 +8,7 @@ const LINKS = [
   { href: "/costs", label: "Costs" },
   { href: "/experiments", label: "Experiments", also: "/models" },
   { href: "/fleet", label: "Fleet" },
+  { href: "/recommendations", label: "Recommendations" },
   { href: "/settings", label: "Settings" },
 ];
 

@@ -9,6 +9,9 @@ import { makeQueryClient } from "./query-client";
 
 export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
 
+/** Where an admin's token is kept for this browser tab (never in local storage or cookies). */
+export const ADMIN_TOKEN_STORAGE_KEY = "gpu-roi-admin-token";
+
 let browserQueryClient: QueryClient | undefined;
 
 function getQueryClient(): QueryClient {
@@ -20,7 +23,20 @@ function getQueryClient(): QueryClient {
 
 export function TrpcReactProvider({ children }: { children: ReactNode }) {
   const queryClient = getQueryClient();
-  const [trpcClient] = useState(() => createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: "/api/trpc" })] }));
+  const [trpcClient] = useState(() =>
+    createTRPCClient<AppRouter>({
+      links: [
+        httpBatchLink({
+          url: "/api/trpc",
+          // Admin actions (running the optimizer, changing a recommendation) need the admin token.
+          headers() {
+            const token = typeof window === "undefined" ? null : window.sessionStorage.getItem(ADMIN_TOKEN_STORAGE_KEY);
+            return token ? { authorization: `Bearer ${token}` } : {};
+          },
+        }),
+      ],
+    }),
+  );
   return (
     <QueryClientProvider client={queryClient}>
       <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
