@@ -157,8 +157,8 @@ export async function allocate(db: SqlDatabase, query: AllocationQuery): Promise
   const usage: JobGpuUsage[] = usageRows.map(([jobId, gpuId, stepIndex, segmentIndex, shareMs, activeMs, soleMs, utilizationSplitMs, memorySplitMs, evenSplitMs]) => ({
     jobId: Number(jobId),
     gpuId: Number(gpuId),
-    // The period a row belongs to starts where the window, its step (aligned to the
-  // epoch) and its price segment have all begun.
+    // The period a row belongs to starts where the window, its step (aligned to
+    // the epoch) and its price segment have all begun.
     periodStartMs: Math.max(startMs, Number(stepIndex) * (query.stepMs ?? 0), segmentStarts[Number(segmentIndex)]),
     shareMs: Number(shareMs),
     activeMs: Number(activeMs),
