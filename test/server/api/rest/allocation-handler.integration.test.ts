@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleAllocationRequest } from "../../../../server/api/rest/allocation-handler";
+import { handleEstimateRequest } from "../../../../server/api/rest/estimate-handler";
 import { handleGetExperiment, handleListExperiments } from "../../../../server/api/rest/experiments-handler";
 import { handleIngestRequest } from "../../../../server/api/rest/ingest-handler";
 import { createServerMetrics } from "../../../../server/services/metrics";
@@ -182,6 +183,18 @@ describe.each(kinds)("handleAllocationRequest on $name", ({ create, skipReason }
     expect(job.gpuHours).toBeCloseTo((T0_MS + 4 * 24 * HOUR_MS + 4 * HOUR_MS - (T0_MS + 20 * HOUR_MS)) / HOUR_MS, 6);
     expect(job.efficiency).toBeCloseTo(0.8, 6);
     expect(totals.totals.totalCost).toBeCloseTo(totals.fleetCost, 6);
+  });
+
+  it.skipIf(skipReason)("estimates an experiment like an earlier one, at today's price, and names a bad field", async () => {
+    const post = (body: unknown) =>
+      handleEstimateRequest(new Request("http://gpu-roi.test/api/v1/estimate", { method: "POST", body: JSON.stringify(body) }), { db: db.sql, nowMs });
+    const answer = await post({ likeExperiment: "ranker-v3-exp-1", scale: 2 });
+    expect(answer.status).toBe(200);
+    // slurm-1001 held GPU-0 from 23:00 to 02:00 (3 GPU-hours); twice that at 3.00 a GPU-hour.
+    expect(await answer.json()).toMatchObject({ gpuModel: MODEL, plannedGpuHours: 6, expectedCost: 18, currency: "USD", similarRuns: 1, expectedEfficiency: 0.5 });
+    const bad = await post({ gpuModel: MODEL, hours: 3 });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.field).toBe("gpuCount");
   });
 
   it.skipIf(skipReason)("answers 400 naming the parameter for bad input", async () => {
