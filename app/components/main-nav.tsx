@@ -9,6 +9,7 @@ const LINKS = [
   { href: "/experiments", label: "Experiments", also: "/models" },
   { href: "/fleet", label: "Fleet" },
   { href: "/recommendations", label: "Recommendations" },
+  { href: "/estimate", label: "Estimate" },
   { href: "/settings", label: "Settings" },
 ];
 

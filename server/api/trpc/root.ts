@@ -2,6 +2,7 @@ import { createCallerFactory, createTrpcRouter } from "./init";
 import { getAllocationProcedure } from "./procedures/allocation/get-allocation";
 import { getExperimentProcedure } from "./procedures/experiments/get-experiment";
 import { listExperimentsProcedure } from "./procedures/experiments/list-experiments";
+import { getEstimateProcedure } from "./procedures/estimate/get-estimate";
 import { getUtilizationHeatmapProcedure } from "./procedures/fleet/get-utilization-heatmap";
 import { getOverviewProcedure } from "./procedures/overview/get-overview";
 import { listPricesProcedure } from "./procedures/prices/list-prices";
@@ -16,6 +17,9 @@ export const appRouter = createTrpcRouter({
   }),
   allocation: createTrpcRouter({
     get: getAllocationProcedure,
+  }),
+  estimate: createTrpcRouter({
+    get: getEstimateProcedure,
   }),
   fleet: createTrpcRouter({
     getUtilizationHeatmap: getUtilizationHeatmapProcedure,

@@ -1,0 +1,5 @@
+import { estimateFromBody, estimateRequestSchema } from "../../../rest/estimate-handler";
+import { publicProcedure } from "../../init";
+
+/** The pre-launch estimate for the web app: same body and answer as POST /api/v1/estimate. */
+export const getEstimateProcedure = publicProcedure.input(estimateRequestSchema).query(({ ctx, input }) => estimateFromBody(ctx.db, input, ctx.nowMs()));
