@@ -1,5 +1,6 @@
 import { dehydrate, HydrationBoundary } from "@tanstack/react-query";
 import { getQueryClient, trpc } from "../trpc/server";
+import { NodeTokens } from "./node-tokens";
 import { PriceBook } from "./price-book";
 
 export const dynamic = "force-dynamic";
@@ -21,6 +22,7 @@ export default async function SettingsPage() {
             <code>GPU_ROI_ADMIN_TOKEN</code>) or <code>npm run admin -- set-price</code>.
           </p>
         </section>
+        <NodeTokens />
       </main>
     </HydrationBoundary>
   );

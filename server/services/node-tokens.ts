@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { AppPrismaClient } from "../db/prisma-client";
 import type { SqlExecutor } from "../db/sql-database";
+import { ServiceError } from "./service-error";
 
 /** Tokens start with this prefix so a leaked one is easy to recognise in logs and scanners. */
 const TOKEN_PREFIX = "groi_";
@@ -78,4 +79,36 @@ export async function issueNodeToken(
     return registered;
   });
   return { nodeId: node.id, hostname: input.hostname, clusterName: input.clusterName, token };
+}
+
+export interface NodeTokenSummary {
+  id: number;
+  clusterName: string;
+  hostname: string;
+  /** The token's first characters, to tell tokens apart; the token itself is never kept. */
+  tokenPrefix: string;
+  createdAtMs: number;
+  revokedAtMs: number | null;
+}
+
+/** Every node token, newest first (admin). */
+export async function listNodeTokens(prisma: AppPrismaClient): Promise<NodeTokenSummary[]> {
+  const rows = await prisma.nodeToken.findMany({ include: { node: { include: { cluster: true } } }, orderBy: [{ id: "desc" }] });
+  return rows.map((row) => ({
+    id: row.id,
+    clusterName: row.node.cluster.name,
+    hostname: row.node.hostname,
+    tokenPrefix: row.tokenPrefix,
+    createdAtMs: Number(row.createdAtMs),
+    revokedAtMs: row.revokedAtMs === null ? null : Number(row.revokedAtMs),
+  }));
+}
+
+/** Revokes a token: its collector gets 401 from then on. Revoking twice keeps the first time. */
+export async function revokeNodeToken(prisma: AppPrismaClient, id: number, nowMs: number): Promise<NodeTokenSummary> {
+  const existing = await prisma.nodeToken.findUnique({ where: { id } });
+  if (!existing) throw new ServiceError(404, `node token ${id} not found`, "id");
+  if (existing.revokedAtMs === null) await prisma.nodeToken.update({ where: { id }, data: { revokedAtMs: BigInt(nowMs) } });
+  const [summary] = (await listNodeTokens(prisma)).filter((token) => token.id === id);
+  return summary;
 }

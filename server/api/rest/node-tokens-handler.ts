@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { AppPrismaClient } from "../../db/prisma-client";
-import { issueNodeToken } from "../../services/node-tokens";
+import { issueNodeToken, listNodeTokens, revokeNodeToken } from "../../services/node-tokens";
+import { ServiceError } from "../../services/service-error";
 import { requireAdmin } from "./admin-auth";
 import { jsonResponse, parseOrThrow, responseForError } from "./http-responses";
 import { readJsonBody } from "./read-request-body";
@@ -20,6 +21,32 @@ export async function handleIssueNodeToken(
     const input = parseOrThrow(newTokenSchema, await readJsonBody(request, 16 * 1024));
     const issued = await issueNodeToken(context.prisma, { clusterName: input.cluster, hostname: input.hostname, nowMs: context.nowMs() });
     return jsonResponse(issued, 201, { "cache-control": "no-store" });
+  } catch (error) {
+    return responseForError(error);
+  }
+}
+
+/** GET /api/v1/node-tokens (admin): every token by its prefix, newest first; the tokens themselves are never stored. */
+export async function handleListNodeTokens(request: Request, context: { prisma: AppPrismaClient; adminToken: string | undefined }): Promise<Response> {
+  try {
+    requireAdmin(request, context.adminToken);
+    return jsonResponse({ tokens: await listNodeTokens(context.prisma) });
+  } catch (error) {
+    return responseForError(error);
+  }
+}
+
+/** POST /api/v1/node-tokens/{id}/revoke (admin): the node's collector gets 401 from then on. */
+export async function handleRevokeNodeToken(
+  request: Request,
+  id: string,
+  context: { prisma: AppPrismaClient; adminToken: string | undefined; nowMs: () => number },
+): Promise<Response> {
+  try {
+    requireAdmin(request, context.adminToken);
+    const tokenId = Number(id);
+    if (!Number.isInteger(tokenId) || tokenId <= 0) throw new ServiceError(400, `id: "${id}" is not a token id`, "id");
+    return jsonResponse(await revokeNodeToken(context.prisma, tokenId, context.nowMs()));
   } catch (error) {
     return responseForError(error);
   }

@@ -4,6 +4,9 @@ import { getExperimentProcedure } from "./procedures/experiments/get-experiment"
 import { listExperimentsProcedure } from "./procedures/experiments/list-experiments";
 import { getEstimateProcedure } from "./procedures/estimate/get-estimate";
 import { getUtilizationHeatmapProcedure } from "./procedures/fleet/get-utilization-heatmap";
+import { issueNodeTokenProcedure } from "./procedures/node-tokens/issue-node-token";
+import { listNodeTokensProcedure } from "./procedures/node-tokens/list-node-tokens";
+import { revokeNodeTokenProcedure } from "./procedures/node-tokens/revoke-node-token";
 import { getOverviewProcedure } from "./procedures/overview/get-overview";
 import { listPricesProcedure } from "./procedures/prices/list-prices";
 import { listRecommendationsProcedure } from "./procedures/recommendations/list-recommendations";
@@ -28,6 +31,11 @@ export const appRouter = createTrpcRouter({
     list: listRecommendationsProcedure,
     run: runRecommendationsProcedure,
     setState: setRecommendationStateProcedure,
+  }),
+  nodeTokens: createTrpcRouter({
+    list: listNodeTokensProcedure,
+    issue: issueNodeTokenProcedure,
+    revoke: revokeNodeTokenProcedure,
   }),
   prices: createTrpcRouter({
     list: listPricesProcedure,

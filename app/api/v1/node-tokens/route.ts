@@ -1,10 +1,11 @@
-import { handleIssueNodeToken } from "@/server/api/rest/node-tokens-handler";
+import { handleIssueNodeToken, handleListNodeTokens } from "@/server/api/rest/node-tokens-handler";
 import { timedRoute } from "@/server/api/rest/timed-route";
 import { getServerDatabase } from "@/server/db/server-database";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
-export const POST = timedRoute("/api/v1/node-tokens", (request) =>
-  handleIssueNodeToken(request, { prisma: getServerDatabase().prisma, adminToken: process.env.GPU_ROI_ADMIN_TOKEN, nowMs: Date.now }),
-);
+const context = () => ({ prisma: getServerDatabase().prisma, adminToken: process.env.GPU_ROI_ADMIN_TOKEN, nowMs: Date.now });
+
+export const GET = timedRoute("/api/v1/node-tokens", (request) => handleListNodeTokens(request, context()));
+export const POST = timedRoute("/api/v1/node-tokens", (request) => handleIssueNodeToken(request, context()));

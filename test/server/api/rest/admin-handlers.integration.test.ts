@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { handleIssueNodeToken } from "../../../../server/api/rest/node-tokens-handler";
+import { handleIssueNodeToken, handleListNodeTokens, handleRevokeNodeToken } from "../../../../server/api/rest/node-tokens-handler";
 import { handleAddPrice, handleListPrices } from "../../../../server/api/rest/prices-handler";
 import { authenticateNodeToken } from "../../../../server/services/node-tokens";
 import { databaseKinds, type TestDatabase } from "../../../support/test-databases";
@@ -73,6 +73,21 @@ describe.each(kinds)("admin handlers on $name", ({ create, skipReason }) => {
     expect((await handleAddPrice(post("/api/v1/prices", body), { ...context(), adminToken: undefined })).status).toBe(403);
     expect((await handleIssueNodeToken(post("/api/v1/node-tokens", { hostname: "n1" }, "wrong"), context())).status).toBe(401);
     expect(await priceCount()).toBe(before);
+  });
+
+  it.skipIf(skipReason)("lists tokens by prefix and revokes one, which then no longer authenticates", async () => {
+    const issued = await (await handleIssueNodeToken(post("/api/v1/node-tokens", { cluster: "lab", hostname: "gpu-09" }), context())).json();
+    const listed = await (await handleListNodeTokens(new Request("http://gpu-roi.test/api/v1/node-tokens", { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }), context())).json();
+    const mine = listed.tokens.find((token: { hostname: string }) => token.hostname === "gpu-09");
+    expect(mine).toMatchObject({ clusterName: "lab", revokedAtMs: null });
+    expect(issued.token.startsWith(mine.tokenPrefix)).toBe(true);
+    expect(JSON.stringify(listed)).not.toContain(issued.token);
+
+    const revoked = await handleRevokeNodeToken(post(`/api/v1/node-tokens/${mine.id}/revoke`, {}), String(mine.id), context());
+    expect((await revoked.json()).revokedAtMs).toBe(NOW_MS);
+    expect(await authenticateNodeToken(db.sql, issued.token)).toBeNull();
+    expect((await handleRevokeNodeToken(post("/api/v1/node-tokens/999999/revoke", {}), "999999", context())).status).toBe(404);
+    expect((await handleRevokeNodeToken(post(`/api/v1/node-tokens/${mine.id}/revoke`, {}, "wrong"), String(mine.id), context())).status).toBe(401);
   });
 
   it.skipIf(skipReason)("issues a node token that authenticates its node", async () => {

@@ -1,0 +1,12 @@
+import { handleRevokeNodeToken } from "@/server/api/rest/node-tokens-handler";
+import { timedRoute } from "@/server/api/rest/timed-route";
+import { getServerDatabase } from "@/server/db/server-database";
+
+export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
+
+export const POST = timedRoute(
+  "/api/v1/node-tokens/[id]/revoke",
+  async (request: Request, { params }: { params: Promise<{ id: string }> }) =>
+    handleRevokeNodeToken(request, (await params).id, { prisma: getServerDatabase().prisma, adminToken: process.env.GPU_ROI_ADMIN_TOKEN, nowMs: Date.now }),
+);
