@@ -1,5 +1,6 @@
 "use client";
 
+import { IDLE_ROW_NAME } from "@/server/domain/allocation";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { costFigureColumns, displayRowName } from "./components/cost-columns";
@@ -28,9 +29,9 @@ export function OverviewSpend({ window }: { window: string }) {
   if (byModel.isError) return <p className="status error">Could not load spend: {byModel.error.message}</p>;
   const allocation = byModel.data;
   const currency = allocation.currency;
-  const idleCost = allocation.rows.filter((row) => row.name === "__idle__").reduce((sum, row) => sum + row.totalCost, 0);
+  const idleCost = allocation.rows.filter((row) => row.name === IDLE_ROW_NAME).reduce((sum, row) => sum + row.totalCost, 0);
   const activeGpuHours = allocation.totals.activeGpuHours;
-  const models: ModelRow[] = allocation.rows.filter((row) => row.name !== "__idle__");
+  const models: ModelRow[] = allocation.rows.filter((row) => row.name !== IDLE_ROW_NAME);
   const openRecommendations = open.data ?? [];
   const largest = openRecommendations.reduce<(typeof openRecommendations)[number] | null>(
     (best, recommendation) => (best === null || recommendation.projectedMonthlySaving > best.projectedMonthlySaving ? recommendation : best),

@@ -1,20 +1,12 @@
 import type { GridColumn, GridTotals } from "./data-grid";
+import { IDLE_ROW_NAME, type AllocationRow } from "@/server/domain/allocation";
 import { formatGpuHours, formatMoney, formatRatioPct } from "./format";
 
 /** The figures every allocation row carries (API output rows and service rows alike). */
-export interface CostFigures {
-  name: string;
-  properties: Record<string, string>;
-  gpuHours: number;
-  activeGpuHours: number;
-  gpuCost: number;
-  idleCost: number;
-  totalCost: number;
-  efficiency: number | null;
-  wasteCost: number;
-}
-
-const IDLE_ROW_NAME = "__idle__";
+export type CostFigures = Pick<
+  AllocationRow,
+  "name" | "properties" | "gpuHours" | "activeGpuHours" | "gpuCost" | "idleCost" | "totalCost" | "efficiency" | "wasteCost"
+>;
 
 /** How a row's name reads: the idle row says what it is. */
 export function displayRowName(name: string): string {

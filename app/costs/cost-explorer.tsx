@@ -1,5 +1,6 @@
 "use client";
 
+import { IDLE_ROW_NAME, UNALLOCATED_VALUE } from "@/server/domain/allocation";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
@@ -54,7 +55,7 @@ export function CostExplorer() {
         ? query.aggregate.map((key) => ({
             id: `key:${key}`,
             header: key,
-            value: (row) => row.properties[key] ?? (row.name === "__idle__" ? "idle" : ""),
+            value: (row) => row.properties[key] ?? (row.name === IDLE_ROW_NAME ? "idle" : ""),
             filterable: true,
           }))
         : [
@@ -169,10 +170,10 @@ export function CostExplorer() {
 function RowName({ row, aggregate, window }: { row: AllocationOutputRow; aggregate: string[]; window: string }) {
   const key = aggregate[0];
   // Experiments and models have their own pages.
-  if (key === "experiment" && row.name !== "__idle__" && row.name !== "__unallocated__") {
+  if (key === "experiment" && row.name !== IDLE_ROW_NAME && row.name !== UNALLOCATED_VALUE) {
     return <Link href={`/experiments/${encodeURIComponent(row.name)}?window=${window}`}>{row.name}</Link>;
   }
-  if (key === "model" && row.name !== "__idle__" && row.name !== "__unallocated__") {
+  if (key === "model" && row.name !== IDLE_ROW_NAME && row.name !== UNALLOCATED_VALUE) {
     return <Link href={`/models/${encodeURIComponent(row.name)}?window=${window}`}>{row.name}</Link>;
   }
   return <>{displayRowName(row.name)}</>;

@@ -32,22 +32,13 @@ export const STATE_TRANSITIONS: Readonly<Record<RecommendationState, readonly Re
 
 const DAY_MS = 86_400_000;
 
-export interface Recommendation {
+/** A stored finding and where it stands in the workflow. */
+export interface Recommendation extends Finding {
   id: number;
-  kind: RecommendationKind;
   state: RecommendationState;
-  subject: string;
-  title: string;
   createdAtMs: number;
   windowStartMs: number;
   windowEndMs: number;
-  inputs: RecommendationInputs;
-  result: unknown;
-  projectedMonthlySaving: number;
-  currency: string | null;
-  bound: unknown;
-  baseline: unknown;
-  solveSeconds: number;
   stateChangedAtMs: number;
   appliedAtMs: number | null;
   realized: RealizedSaving | null;

@@ -1,5 +1,6 @@
 "use client";
 
+import { UNALLOCATED_VALUE } from "@/server/domain/allocation";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useMemo } from "react";
@@ -31,7 +32,7 @@ export function ModelDetail({ model, window }: { model: string; window: string }
   const points = useMemo(
     () =>
       (trend.data?.rows ?? [])
-        .filter((row) => row.name !== "__unallocated__")
+        .filter((row) => row.name !== UNALLOCATED_VALUE)
         .map((row) => ({ name: row.name, startMs: Date.parse(row.start), totalCost: row.totalCost })),
     [trend.data],
   );
