@@ -44,7 +44,8 @@ export function childProcessRunner(options: ChildProcessRunnerOptions): Recommen
   return (request) =>
     new Promise<Recommendation[]>((resolve, reject) => {
       for (const file of [tsxCli, adminScript]) {
-        if (!fs.existsSync(file)) return reject(new Error(`recommendations: cannot start the optimizer, ${file} is missing`));
+        // Paths known only at run time: keep Next's file tracer from tracing the whole project.
+        if (!fs.existsSync(/* turbopackIgnore: true */ file)) return reject(new Error(`recommendations: cannot start the optimizer, ${file} is missing`));
       }
       const args = [tsxCli, adminScript, "run-recommendations", "--json", "--at", new Date(request.nowMs).toISOString()];
       if (request.lookbackDays !== undefined) args.push("--lookback-days", String(request.lookbackDays));
