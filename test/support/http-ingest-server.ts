@@ -7,11 +7,13 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { handleIngestRequest } from "../../server/api/rest/ingest-handler";
 import type { SqlDatabase } from "../../server/db/sql-database";
-import { createServerMetrics } from "../../server/services/metrics";
+import { createServerMetrics, type ServerMetrics } from "../../server/services/metrics";
 
 export interface HttpIngestServer {
   readonly url: string;
   readonly port: number;
+  /** The handler's metrics (one registry per server). */
+  readonly metrics: ServerMetrics;
   /** Requests answered, by status. */
   readonly statuses: number[];
   /** Requests received and not answered yet. */
@@ -56,6 +58,7 @@ export async function startHttpIngestServer(db: SqlDatabase, options: { nowMs?: 
     get port() {
       return port;
     },
+    metrics,
     statuses,
     get inFlight() {
       return inFlight;
