@@ -25,7 +25,16 @@ export interface HttpIngestServer {
   start(): Promise<void>;
 }
 
-export async function startHttpIngestServer(db: SqlDatabase, options: { nowMs?: () => number; port?: number; responseDelayMs?: number } = {}): Promise<HttpIngestServer> {
+export interface HttpIngestServerOptions {
+  nowMs?: () => number;
+  port?: number;
+  responseDelayMs?: number;
+  /** Called when a request arrives, and when its answer is sent. */
+  onReceived?: () => void;
+  onAnswered?: (status: number) => void;
+}
+
+export async function startHttpIngestServer(db: SqlDatabase, options: HttpIngestServerOptions = {}): Promise<HttpIngestServer> {
   const metrics = createServerMetrics();
   const nowMs = options.nowMs ?? Date.now;
   let server: http.Server | null = null;
@@ -35,6 +44,7 @@ export async function startHttpIngestServer(db: SqlDatabase, options: { nowMs?: 
 
   const handler = async (request: http.IncomingMessage, response: http.ServerResponse) => {
     inFlight += 1;
+    options.onReceived?.();
     response.on("close", () => (inFlight -= 1));
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
@@ -48,6 +58,7 @@ export async function startHttpIngestServer(db: SqlDatabase, options: { nowMs?: 
     const text = await answer.text();
     if (self.responseDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, self.responseDelayMs));
     statuses.push(answer.status);
+    options.onAnswered?.(answer.status);
     response.writeHead(answer.status, Object.fromEntries(answer.headers)).end(text);
   };
 
