@@ -57,3 +57,30 @@ export function sqlGreatest(dialect: DatabaseDialect, a: string, b: string): str
 export function sqlLeast(dialect: DatabaseDialect, a: string, b: string): string {
   return dialect === "sqlite" ? `MIN(${a}, ${b})` : `LEAST(${a}, ${b})`;
 }
+
+/**
+ * Whether a transaction failed only because a concurrent one won a race it may
+ * win next time: PostgreSQL's deadlock_detected (40P01) or serialization_failure
+ * (40001). (SQLite has one writer at a time: its transactions do not conflict
+ * this way; a lock held past busy_timeout is answered 503 instead.)
+ */
+export function isTransientConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === "40P01" || code === "40001";
+}
+
+/**
+ * Runs `attempt` (a whole transaction) again when it fails with a transient
+ * conflict, at most `maxAttempts` times in all, after a short random pause
+ * (ms) so the competing transactions do not collide again.
+ */
+export async function retryTransientConflicts<T>(attempt: () => Promise<T>, maxAttempts = 3, random: () => number = Math.random): Promise<T> {
+  for (let attemptNumber = 1; ; attemptNumber++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (attemptNumber >= maxAttempts || !isTransientConflict(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.round(10 + random() * 40 * attemptNumber)));
+    }
+  }
+}
