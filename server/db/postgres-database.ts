@@ -1,5 +1,5 @@
 import pg from "pg";
-import type { BulkInsert, SqlDatabase, SqlExecutor, SqlRow, SqlValue } from "./sql-database";
+import { advisoryLockKey, type BulkInsert, type SqlDatabase, type SqlExecutor, type SqlRow, type SqlValue } from "./sql-database";
 
 /** Rows a single bulk INSERT carries; keeps parameter arrays well under pg's limits. */
 const BULK_INSERT_CHUNK_ROWS = 20_000;
@@ -159,6 +159,25 @@ export class PostgresDatabase implements SqlDatabase {
     } finally {
       client.removeListener("error", onConnectionError);
       client.release(connectionError);
+    }
+  }
+
+  async runExclusive<T>(name: string, work: () => Promise<T>): Promise<{ ran: true; result: T } | { ran: false }> {
+    // A session lock on a connection held for the work's duration: if this
+    // process dies, PostgreSQL ends the session and another replica may take over.
+    const client = await this.pool.connect();
+    const onConnectionError = () => undefined; // the lock ends with the connection; see transaction()
+    client.on("error", onConnectionError);
+    const key = advisoryLockKey(name);
+    try {
+      const [row] = (await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1::bigint) AS locked", [key])).rows;
+      if (!row.locked) return { ran: false };
+      return { ran: true, result: await work() };
+    } finally {
+      client.removeListener("error", onConnectionError);
+      // Closing the connection ends the session and so releases the lock, even
+      // where an explicit unlock would fail; a lock must never stay with a pooled client.
+      client.release(true);
     }
   }
 

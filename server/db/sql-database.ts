@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { DatabaseDialect } from "./database-url";
 
 /** A value bound to a `?` placeholder. Times are epoch milliseconds (numbers). */
@@ -46,7 +47,20 @@ export interface SqlDatabase extends SqlExecutor {
   readonly dialect: DatabaseDialect;
   /** Runs `work` in one transaction: all of it is committed, or none of it. */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` unless another process sharing the database is running work of
+   * the same name (PostgreSQL: a session advisory lock, released when the work
+   * ends or its connection drops). Periodic jobs that every replica schedules
+   * (retention, the optimizer) thus run once at a time. SQLite is one process's
+   * embedded database: the work always runs.
+   */
+  runExclusive<T>(name: string, work: () => Promise<T>): Promise<{ ran: true; result: T } | { ran: false }>;
   close(): Promise<void>;
+}
+
+/** A stable signed 64-bit key for an advisory lock name (as a decimal string for pg). */
+export function advisoryLockKey(name: string): string {
+  return createHash("sha256").update(`gpu-roi:${name}`).digest().readBigInt64BE(0).toString();
 }
 
 /** SQL spelling that differs between the dialects. */
