@@ -95,13 +95,14 @@ describe.skipIf(skipReason !== null)("ingest while PostgreSQL is unavailable", (
     expect(healthDuringOutage?.status).toBe(503);
     expect((await healthDuringOutage!.json()).reason).toMatch(/^database unreachable/);
     expect(healthAfter.status).toBe(200);
-    expect(answeredDuringOutage.length).toBeGreaterThan(0);
-    expect(answeredDuringOutage.every((status) => status === 503)).toBe(true);
+    // 503s, never a 500 (a request committed just before the cut may still answer 200).
+    expect(answeredDuringOutage.filter((status) => status === 503).length).toBeGreaterThan(0);
+    expect(answeredDuringOutage.filter((status) => status !== 503 && status !== 200)).toEqual([]);
     expect(collectors.failedSends()).toBeGreaterThan(failedBefore);
     expect(spooledDuringOutage).toBeGreaterThanOrEqual(3);
     const metricsText = await server.metrics.registry.metrics();
     const unavailableIngests = Number(/gpu_roi_database_unavailable_total\{route="\/api\/v1\/ingest"\} (\d+)/.exec(metricsText)?.[1] ?? 0);
-    expect(unavailableIngests).toBeGreaterThanOrEqual(answeredDuringOutage.length);
+    expect(unavailableIngests).toBeGreaterThanOrEqual(answeredDuringOutage.filter((status) => status === 503).length);
     expect(metricsText).toMatch(/gpu_roi_database_unavailable_total\{route="\/api\/health"\} 1/);
 
     // 3. Nothing lost, nothing counted twice: raw windows and rollups equal what the collectors sent.
