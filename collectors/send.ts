@@ -30,6 +30,32 @@ export class IngestRejectedError extends Error {
   }
 }
 
+/**
+ * The server could not take the batch now (5xx, 408, 429, or no answer): send it
+ * again later. `retryAfterMs` is the server's Retry-After, when it gave one.
+ */
+export class IngestDeferredError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number | null,
+  ) {
+    super(message);
+    this.name = "IngestDeferredError";
+  }
+}
+
+/** Retry-After in seconds or as an HTTP date, in ms from now; null when absent or unreadable. */
+export function retryAfterMs(header: string | null, nowMs: number = Date.now()): number | null {
+  if (header === null || header.trim() === "") return null;
+  const trimmed = header.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const atMs = Date.parse(trimmed);
+  return Number.isNaN(atMs) ? null : Math.max(0, atMs - nowMs);
+}
+
+/** Longest pause between two attempts, ms. */
+const MAX_BACKOFF_MS = 10_000;
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function sendBatch(batch: IngestBatch, options: IngestClientOptions): Promise<IngestAck> {
@@ -40,7 +66,9 @@ export async function sendBatch(batch: IngestBatch, options: IngestClientOptions
   const body = gzipSync(JSON.stringify(batch));
   const url = new URL("/api/v1/ingest", options.serverUrl);
   let lastProblem = "";
+  let serverRetryAfterMs: number | null = null;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    serverRetryAfterMs = null;
     try {
       const response = await fetchImpl(url, {
         method: "POST",
@@ -54,16 +82,20 @@ export async function sendBatch(batch: IngestBatch, options: IngestClientOptions
       const text = await response.text();
       if (response.ok) return JSON.parse(text) as IngestAck;
       lastProblem = `HTTP ${response.status}: ${text.slice(0, 500)}`;
+      // 503 is what the server answers while its database is unavailable.
       const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
       if (!retryable) throw new IngestRejectedError(response.status, lastProblem);
+      serverRetryAfterMs = retryAfterMs(response.headers.get("retry-after"));
     } catch (error) {
       if (error instanceof IngestRejectedError) throw error;
       lastProblem = (error as Error).message;
     }
     if (attempt < maxAttempts) {
-      await sleep(backoffMs);
-      backoffMs = Math.min(backoffMs * 2, 10_000);
+      // The server's Retry-After wins over a shorter backoff (capped at MAX_BACKOFF_MS),
+      // so a fleet does not hammer a server whose database is recovering.
+      await sleep(Math.max(backoffMs, Math.min(serverRetryAfterMs ?? 0, MAX_BACKOFF_MS)));
+      backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
     }
   }
-  throw new Error(`ingest: batch ${batch.batchId} not delivered after ${maxAttempts} attempts (${lastProblem})`);
+  throw new IngestDeferredError(`ingest: batch ${batch.batchId} not delivered after ${maxAttempts} attempts (${lastProblem})`, serverRetryAfterMs);
 }

@@ -17,7 +17,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { IngestBatch } from "../server/wire/ingest-v1";
-import { IngestRejectedError, sendBatch } from "./send";
+import { IngestDeferredError, IngestRejectedError, sendBatch } from "./send";
 
 export const DEFAULT_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
 const BATCH_FILE = /^(\d{12})-([0-9a-f-]{36})\.json$/;
@@ -315,7 +315,10 @@ export class SpoolSender {
         this.failedCount += 1;
         const problem = (error as Error).message;
         this.options.events?.onSendFailed?.(problem);
-        const delayMs = Math.round(this.backoffMs / 2 + (random() * this.backoffMs) / 2);
+        // A Retry-After from the server (503 while its database is down) is a
+        // floor on the pause, within maxBackoffMs.
+        const serverAskedMs = error instanceof IngestDeferredError ? Math.min(error.retryAfterMs ?? 0, maxBackoffMs) : 0;
+        const delayMs = Math.max(serverAskedMs, Math.round(this.backoffMs / 2 + (random() * this.backoffMs) / 2));
         log(`send: batch ${entry.batchId} not delivered (${problem}); ${this.spool.depth} batch(es) spooled, retrying in ${delayMs} ms`);
         this.backoffMs = Math.min(this.backoffMs * 2, maxBackoffMs);
         // A new batch does not cut the backoff short (idle is false); stop() does.

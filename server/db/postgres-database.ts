@@ -1,8 +1,11 @@
 import pg from "pg";
-import type { BulkInsert, SqlDatabase, SqlExecutor, SqlRow, SqlValue } from "./sql-database";
+import { advisoryLockKey, type BulkInsert, type SqlDatabase, type SqlExecutor, type SqlRow, type SqlValue } from "./sql-database";
 
 /** Rows a single bulk INSERT carries; keeps parameter arrays well under pg's limits. */
 const BULK_INSERT_CHUNK_ROWS = 20_000;
+
+/** How long opening a connection may take, ms. */
+export const POSTGRES_CONNECT_TIMEOUT_MS = 5_000;
 
 const PG_INT8_OID = 20;
 const PG_NUMERIC_OID = 1700;
@@ -33,7 +36,17 @@ export function postgresPoolConfig(url: string): pg.PoolConfig {
   const parsed = new URL(url);
   const schema = parsed.searchParams.get("schema");
   parsed.searchParams.delete("schema");
-  const config: pg.PoolConfig = { connectionString: parsed.toString(), types: numberTypes, max: 10 };
+  const config: pg.PoolConfig = {
+    connectionString: parsed.toString(),
+    types: numberTypes,
+    max: 10,
+    // A database that does not answer (down, restarting, a cut network) fails a
+    // request after this long instead of holding it, so ingest answers 503 and
+    // the collector spools; without it pg waits for ever.
+    connectionTimeoutMillis: POSTGRES_CONNECT_TIMEOUT_MS,
+    // Detects a silently dropped connection (a load balancer or NAT forgetting it).
+    keepAlive: true,
+  };
   if (schema) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) throw new Error(`DATABASE_URL: invalid schema name "${schema}"`);
     config.options = `-c search_path=${schema}`;
@@ -99,8 +112,9 @@ export class PostgresDatabase implements SqlDatabase {
   private readonly pool: pg.Pool;
   private readonly poolExecutor: SqlExecutor;
 
-  constructor(url: string) {
-    this.pool = new pg.Pool(postgresPoolConfig(url));
+  /** `connectTimeoutMs` overrides POSTGRES_CONNECT_TIMEOUT_MS (tests of an unanswering database). */
+  constructor(url: string, options: { connectTimeoutMs?: number } = {}) {
+    this.pool = new pg.Pool({ ...postgresPoolConfig(url), ...(options.connectTimeoutMs ? { connectionTimeoutMillis: options.connectTimeoutMs } : {}) });
     // An idle client that loses its connection (database restart) must not crash
     // the server: the pool drops it and the next query opens a new one.
     this.pool.on("error", () => undefined);
@@ -125,16 +139,45 @@ export class PostgresDatabase implements SqlDatabase {
 
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // pg emits 'error' on a checked-out client whose connection drops (the
+    // database restarts mid-transaction); unheard, that event would crash the
+    // process. The error also fails the query in flight, so it is only recorded
+    // here, and the broken client is destroyed on release instead of reused.
+    let connectionError: Error | undefined;
+    const onConnectionError = (error: Error) => {
+      connectionError = error;
+    };
+    client.on("error", onConnectionError);
     try {
       await client.query("BEGIN");
       const result = await work(executorFor(client));
       await client.query("COMMIT");
       return result;
     } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
+      if (!connectionError) await client.query("ROLLBACK").catch(() => undefined);
       throw error;
     } finally {
-      client.release();
+      client.removeListener("error", onConnectionError);
+      client.release(connectionError);
+    }
+  }
+
+  async runExclusive<T>(name: string, work: () => Promise<T>): Promise<{ ran: true; result: T } | { ran: false }> {
+    // A session lock on a connection held for the work's duration: if this
+    // process dies, PostgreSQL ends the session and another replica may take over.
+    const client = await this.pool.connect();
+    const onConnectionError = () => undefined; // the lock ends with the connection; see transaction()
+    client.on("error", onConnectionError);
+    const key = advisoryLockKey(name);
+    try {
+      const [row] = (await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1::bigint) AS locked", [key])).rows;
+      if (!row.locked) return { ran: false };
+      return { ran: true, result: await work() };
+    } finally {
+      client.removeListener("error", onConnectionError);
+      // Closing the connection ends the session and so releases the lock, even
+      // where an explicit unlock would fail; a lock must never stay with a pooled client.
+      client.release(true);
     }
   }
 

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { DatabaseDialect } from "./database-url";
 
 /** A value bound to a `?` placeholder. Times are epoch milliseconds (numbers). */
@@ -46,7 +47,20 @@ export interface SqlDatabase extends SqlExecutor {
   readonly dialect: DatabaseDialect;
   /** Runs `work` in one transaction: all of it is committed, or none of it. */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` unless another process sharing the database is running work of
+   * the same name (PostgreSQL: a session advisory lock, released when the work
+   * ends or its connection drops). Periodic jobs that every replica schedules
+   * (retention, the optimizer) thus run once at a time. SQLite is one process's
+   * embedded database: the work always runs.
+   */
+  runExclusive<T>(name: string, work: () => Promise<T>): Promise<{ ran: true; result: T } | { ran: false }>;
   close(): Promise<void>;
+}
+
+/** A stable signed 64-bit key for an advisory lock name (as a decimal string for pg). */
+export function advisoryLockKey(name: string): string {
+  return createHash("sha256").update(`gpu-roi:${name}`).digest().readBigInt64BE(0).toString();
 }
 
 /** SQL spelling that differs between the dialects. */
@@ -56,4 +70,31 @@ export function sqlGreatest(dialect: DatabaseDialect, a: string, b: string): str
 
 export function sqlLeast(dialect: DatabaseDialect, a: string, b: string): string {
   return dialect === "sqlite" ? `MIN(${a}, ${b})` : `LEAST(${a}, ${b})`;
+}
+
+/**
+ * Whether a transaction failed only because a concurrent one won a race it may
+ * win next time: PostgreSQL's deadlock_detected (40P01) or serialization_failure
+ * (40001). (SQLite has one writer at a time: its transactions do not conflict
+ * this way; a lock held past busy_timeout is answered 503 instead.)
+ */
+export function isTransientConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === "40P01" || code === "40001";
+}
+
+/**
+ * Runs `attempt` (a whole transaction) again when it fails with a transient
+ * conflict, at most `maxAttempts` times in all, after a short random pause
+ * (ms) so the competing transactions do not collide again.
+ */
+export async function retryTransientConflicts<T>(attempt: () => Promise<T>, maxAttempts = 3, random: () => number = Math.random): Promise<T> {
+  for (let attemptNumber = 1; ; attemptNumber++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (attemptNumber >= maxAttempts || !isTransientConflict(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.round(10 + random() * 40 * attemptNumber)));
+    }
+  }
 }

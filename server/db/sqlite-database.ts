@@ -123,6 +123,10 @@ export class SqliteDatabase implements SqlDatabase {
     }
   }
 
+  async runExclusive<T>(_name: string, work: () => Promise<T>): Promise<{ ran: true; result: T }> {
+    return { ran: true, result: await work() };
+  }
+
   async close(): Promise<void> {
     await this.queue;
     this.connection.close();

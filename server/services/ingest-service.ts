@@ -1,4 +1,4 @@
-import type { SqlDatabase, SqlExecutor } from "../db/sql-database";
+import { retryTransientConflicts, type SqlDatabase, type SqlExecutor } from "../db/sql-database";
 import type { IngestAck, IngestBatch } from "../wire/ingest-v1";
 import { hourlyContributions } from "../domain/rollup";
 import type { AuthenticatedNode } from "./node-tokens";
@@ -30,6 +30,9 @@ const JOB_WINDOW_COLUMNS = [
   { name: "memory_used_avg_mib", type: "double precision" },
   { name: "memory_used_max_mib", type: "double precision" },
 ] as const;
+
+/** A stored GPU or job: its id, owner (node or cluster), key and metadata as JSON text. */
+type StoredRow = { id: number; owner: number; key: string; metadata: string };
 
 /** Splits long IN (...) lists so no statement exceeds the drivers' parameter limits. */
 const LOOKUP_CHUNK = 500;
@@ -112,6 +115,12 @@ export async function ingestBatch(
       "node.hostname",
     );
   }
+  // A deadlock or serialization failure against a concurrent batch (another
+  // replica) rolls the whole transaction back: run it again, a bounded number of times.
+  return retryTransientConflicts(() => storeBatch(db, node, batch, receivedAtMs));
+}
+
+function storeBatch(db: SqlDatabase, node: AuthenticatedNode, batch: IngestBatch, receivedAtMs: number): Promise<IngestAck> {
   return db.transaction(async (tx) => {
     // 1. Claim the batch id. On PostgreSQL a concurrent insert of the same id
     //    waits for the other transaction and then does nothing.
@@ -143,30 +152,30 @@ export async function ingestBatch(
     //    included. Only changed metadata is written; spans are extended in one
     //    statement per distinct span (usually one per batch).
     const gpuSpan = spanOf(batch.gpuWindows, (window) => window.gpuUuid);
-    const storedGpus = await selectByKey<{ id: number; owner: number; key: string; metadata: string }>(
-      tx,
-      `SELECT id, node_id AS owner, uuid AS key, ${metadataJson(db, ["gpu_index", "model_name", "memory_total_mib", "mig_parent_uuid", "mig_profile"])} AS metadata FROM gpu WHERE 1 = 1`,
-      [],
-      batch.gpus.map((gpu) => gpu.uuid),
-      "uuid",
-    );
+    const gpuSelectSql = `SELECT id, node_id AS owner, uuid AS key, ${metadataJson(db, ["gpu_index", "model_name", "memory_total_mib", "mig_parent_uuid", "mig_profile"])} AS metadata FROM gpu WHERE 1 = 1`;
+    const storedGpus = await selectByKey<StoredRow>(tx, gpuSelectSql, [], batch.gpus.map((gpu) => gpu.uuid), "uuid");
     const gpuIds = new Map<string, number>();
     const gpuSpans = new Map<number, { firstMs: number; lastMs: number }>();
     for (const [index, gpu] of batch.gpus.entries()) {
-      const stored = storedGpus.get(gpu.uuid);
+      let stored = storedGpus.get(gpu.uuid);
       const fields = [gpu.index, gpu.modelName, gpu.memoryTotalMiB, gpu.migParentUuid ?? null, gpu.migProfile ?? null];
       const span = gpuSpan.get(gpu.uuid) ?? { firstMs: receivedAtMs, lastMs: receivedAtMs };
-      if (stored && stored.owner !== node.nodeId) {
-        throw new ServiceError(403, `gpus[${index}].uuid: GPU "${gpu.uuid}" belongs to another node`, `gpus[${index}].uuid`);
-      }
       if (!stored) {
+        // ON CONFLICT: a concurrent transaction (another replica) may register the
+        // same GPU first; then this one reads the row it committed.
         const [inserted] = await tx.query<{ id: number }>(
           `INSERT INTO gpu (node_id, uuid, gpu_index, model_name, memory_total_mib, mig_parent_uuid, mig_profile, first_seen_ms, last_seen_ms)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uuid) DO NOTHING RETURNING id`,
           [node.nodeId, gpu.uuid, ...fields, span.firstMs, span.lastMs],
         );
-        gpuIds.set(gpu.uuid, inserted.id);
-        continue;
+        if (inserted) {
+          gpuIds.set(gpu.uuid, inserted.id);
+          continue;
+        }
+        stored = (await selectByKey<StoredRow>(tx, gpuSelectSql, [], [gpu.uuid], "uuid")).get(gpu.uuid)!;
+      }
+      if (stored.owner !== node.nodeId) {
+        throw new ServiceError(403, `gpus[${index}].uuid: GPU "${gpu.uuid}" belongs to another node`, `gpus[${index}].uuid`);
       }
       gpuIds.set(gpu.uuid, stored.id);
       if (!sameMetadata(stored.metadata, fields)) {
@@ -179,18 +188,20 @@ export async function ingestBatch(
     // 4. Jobs. first/last seen follow the job's windows, not the arrival time, so
     //    a backfilled or late batch dates the job correctly.
     const jobSpan = spanOf(batch.jobWindows, (window) => window.jobExternalId);
-    const storedJobs = await selectByKey<{ id: number; owner: number; key: string; metadata: string }>(
-      tx,
-      `SELECT id, cluster_id AS owner, external_id AS key,
+    //    Jobs are shared by the nodes of a multi-node job, whose batches may be
+    //    stored at the same time by different replicas: new jobs are inserted in
+    //    external id order with ON CONFLICT, and the stored rows are locked in id
+    //    order before they are updated, so concurrent batches never wait on each
+    //    other in a cycle (deadlock).
+    const jobSelectSql = `SELECT id, cluster_id AS owner, external_id AS key,
               ${metadataJson(db, ["kind", "requested_gpus", "team", "project", "model", "experiment", "user_name", "labels_json"])} AS metadata
-         FROM job WHERE cluster_id = ?`,
-      [node.clusterId],
-      batch.jobs.map((job) => job.externalId),
-      "external_id",
-    );
+         FROM job WHERE cluster_id = ?`;
+    const storedJobs = await selectByKey<StoredRow>(tx, jobSelectSql, [node.clusterId], batch.jobs.map((job) => job.externalId), "external_id");
     const jobIds = new Map<string, number>();
     const jobSpans = new Map<number, { firstMs: number; lastMs: number }>();
-    for (const job of batch.jobs) {
+    const jobUpdates: { id: number; fields: (string | number | null)[] }[] = [];
+    const jobsInKeyOrder = [...batch.jobs].sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
+    for (const job of jobsInKeyOrder) {
       const span = jobSpan.get(job.externalId) ?? { firstMs: receivedAtMs, lastMs: receivedAtMs };
       const fields = [
         job.kind,
@@ -202,24 +213,36 @@ export async function ingestBatch(
         job.user ?? null,
         JSON.stringify(job.labels ?? {}),
       ];
-      const stored = storedJobs.get(job.externalId);
+      let stored = storedJobs.get(job.externalId);
       if (!stored) {
         const [inserted] = await tx.query<{ id: number }>(
           `INSERT INTO job (cluster_id, external_id, kind, requested_gpus, team, project, model, experiment, user_name, labels_json, first_seen_ms, last_seen_ms)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (cluster_id, external_id) DO NOTHING RETURNING id`,
           [node.clusterId, job.externalId, ...fields, span.firstMs, span.lastMs],
         );
-        jobIds.set(job.externalId, inserted.id);
-        continue;
+        if (inserted) {
+          jobIds.set(job.externalId, inserted.id);
+          continue;
+        }
+        // Another node's batch registered it first (and has committed: READ COMMITTED reads it now).
+        stored = (await selectByKey<StoredRow>(tx, jobSelectSql, [node.clusterId], [job.externalId], "external_id")).get(job.externalId)!;
       }
       jobIds.set(job.externalId, stored.id);
-      if (!sameMetadata(stored.metadata, fields)) {
-        await tx.query(
-          `UPDATE job SET kind = ?, requested_gpus = ?, team = ?, project = ?, model = ?, experiment = ?, user_name = ?, labels_json = ? WHERE id = ?`,
-          [...fields, stored.id],
-        );
-      }
+      if (!sameMetadata(stored.metadata, fields)) jobUpdates.push({ id: stored.id, fields });
       jobSpans.set(stored.id, span);
+    }
+    if (db.dialect === "postgresql" && jobSpans.size > 1) {
+      const ids = [...jobSpans.keys()].sort((a, b) => a - b);
+      for (let offset = 0; offset < ids.length; offset += LOOKUP_CHUNK) {
+        const chunk = ids.slice(offset, offset + LOOKUP_CHUNK);
+        await tx.query(`SELECT id FROM job WHERE id IN (${chunk.map(() => "?").join(", ")}) ORDER BY id FOR UPDATE`, chunk);
+      }
+    }
+    for (const update of jobUpdates) {
+      await tx.query(
+        `UPDATE job SET kind = ?, requested_gpus = ?, team = ?, project = ?, model = ?, experiment = ?, user_name = ?, labels_json = ? WHERE id = ?`,
+        [...update.fields, update.id],
+      );
     }
     await extendSpans(tx, "job", jobSpans);
 

@@ -5,6 +5,7 @@ export interface ServerMetrics {
   ingestBatches: Counter<"result">;
   ingestWindows: Counter<"kind" | "result">;
   httpRequestDuration: Histogram<"route" | "method" | "status">;
+  databaseUnavailable: Counter<"route">;
 }
 
 export function createServerMetrics(): ServerMetrics {
@@ -29,6 +30,12 @@ export function createServerMetrics(): ServerMetrics {
       help: "HTTP request duration by route, method and status.",
       labelNames: ["route", "method", "status"],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    databaseUnavailable: new Counter({
+      name: "gpu_roi_database_unavailable_total",
+      help: "Requests answered 503 because the database could not be reached, by route.",
+      labelNames: ["route"],
       registers: [registry],
     }),
   };

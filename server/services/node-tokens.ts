@@ -57,7 +57,10 @@ export async function issueNodeToken(
 ): Promise<IssuedNodeToken> {
   const token = generateNodeToken();
   const nowMs = BigInt(input.nowMs);
-  const node = await prisma.$transaction(async (tx) => {
+  // Prisma's upsert reads, then inserts: two admins (or replicas) registering the
+  // same new cluster or node at once make one insert fail with a unique violation
+  // (P2002). The winner's row is there by then, so one more try finds it.
+  const register = () => prisma.$transaction(async (tx) => {
     const cluster = await tx.cluster.upsert({
       where: { name: input.clusterName },
       create: { name: input.clusterName, createdAtMs: nowMs },
@@ -78,6 +81,13 @@ export async function issueNodeToken(
     });
     return registered;
   });
+  let node: Awaited<ReturnType<typeof register>>;
+  try {
+    node = await register();
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== "P2002") throw error;
+    node = await register();
+  }
   return { nodeId: node.id, hostname: input.hostname, clusterName: input.clusterName, token };
 }
 

@@ -22,10 +22,16 @@ export function startRecommendationSchedule(options: RecommendationScheduleOptio
     running = true;
     try {
       const { sql, prisma } = getServerDatabase();
-      const nowMs = Date.now();
-      const stored = await runRecommendations(sql, prisma, { nowMs, lookbackDays: options.lookbackDays });
-      const measured = await measureAppliedRecommendations(sql, prisma, nowMs);
-      console.log(`gpu-roi: recommendations: ${stored.length} stored, ${measured} applied re-measured`);
+      // Several launchers on one PostgreSQL (replicas): one run at a time, the
+      // others skip, so two runs never replace each other's open recommendations.
+      const outcome = await sql.runExclusive("recommendations", async () => {
+        const nowMs = Date.now();
+        const stored = await runRecommendations(sql, prisma, { nowMs, lookbackDays: options.lookbackDays });
+        const measured = await measureAppliedRecommendations(sql, prisma, nowMs);
+        return { stored: stored.length, measured };
+      });
+      if (outcome.ran) console.log(`gpu-roi: recommendations: ${outcome.result.stored} stored, ${outcome.result.measured} applied re-measured`);
+      else console.log("gpu-roi: recommendations: another process is running them; skipped");
     } catch (error) {
       console.error(`gpu-roi: recommendations failed, will retry at the next run: ${(error as Error).message}`);
     } finally {

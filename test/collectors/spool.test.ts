@@ -72,4 +72,23 @@ describe("SpoolSender", () => {
       `000000000001-${batch(1).batchId}.json.reason.txt`,
     ]);
   });
+
+  it("pauses at least the server's Retry-After (capped by maxBackoffMs) after a 503", async () => {
+    const spool = new Spool(dir);
+    spool.put(batch(1));
+    const sentAtMs: number[] = [];
+    const answers = [new Response("{}", { status: 503, headers: { "retry-after": "3" } }), new Response("{}", { status: 200 })];
+    const fetchImpl = (async () => {
+      sentAtMs.push(Date.now());
+      return answers.shift() ?? new Response("{}", { status: 200 });
+    }) as typeof fetch;
+    const sender = new SpoolSender(spool, { serverUrl: "http://gpu-roi.test", token: "t", fetchImpl, initialBackoffMs: 1, maxBackoffMs: 600, random: () => 0 });
+    sender.start();
+    expect(await sender.drain(5000)).toBe(true);
+    await sender.stop();
+    expect(sentAtMs).toHaveLength(2);
+    // Retry-After 3 s, capped at 600 ms; the backoff alone would have been 1 ms.
+    expect(sentAtMs[1] - sentAtMs[0]).toBeGreaterThanOrEqual(590);
+    expect(sentAtMs[1] - sentAtMs[0]).toBeLessThan(2500);
+  });
 });

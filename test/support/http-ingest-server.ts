@@ -7,11 +7,13 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { handleIngestRequest } from "../../server/api/rest/ingest-handler";
 import type { SqlDatabase } from "../../server/db/sql-database";
-import { createServerMetrics } from "../../server/services/metrics";
+import { createServerMetrics, type ServerMetrics } from "../../server/services/metrics";
 
 export interface HttpIngestServer {
   readonly url: string;
   readonly port: number;
+  /** The handler's metrics (one registry per server). */
+  readonly metrics: ServerMetrics;
   /** Requests answered, by status. */
   readonly statuses: number[];
   /** Requests received and not answered yet. */
@@ -23,7 +25,16 @@ export interface HttpIngestServer {
   start(): Promise<void>;
 }
 
-export async function startHttpIngestServer(db: SqlDatabase, options: { nowMs?: () => number; port?: number; responseDelayMs?: number } = {}): Promise<HttpIngestServer> {
+export interface HttpIngestServerOptions {
+  nowMs?: () => number;
+  port?: number;
+  responseDelayMs?: number;
+  /** Called when a request arrives, and when its answer is sent. */
+  onReceived?: () => void;
+  onAnswered?: (status: number) => void;
+}
+
+export async function startHttpIngestServer(db: SqlDatabase, options: HttpIngestServerOptions = {}): Promise<HttpIngestServer> {
   const metrics = createServerMetrics();
   const nowMs = options.nowMs ?? Date.now;
   let server: http.Server | null = null;
@@ -33,6 +44,7 @@ export async function startHttpIngestServer(db: SqlDatabase, options: { nowMs?: 
 
   const handler = async (request: http.IncomingMessage, response: http.ServerResponse) => {
     inFlight += 1;
+    options.onReceived?.();
     response.on("close", () => (inFlight -= 1));
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
@@ -46,6 +58,7 @@ export async function startHttpIngestServer(db: SqlDatabase, options: { nowMs?: 
     const text = await answer.text();
     if (self.responseDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, self.responseDelayMs));
     statuses.push(answer.status);
+    options.onAnswered?.(answer.status);
     response.writeHead(answer.status, Object.fromEntries(answer.headers)).end(text);
   };
 
@@ -56,6 +69,7 @@ export async function startHttpIngestServer(db: SqlDatabase, options: { nowMs?: 
     get port() {
       return port;
     },
+    metrics,
     statuses,
     get inFlight() {
       return inFlight;

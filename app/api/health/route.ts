@@ -1,11 +1,12 @@
 import { handleHealthRequest } from "@/server/api/rest/health-handler";
 import { timedRoute } from "@/server/api/rest/timed-route";
 import { getServerDatabase } from "@/server/db/server-database";
+import { getServerMetrics } from "@/server/services/metrics";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
 export const GET = timedRoute("/api/health", () => {
   const { sql, target } = getServerDatabase();
-  return handleHealthRequest({ db: sql, target, projectRoot: process.cwd() });
+  return handleHealthRequest({ db: sql, target, projectRoot: process.cwd(), metrics: getServerMetrics() });
 });

@@ -1,12 +1,15 @@
 import type { DatabaseTarget } from "../../db/database-url";
 import { readMigrationStatus } from "../../db/migrations";
 import type { SqlDatabase } from "../../db/sql-database";
+import type { ServerMetrics } from "../../services/metrics";
 import { jsonResponse } from "./http-responses";
 
 export interface HealthContext {
   db: SqlDatabase;
   target: DatabaseTarget;
   projectRoot: string;
+  /** Counts the answers given because the database could not be reached. */
+  metrics?: ServerMetrics;
 }
 
 /**
@@ -18,6 +21,7 @@ export async function handleHealthRequest(context: HealthContext): Promise<Respo
   try {
     await context.db.query("SELECT 1 AS ok");
   } catch (error) {
+    context.metrics?.databaseUnavailable.inc({ route: "/api/health" });
     return jsonResponse({ status: "unavailable", database, reason: `database unreachable: ${(error as Error).message}` }, 503);
   }
   const migrations = await readMigrationStatus(context.db, context.projectRoot, context.target);

@@ -20,26 +20,35 @@ export function errorResponse(
   return jsonResponse({ error: { status, message, ...(field ? { field } : {}), ...(issues ? { issues } : {}) } }, status, headers);
 }
 
+/** Network errors that mean the database server could not be reached or dropped the connection. */
+const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EPIPE", "EAI_AGAIN"]);
+
 /** Whether an error means the database could not be reached (answer 503, retry later). */
 export function isDatabaseUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   return (
-    code === "ECONNREFUSED" ||
-    code === "ETIMEDOUT" ||
-    code === "ENOTFOUND" ||
-    code === "57P01" || // admin_shutdown
-    code === "57P03" || // cannot_connect_now
-    code === "SQLITE_BUSY" ||
-    code === "SQLITE_CANTOPEN" ||
-    (error instanceof Error && /Connection terminated|timeout exceeded when trying to connect/i.test(error.message))
+    (typeof code === "string" &&
+      (UNREACHABLE_CODES.has(code) ||
+        code.startsWith("08") || // PostgreSQL connection_exception class
+        code === "57P01" || // admin_shutdown
+        code === "57P02" || // crash_shutdown
+        code === "57P03" || // cannot_connect_now (starting up, recovering)
+        code === "53300" || // too_many_connections
+        code === "SQLITE_BUSY" ||
+        code === "SQLITE_CANTOPEN")) ||
+    (error instanceof Error &&
+      /Connection terminated|timeout exceeded when trying to connect|Connection ended unexpectedly|is not queryable/i.test(error.message))
   );
 }
+
+/** Seconds a client is asked to wait (Retry-After) when the database is unavailable. */
+export const DATABASE_UNAVAILABLE_RETRY_AFTER_S = 5;
 
 /** Maps a thrown error to its response: service errors keep their status, the rest are 503 or 500. */
 export function responseForError(error: unknown): Response {
   if (error instanceof ServiceError) return errorResponse(error.status, error.message, error.field, {}, error.issues);
   if (isDatabaseUnavailable(error)) {
-    return errorResponse(503, "database unavailable, retry later", undefined, { "retry-after": "5" });
+    return errorResponse(503, "database unavailable, retry later", undefined, { "retry-after": String(DATABASE_UNAVAILABLE_RETRY_AFTER_S) });
   }
   console.error("gpu-roi: unexpected error", error);
   return errorResponse(500, "internal error");

@@ -4,7 +4,7 @@ import type { ServerMetrics } from "../../services/metrics";
 import { authenticateNodeToken } from "../../services/node-tokens";
 import { ServiceError } from "../../services/service-error";
 import { formatIssuePath, ingestBatchSchema } from "../../wire/ingest-v1";
-import { errorResponse, jsonResponse, responseForError } from "./http-responses";
+import { errorResponse, isDatabaseUnavailable, jsonResponse, responseForError } from "./http-responses";
 import { readJsonBody } from "./read-request-body";
 
 /** Default limit on an ingest body, after decompression. */
@@ -72,6 +72,7 @@ export async function handleIngestRequest(request: Request, context: IngestHandl
     metrics.ingestBatches.inc({ result: "rejected" });
     metrics.ingestWindows.inc({ kind: "gpu", result: "rejected" }, gpuWindowsInBody);
     metrics.ingestWindows.inc({ kind: "job", result: "rejected" }, jobWindowsInBody);
+    if (isDatabaseUnavailable(error)) metrics.databaseUnavailable.inc({ route: "/api/v1/ingest" });
     return responseForError(error);
   }
 }
