@@ -24,6 +24,7 @@ import { openSqlDatabase } from "../server/db/server-database";
 import type { TcoInputs } from "../server/domain/pricing";
 import { issueNodeToken } from "../server/services/node-tokens";
 import { addPriceEntry, listPriceEntries, type PriceSource } from "../server/services/price-book-service";
+import { RUN_ALREADY_IN_PROGRESS_EXIT_CODE } from "../server/services/recommendation-runner";
 import { runRecommendations } from "../server/services/recommendation-service";
 import { rebuildHourlyRollups } from "../server/services/rollup-service";
 
@@ -135,7 +136,14 @@ async function main(): Promise<void> {
       try {
         // Steps go to stderr so that --json output stays clean (the server's runner reads both).
         const onProgress = (step: string) => process.stderr.write(`progress: ${step}\n`);
-        const stored = await runRecommendations(sql, prisma, { nowMs, lookbackDays, onProgress });
+        // One run at a time per database (replicas, cron, the schedule): the others stop here.
+        const outcome = await sql.runExclusive("recommendations", () => runRecommendations(sql, prisma, { nowMs, lookbackDays, onProgress }));
+        if (!outcome.ran) {
+          console.error("recommendations: another process is running the optimizer on this database; try again when it ends");
+          process.exitCode = RUN_ALREADY_IN_PROGRESS_EXIT_CODE;
+          return;
+        }
+        const stored = outcome.result;
         if (values.json) console.log(JSON.stringify(stored, null, 2));
         else {
           for (const recommendation of stored) {

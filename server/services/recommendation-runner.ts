@@ -37,6 +37,9 @@ export interface ChildProcessRunnerOptions {
 
 const PROGRESS_PREFIX = "progress: ";
 
+/** The admin CLI's exit code when another process holds the optimizer's lock (EX_TEMPFAIL). */
+export const RUN_ALREADY_IN_PROGRESS_EXIT_CODE = 75;
+
 /** Runs the admin CLI in a child process against `databaseUrl` and returns what it stored. */
 export function childProcessRunner(options: ChildProcessRunnerOptions): RecommendationRunner {
   const tsxCli = path.join(options.projectRoot, "node_modules", "tsx", "dist", "cli.mjs");
@@ -74,6 +77,9 @@ export function childProcessRunner(options: ChildProcessRunnerOptions): Recommen
       });
       child.on("close", (code, signal) => {
         clearTimeout(timer);
+        if (code === RUN_ALREADY_IN_PROGRESS_EXIT_CODE) {
+          return reject(new ServiceError(409, "recommendations: another server or process is running the optimizer on this database; try again when it ends"));
+        }
         if (code !== 0) {
           const why = signal ? `was stopped by ${signal}` : `exited with code ${code}`;
           return reject(new Error(`recommendations: the optimizer process ${why}: ${(stderrTail + pending).trim() || "no message"}`));

@@ -148,6 +148,14 @@ describe.each(kinds)("recommendations on a simulated fleet in $name", ({ create,
     expect(progress[0]).toBe("loading 14 days of usage");
     expect(progress).toContain("right-sizing");
     expect(progress.at(-1)).toMatch(/^storing \d+ findings$/);
+    if (db.target.dialect === "postgresql") {
+      // Another process (a replica, cron) holding the optimizer's lock: this server's run is refused, not doubled.
+      const outcome = await db.sql.runExclusive("recommendations", () => handleRunRecommendations(request("POST", "/api/v1/recommendations/run"), context));
+      expect(outcome.ran).toBe(true);
+      const refused = (outcome as { result: Response }).result;
+      expect(refused.status).toBe(409);
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/another server or process is running the optimizer/);
+    }
     const { recommendations } = (await run.json()) as { recommendations: { id: number; state: string; projectedMonthlySaving: number }[] };
     expect(recommendations.length).toBeGreaterThan(0);
 
