@@ -13,9 +13,12 @@
  *     moving at most maxMoves workloads; drop candidates that move more.
  *  7. Return the best candidate; the baselines are candidates, so the answer is
  *     never worse than the best baseline.
+ *  8. When workloads that could fit on some node are left out: an upper bound on
+ *     the demand any placement can place (upper-bound.ts), to say how far off it is.
  */
 import { ClusterState, GPU_MILLI } from "./cluster-state.ts";
 import { bestFit, byDecreasingDominantShare, currentPlacement, firstFitDecreasing, NO_ROOM, placeBestFit, whyUnplaceable } from "./baselines.ts";
+import { placeableDemandUpperBound } from "./upper-bound.ts";
 import { generateColumns, integerPatternCounts, type ItemType, type PatternRules } from "./column-generation.ts";
 import type { GpuNode, PackingOptions, PackingResult, Placement, ResolvedPackingOptions, Workload } from "./types.ts";
 import { resolveOptions } from "./types.ts";
@@ -288,12 +291,20 @@ export async function optimizePacking(workloads: readonly Workload[], nodes: rea
   const status: PackingResult["status"] =
     placeable.length === 0 && workloads.length > 0 ? "infeasible" : allPlaced && best.gpusUsed <= lowerBoundGpus ? "optimal" : timedOut || performance.now() > deadline ? "timedout" : "feasible";
   if (best.unplaced.length > unplacedStatic.length) messages.push(`${best.unplaced.length - unplacedStatic.length} workloads did not fit in the remaining capacity`);
+  // 8. Bound on the placeable demand (only worth its seconds when something was left out).
+  const demandGpus = workloads.reduce((s, w) => s + (w.gpuMilli * w.gpuCount) / GPU_MILLI, 0);
+  let placeableDemandBound: PackingResult["placeableDemandBound"] = { gpus: best.placedDemandShare * demandGpus, share: best.placedDemandShare, method: "all-placed" };
+  if (best.unplaced.length > unplacedStatic.length) {
+    const bound = await placeableDemandUpperBound(workloads, nodes, options, Math.max(1_000, Math.min(deadline - performance.now(), options.timeLimitMs * 0.3)));
+    placeableDemandBound = { gpus: bound.gpus, share: bound.share, method: "lp" };
+  }
   return {
     status,
     best,
     baselines: { current, ffd, bestFit: bestFitPlacement },
     lowerBound: { gpus: lowerBoundGpus, volumeGpus, method: boundRun.lowerBound > volumeGpus ? "column-generation" : "volume" },
     gapPct,
+    placeableDemandBound,
     freedVsCurrent: current ? { gpus: current.gpusUsed - best.gpusUsed, nodes: current.nodesUsed - best.nodesUsed } : undefined,
     seconds: (performance.now() - started) / 1000,
     messages,

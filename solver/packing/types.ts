@@ -121,6 +121,12 @@ export interface PackingResult {
   lowerBound: { gpus: number; volumeGpus: number; method: "column-generation" | "volume" };
   /** (gpusUsed - lowerBound) / lowerBound x 100. */
   gapPct: number;
+  /**
+   * Upper bound on the demand any placement can put on the nodes, GPUs and
+   * share of the demand asked: "all-placed" when the answer places every
+   * placeable workload, else "lp" (the relaxation in upper-bound.ts).
+   */
+  placeableDemandBound: { gpus: number; share: number; method: "all-placed" | "lp" };
   freedVsCurrent?: { gpus: number; nodes: number };
   seconds: number;
   /** Plain statements about inputs that were dropped or could not be honoured. */
