@@ -65,6 +65,8 @@ async function pack(args: readonly string[]): Promise<void> {
     placedDemandPct: pct(best.placedDemandShare),
     // No placement can place more than this (LP relaxation; see solver/packing/upper-bound.ts).
     placeableDemandUpperBound: { gpus: roundUp(result.placeableDemandBound.gpus, 2), pct: roundUp(result.placeableDemandBound.share * 100, 3), method: result.placeableDemandBound.method },
+    // Free capacity, GPUs: fragmented = free compute that no unplaced pod can use where it is.
+    leftover: { idleGpus: result.leftover.idleGpus, partlyUsedGpus: result.leftover.partlyUsedGpus, freeGpus: Number(result.leftover.freeGpus.toFixed(2)), fragmentedGpus: Number(result.leftover.fragmentedGpus.toFixed(2)) },
     messages: result.messages.slice(0, 20),
     assignments: best.assignments.map((a) => ({ pod: a.workload, node: a.node, gpuIndexes: a.gpuIndexes, gpuMilli: a.gpuMilli })),
   };

@@ -56,7 +56,9 @@ export interface PlaceableDemandBound {
   iterations: number;
 }
 
-interface NodeGroup {
+export interface NodeGroup {
+  /** Indexes into the node list. */
+  members: number[];
   model: string;
   nodes: number;
   gpusPerNode: number;
@@ -65,7 +67,9 @@ interface NodeGroup {
   gpuMemoryMiB: number;
 }
 
-interface BoundType {
+export interface BoundType {
+  /** The workloads of this shape. */
+  members: Workload[];
   count: number;
   gpuCount: number;
   gpuMilli: number;
@@ -82,8 +86,8 @@ const EPSILON = 1e-9;
 
 function groupsOf(nodes: readonly GpuNode[]): NodeGroup[] {
   const byKey = new Map<string, NodeGroup>();
-  for (const n of nodes) {
-    if (n.gpuCount <= 0) continue;
+  nodes.forEach((n, index) => {
+    if (n.gpuCount <= 0) return;
     const shape = {
       model: n.model,
       gpusPerNode: n.gpuCount,
@@ -93,24 +97,29 @@ function groupsOf(nodes: readonly GpuNode[]): NodeGroup[] {
     };
     const key = JSON.stringify(shape);
     const group = byKey.get(key);
-    if (group) group.nodes++;
-    else byKey.set(key, { ...shape, nodes: 1 });
-  }
+    if (group) {
+      group.nodes++;
+      group.members.push(index);
+    } else byKey.set(key, { ...shape, nodes: 1, members: [index] });
+  });
   return [...byKey.values()];
 }
 
 function typesOf(workloads: readonly Workload[], nodes: readonly GpuNode[], groups: readonly NodeGroup[], options: ResolvedPackingOptions): BoundType[] {
-  const byKey = new Map<string, { w: Workload; count: number }>();
+  const byKey = new Map<string, { w: Workload; count: number; members: Workload[] }>();
   for (const w of workloads) {
     if (whyUnplaceable(w, nodes)) continue;
     const models = w.allowedModels && w.allowedModels.length > 0 ? [...w.allowedModels].sort().join("|") : "*";
     const ls = w.kind === "latency-sensitive" && !options.allowLatencySensitiveSharing;
     const key = [w.gpuCount, w.gpuMilli, w.memoryNeedMiB ?? 0, w.cpuMilli ?? 0, w.hostMemoryMiB ?? 0, ls, models].join("/");
     const entry = byKey.get(key);
-    if (entry) entry.count++;
-    else byKey.set(key, { w, count: 1 });
+    if (entry) {
+      entry.count++;
+      entry.members.push(w);
+    } else byKey.set(key, { w, count: 1, members: [w] });
   }
-  return [...byKey.values()].map(({ w, count }) => ({
+  return [...byKey.values()].map(({ w, count, members }) => ({
+    members,
     count,
     gpuCount: w.gpuCount,
     gpuMilli: w.gpuMilli,
@@ -130,7 +139,7 @@ function typesOf(workloads: readonly Workload[], nodes: readonly GpuNode[], grou
   }));
 }
 
-interface Column {
+export interface Column {
   group: number;
   /** Single-GPU pattern: count per type index (sparse); undefined for a multi-GPU workload. */
   pattern?: Map<number, number>;
@@ -138,19 +147,28 @@ interface Column {
   multi?: number;
 }
 
+/** The relaxation's last LP solution: how many GPUs (patterns) or workloads (multi-GPU) of each column. */
+export interface BoundSolution {
+  groups: NodeGroup[];
+  types: BoundType[];
+  columns: Column[];
+  values: number[];
+}
+
 /**
  * Upper bound on the placeable demand (see the header). `timeLimitMs` caps the
  * column generation; the bound stays valid when it stops early, only looser.
  */
-export async function placeableDemandUpperBound(workloads: readonly Workload[], nodes: readonly GpuNode[], options: ResolvedPackingOptions, timeLimitMs: number): Promise<PlaceableDemandBound> {
+export async function placeableDemandUpperBound(workloads: readonly Workload[], nodes: readonly GpuNode[], options: ResolvedPackingOptions, timeLimitMs: number): Promise<PlaceableDemandBound & { solution?: BoundSolution }> {
   const started = performance.now();
   const demandGpus = workloads.reduce((s, w) => s + (w.gpuMilli * w.gpuCount) / GPU_MILLI, 0);
   const groups = groupsOf(nodes);
   const types = typesOf(workloads, nodes, groups, options);
   const placeableGpus = types.reduce((s, t) => s + t.count * t.value, 0);
-  const result = (gpus: number, lpGpus: number, converged: boolean, iterations: number): PlaceableDemandBound => {
+  let solution: BoundSolution | undefined;
+  const result = (gpus: number, lpGpus: number, converged: boolean, iterations: number) => {
     const capped = Math.min(gpus, placeableGpus);
-    return { gpus: capped, share: demandGpus > 0 ? Math.min(1, capped / demandGpus) : 1, demandGpus, lpGpus: Math.min(lpGpus, capped), converged, iterations };
+    return { gpus: capped, share: demandGpus > 0 ? Math.min(1, capped / demandGpus) : 1, demandGpus, lpGpus: Math.min(lpGpus, capped), converged, iterations, solution };
   };
   if (types.length === 0 || groups.length === 0) return result(0, 0, true, 0);
   const single = types.flatMap((t, i) => (t.gpuCount === 1 ? [i] : []));
@@ -239,6 +257,7 @@ export async function placeableDemandUpperBound(workloads: readonly Workload[], 
     const solved = solveWith(glpk, lp, { timeLimitMs: Math.max(50, timeLimitMs - (performance.now() - started)) });
     if (solved.status !== "optimal" || !solved.duals) break;
     lpGpus = solved.objective;
+    solution = { groups, types, columns: [...columns], values: columns.map((_, j) => solved.values[`c${j}`] ?? 0) };
     // Row prices, clamped to >= 0: the bound below is valid for any such prices.
     const price = (row: string) => Math.max(0, solved.duals![row] ?? 0);
     let ub = 0;
