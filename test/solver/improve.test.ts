@@ -39,6 +39,24 @@ describe("improvePlacement", () => {
     expect(result.stats.exchanges).toBe(1);
   });
 
+  it("swaps a host-heavy workload onto a host-rich node so that a third one fits (chain of two)", () => {
+    const cluster: GpuNode[] = [
+      { id: "poor", model: "T4", gpuCount: 2, cpuMilli: 8_000 },
+      { id: "rich", model: "T4", gpuCount: 1, cpuMilli: 32_000 },
+    ];
+    const v: Workload = { id: "v", gpuCount: 1, gpuMilli: 1000, cpuMilli: 6_000, kind: "batch" };
+    const x: Workload = { id: "x", gpuCount: 1, gpuMilli: 1000, cpuMilli: 3_000, kind: "batch" };
+    const u: Workload = { id: "u", gpuCount: 1, gpuMilli: 1000, cpuMilli: 4_000, kind: "batch" };
+    const state = new ClusterState(cluster, options);
+    state.place(v, [0]);
+    state.place(x, [2]);
+    // No single move works: u lacks CPU on poor and a GPU on rich; x lacks CPU on poor; v has no GPU elsewhere.
+    const result = improvePlacement(state, [v, x, u], [u], Number.POSITIVE_INFINITY);
+    expect(result.unplaced).toHaveLength(0);
+    expect(result.stats).toMatchObject({ ejections: 0, exchanges: 0, chains: 1 });
+    expect([at(state, "u"), at(state, "x"), at(state, "v")]).toEqual(["poor", "poor", "rich"]);
+  });
+
   it("never swaps out a workload worth as much or more", () => {
     const cluster: GpuNode[] = [{ id: "n", model: "T4", gpuCount: 1 }];
     const v: Workload = { id: "v", gpuCount: 1, gpuMilli: 800, kind: "batch" };
