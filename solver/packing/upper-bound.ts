@@ -175,7 +175,8 @@ export async function placeableDemandUpperBound(workloads: readonly Workload[], 
   const multi = types.flatMap((t, i) => (t.gpuCount > 1 ? [i] : []));
   // Sharing rules of one GPU; GPU memory is left out (a relaxation, and pricePattern rounds memory conservatively).
   const rules: PatternRules = { gpuMemoryMiB: Number.POSITIVE_INFINITY, headroom: options.headroom, maxItemsPerGpu: options.maxWorkloadsPerGpu, allowLatencySensitiveSharing: options.allowLatencySensitiveSharing };
-  const itemTypes: ItemType[] = types.map((t) => ({ gpuMilli: t.gpuMilli, memoryNeedMiB: 0, latencySensitive: t.latencySensitive, demand: t.count }));
+  // Sizes rounded down for the pricing DP (it works in whole gpuMilli): every real pattern stays a pattern.
+  const itemTypes: ItemType[] = types.map((t) => ({ gpuMilli: Math.max(1, Math.floor(t.gpuMilli)), memoryNeedMiB: 0, latencySensitive: t.latencySensitive, demand: t.count }));
   const columns: Column[] = [];
   const known = new Set<string>();
   const addPattern = (group: number, pattern: Map<number, number>): boolean => {
