@@ -4,6 +4,7 @@
  * on the real nodes, and tidal planning of 500 synthetic batch jobs.
  */
 import { existsSync, readFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { markdownTable, type Benchmark, type BenchSection } from "./bench-kit.ts";
 import { optimizePacking } from "../../solver/packing/optimize.ts";
@@ -98,7 +99,7 @@ export const solverBenchmarks: Benchmark[] = [
             ["method", "demand placed %", "pods placed", "GPUs used", "GPU allocation % of the cluster", "GPUs fragmented"],
             [row("optimizer", result.best), row("FFD", result.baselines.ffd), row("best fit", result.baselines.bestFit), ["upper bound (LP)", pct(bound.share), "", "", ((bound.gpus * 100) / clusterGpus).toFixed(2), ""]],
           ) +
-          `\n\nSeconds: ${result.seconds.toFixed(2)} (target 60). Method: ${result.best.method}. GPUs fragmented: free compute (in GPUs) that no unplaced pod can use where it is.` +
+          `\n\nSeconds: ${result.seconds.toFixed(2)} (target 60; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores when it finished, so other work shared the machine). Method: ${result.best.method}. GPUs fragmented: free compute (in GPUs) that no unplaced pod can use where it is.` +
           `\n\nThe target of 99.5% of the demand placed is not achievable: no placement can put more than ${bound.gpus.toFixed(1)} GPUs of the ${demandGpus.toFixed(1)} asked (${pct(bound.share)}%) on these nodes, by an LP relaxation (solver/packing/upper-bound.ts: node groups, GPU sharing patterns, CPU and memory per group). ` +
           `The optimizer is ${((bound.share - result.best.placedDemandShare) * 100).toFixed(2)} points below that bound. Placing every pod would need at least ${result.lowerBound.gpus} GPUs (the cluster has ${clusterGpus}).` +
           (published.length > 0
