@@ -13,8 +13,9 @@
  *     moving at most maxMoves workloads; drop candidates that move more.
  *  7. Return the best candidate; the baselines are candidates, so the answer is
  *     never worse than the best baseline.
- *  8. When workloads that could fit are left out: local search from the best
- *     candidate (improve.ts: direct placement, ejection, exchange for more demand).
+ *  8. When workloads that could fit are left out (and no migration budget): local
+ *     search from the best candidate for more demand (improve.ts: direct
+ *     placement, ejection, exchange, chains of two), until 15% of the time is left.
  *  9. When workloads that could fit on some node are still left out: an upper bound on
  *     the demand any placement can place (upper-bound.ts), to say how far off it is.
  */
