@@ -63,6 +63,10 @@ async function pack(args: readonly string[]): Promise<void> {
     placed: best.assignments.length,
     unplaced: best.unplaced.length,
     placedDemandPct: pct(best.placedDemandShare),
+    // No placement can place more than this (LP relaxation; see solver/packing/upper-bound.ts).
+    placeableDemandUpperBound: { gpus: roundUp(result.placeableDemandBound.gpus, 2), pct: roundUp(result.placeableDemandBound.share * 100, 3), method: result.placeableDemandBound.method },
+    // Free capacity, GPUs: fragmented = free compute that no unplaced pod can use where it is.
+    leftover: { idleGpus: result.leftover.idleGpus, partlyUsedGpus: result.leftover.partlyUsedGpus, freeGpus: Number(result.leftover.freeGpus.toFixed(2)), fragmentedGpus: Number(result.leftover.fragmentedGpus.toFixed(2)) },
     messages: result.messages.slice(0, 20),
     assignments: best.assignments.map((a) => ({ pod: a.workload, node: a.node, gpuIndexes: a.gpuIndexes, gpuMilli: a.gpuMilli })),
   };
@@ -114,6 +118,12 @@ async function tidal(args: readonly string[]): Promise<void> {
   });
   const { hourly, perJob, ...summary } = plan;
   process.stdout.write(`${JSON.stringify(args.includes("--json") ? plan : summary, null, args.includes("--json") ? 0 : 2)}\n`);
+}
+
+/** Rounded up, so that a bound stays a bound. */
+function roundUp(value: number, decimals: number): number {
+  const scale = 10 ** decimals;
+  return Math.ceil(value * scale - 1e-9) / scale;
 }
 
 function pct(share: number): number {

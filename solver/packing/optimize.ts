@@ -13,9 +13,17 @@
  *     moving at most maxMoves workloads; drop candidates that move more.
  *  7. Return the best candidate; the baselines are candidates, so the answer is
  *     never worse than the best baseline.
+ *  8. When workloads that could fit are left out (and no migration budget): local
+ *     search from the best candidate for more demand (improve.ts: direct
+ *     placement, ejection, exchange, chains of two), until 15% of the time is left.
+ *  9. When workloads that could fit on some node are still left out: an upper bound on
+ *     the demand any placement can place (upper-bound.ts), to say how far off it is.
  */
 import { ClusterState, GPU_MILLI } from "./cluster-state.ts";
 import { bestFit, byDecreasingDominantShare, currentPlacement, firstFitDecreasing, NO_ROOM, placeBestFit, whyUnplaceable } from "./baselines.ts";
+import { placeableDemandUpperBound } from "./upper-bound.ts";
+import { improvePlacement } from "./improve.ts";
+import { leftoverCapacity } from "./fragmentation.ts";
 import { generateColumns, integerPatternCounts, type ItemType, type PatternRules } from "./column-generation.ts";
 import type { GpuNode, PackingOptions, PackingResult, Placement, ResolvedPackingOptions, Workload } from "./types.ts";
 import { resolveOptions } from "./types.ts";
@@ -283,17 +291,45 @@ export async function optimizePacking(workloads: readonly Workload[], nodes: rea
   // 7. Best candidate.
   let best = allowed[0] ?? current!;
   for (const c of allowed) if (betterPlacement(c, best)) best = c;
+  // 8. Local search for more demand (it moves workloads freely, so not under a migration budget).
+  const byId = new Map(workloads.map((w) => [w.id, w]));
+  const stateOf = (p: Placement) => {
+    const state = new ClusterState(nodes, options);
+    for (const a of p.assignments) {
+      const n = state.nodeIndex(a.node);
+      state.place(byId.get(a.workload)!, a.gpuIndexes.map((i) => state.firstGpu[n] + i));
+    }
+    return state;
+  };
+  const staticIds = new Set(unplacedStatic.map((u) => u.workload));
+  if (best.unplaced.length > unplacedStatic.length && !(current && Number.isFinite(options.maxMoves)) && performance.now() < deadline) {
+    const state = stateOf(best);
+    const left = best.unplaced.filter((u) => !staticIds.has(u.workload)).map((u) => byId.get(u.workload)!);
+    // Keep a share of the budget for the bound below.
+    const improved = improvePlacement(state, placeable, left, deadline - options.timeLimitMs * 0.15);
+    const candidate = state.summarize(`${best.method}+local-search`, workloads, [...unplacedStatic, ...improved.unplaced.map((w) => ({ workload: w.id, reason: NO_ROOM }))]);
+    if (betterPlacement(candidate, best)) best = candidate;
+  }
   const allPlaced = best.unplaced.length === 0;
   const gapPct = lowerBoundGpus > 0 ? ((best.gpusUsed - lowerBoundGpus) / lowerBoundGpus) * 100 : 0;
   const status: PackingResult["status"] =
     placeable.length === 0 && workloads.length > 0 ? "infeasible" : allPlaced && best.gpusUsed <= lowerBoundGpus ? "optimal" : timedOut || performance.now() > deadline ? "timedout" : "feasible";
   if (best.unplaced.length > unplacedStatic.length) messages.push(`${best.unplaced.length - unplacedStatic.length} workloads did not fit in the remaining capacity`);
+  // 9. Bound on the placeable demand (only worth its seconds when something was left out).
+  const demandGpus = workloads.reduce((s, w) => s + (w.gpuMilli * w.gpuCount) / GPU_MILLI, 0);
+  let placeableDemandBound: PackingResult["placeableDemandBound"] = { gpus: best.placedDemandShare * demandGpus, share: best.placedDemandShare, method: "all-placed" };
+  if (best.unplaced.length > unplacedStatic.length) {
+    const bound = await placeableDemandUpperBound(workloads, nodes, options, Math.max(1_000, Math.min(deadline - performance.now(), options.timeLimitMs * 0.3)));
+    placeableDemandBound = { gpus: bound.gpus, share: bound.share, method: "lp" };
+  }
   return {
     status,
     best,
     baselines: { current, ffd, bestFit: bestFitPlacement },
     lowerBound: { gpus: lowerBoundGpus, volumeGpus, method: boundRun.lowerBound > volumeGpus ? "column-generation" : "volume" },
     gapPct,
+    placeableDemandBound,
+    leftover: leftoverCapacity(stateOf(best), best.unplaced.filter((u) => !staticIds.has(u.workload)).map((u) => byId.get(u.workload)!)),
     freedVsCurrent: current ? { gpus: current.gpusUsed - best.gpusUsed, nodes: current.nodesUsed - best.nodesUsed } : undefined,
     seconds: (performance.now() - started) / 1000,
     messages,

@@ -113,6 +113,20 @@ export interface Placement {
   interferencePenalty: number;
 }
 
+export interface LeftoverCapacity {
+  /** GPUs with no workload. */
+  idleGpus: number;
+  /** GPUs in use with compute left (0 < gpuMilli used < 1000). */
+  partlyUsedGpus: number;
+  /** Free compute on every GPU, GPUs (sum of free gpuMilli / 1000). */
+  freeGpus: number;
+  /**
+   * Free compute no unplaced workload can use, GPUs: on GPUs where none of them
+   * fits (GPU room, node CPU and memory, model). 0 when none is unplaced.
+   */
+  fragmentedGpus: number;
+}
+
 export interface PackingResult {
   status: "optimal" | "feasible" | "infeasible" | "timedout";
   best: Placement;
@@ -121,6 +135,14 @@ export interface PackingResult {
   lowerBound: { gpus: number; volumeGpus: number; method: "column-generation" | "volume" };
   /** (gpusUsed - lowerBound) / lowerBound x 100. */
   gapPct: number;
+  /**
+   * Upper bound on the demand any placement can put on the nodes, GPUs and
+   * share of the demand asked: "all-placed" when the answer places every
+   * placeable workload, else "lp" (the relaxation in upper-bound.ts).
+   */
+  placeableDemandBound: { gpus: number; share: number; method: "all-placed" | "lp" };
+  /** Capacity the answer leaves free, GPUs (see fragmentation.ts). */
+  leftover: LeftoverCapacity;
   freedVsCurrent?: { gpus: number; nodes: number };
   seconds: number;
   /** Plain statements about inputs that were dropped or could not be honoured. */

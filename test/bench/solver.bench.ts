@@ -4,10 +4,15 @@
  * on the real nodes, and tidal planning of 500 synthetic batch jobs.
  */
 import { existsSync, readFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { markdownTable, type Benchmark, type BenchSection } from "./bench-kit.ts";
 import { optimizePacking } from "../../solver/packing/optimize.ts";
-import { openbNodes, openbPods } from "../../solver/packing/openb.ts";
+import { openbNodes, openbPods, parseCsv } from "../../solver/packing/openb.ts";
+import { ClusterState } from "../../solver/packing/cluster-state.ts";
+import { leftoverCapacity } from "../../solver/packing/fragmentation.ts";
+import { resolveOptions, type Placement } from "../../solver/packing/types.ts";
+import { placementViolations } from "../solver/placement-checker.ts";
 import { planTidal, SLOTS_PER_WEEK, type BatchJob } from "../../solver/tidal/plan.ts";
 
 const repoRoot = path.resolve(import.meta.dirname, "..", "..");
@@ -19,6 +24,19 @@ function traceOrSkip(name: string, log: (line: string) => void): BenchSection | 
   if (existsSync(nodesCsv) && existsSync(podsCsv)) return undefined;
   log(`${name}: skipped, the openb trace is not at ${traceDir}`);
   return { title: name, command: "", data: `missing: ${traceDir}`, body: "Skipped: trace not present." };
+}
+
+const publishedCsv = path.resolve(repoRoot, "..", "shared", "traces", "kubernetes-scheduler-simulator", "analysis_allo_discrete.csv");
+
+/** The FGD authors' simulated GPU allocation % on openb_pod_list_default at `arrivedPct`% arrived demand, mean over seeds, per policy. */
+function publishedAllocation(arrivedPct: number): { policy: string; pct: number; seeds: number }[] {
+  if (!existsSync(publishedCsv)) return [];
+  const rows = parseCsv(readFileSync(publishedCsv, "utf8")).filter((r) => r.workload === "openb_pod_list_default" && r[String(arrivedPct)] !== "");
+  const byPolicy = new Map<string, number[]>();
+  for (const r of rows) byPolicy.set(r.sc_policy, [...(byPolicy.get(r.sc_policy) ?? []), Number(r[String(arrivedPct)])]);
+  return [...byPolicy.entries()]
+    .map(([policy, values]) => ({ policy: policy.replace(/^\d+-/, ""), pct: values.reduce((s, v) => s + v, 0) / values.length, seeds: values.length }))
+    .sort((a, b) => b.pct - a.pct);
 }
 
 const openbOptions = { headroom: 1, maxWorkloadsPerGpu: Number.POSITIVE_INFINITY, allowLatencySensitiveSharing: true };
@@ -52,20 +70,43 @@ export const solverBenchmarks: Benchmark[] = [
       const nodes = openbNodes(readFileSync(nodesCsv, "utf8"));
       const pods = openbPods(readFileSync(podsCsv, "utf8")).workloads;
       const result = await optimizePacking(pods, nodes, { ...openbOptions, timeLimitMs: 50_000 });
+      const clusterGpus = nodes.reduce((s, n) => s + n.gpuCount, 0);
+      const demandGpus = pods.reduce((s, p) => s + (p.gpuMilli * p.gpuCount) / 1000, 0);
       const pct = (share: number) => (share * 100).toFixed(2);
-      log(`all pods: ${pct(result.best.placedDemandShare)}% of demand placed, ${result.seconds.toFixed(2)} s`);
+      // Every answer is re-checked rule by rule outside the solver (CPU, memory, GPU count, gpu_milli per GPU, model).
+      const violations = [result.best, result.baselines.ffd, result.baselines.bestFit].flatMap((p) => placementViolations(p, pods, nodes));
+      if (violations.length > 0) throw new Error(`infeasible placement: ${violations.slice(0, 3).join("; ")}`);
+      const byId = new Map(pods.map((p) => [p.id, p]));
+      const fragmented = (p: Placement) => {
+        const state = new ClusterState(nodes, resolveOptions(openbOptions));
+        for (const a of p.assignments) {
+          const n = state.nodeIndex(a.node);
+          state.place(byId.get(a.workload)!, a.gpuIndexes.map((i) => state.firstGpu[n] + i));
+        }
+        return leftoverCapacity(state, p.unplaced.map((u) => byId.get(u.workload)!)).fragmentedGpus.toFixed(1);
+      };
+      const row = (name: string, p: Placement) => [name, pct(p.placedDemandShare), p.assignments.length, p.gpusUsed, ((p.placedDemandShare * demandGpus * 100) / clusterGpus).toFixed(2), fragmented(p)];
+      const bound = result.placeableDemandBound;
+      log(`all pods: ${pct(result.best.placedDemandShare)}% of demand placed (bound ${pct(bound.share)}%), ${result.seconds.toFixed(2)} s`);
+      const arrivedPct = Math.round((demandGpus / clusterGpus) * 100);
+      const published = publishedAllocation(arrivedPct);
       return {
         title: "Packing: all openb GPU pods on the 1,213 GPU nodes",
         command: "npx tsx solver/cli.ts pack --nodes ../shared/traces/clusterdata/openb_node_list_gpu_node.csv --pods ../shared/traces/clusterdata/openb_pod_list_default.csv",
-        data: `${pods.length} GPU pods of openb_pod_list_default.csv on ${nodes.length} nodes (CPU, host memory, GPU count and model respected)`,
-        body: markdownTable(
-          ["method", "demand placed %", "pods placed", "GPUs used"],
-          [
-            ["optimizer", pct(result.best.placedDemandShare), result.best.assignments.length, result.best.gpusUsed],
-            ["FFD", pct(result.baselines.ffd.placedDemandShare), result.baselines.ffd.assignments.length, result.baselines.ffd.gpusUsed],
-            ["best fit", pct(result.baselines.bestFit.placedDemandShare), result.baselines.bestFit.assignments.length, result.baselines.bestFit.gpusUsed],
-          ],
-        ) + `\n\nGPUs needed to place every pod, lower bound: ${result.lowerBound.gpus} (the cluster has ${nodes.reduce((s, n) => s + n.gpuCount, 0)}); seconds: ${result.seconds.toFixed(2)}.`,
+        data: `${pods.length} GPU pods of openb_pod_list_default.csv (${demandGpus.toFixed(1)} GPUs of demand) on ${nodes.length} nodes with ${clusterGpus} GPUs (CPU, host memory, GPU count, gpu_milli and model respected; every answer re-checked rule by rule)`,
+        body:
+          markdownTable(
+            ["method", "demand placed %", "pods placed", "GPUs used", "GPU allocation % of the cluster", "GPUs fragmented"],
+            [row("optimizer", result.best), row("FFD", result.baselines.ffd), row("best fit", result.baselines.bestFit), ["upper bound (LP)", pct(bound.share), "", "", ((bound.gpus * 100) / clusterGpus).toFixed(2), ""]],
+          ) +
+          `\n\nSeconds: ${result.seconds.toFixed(2)} (target 60; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores when it finished, so other work shared the machine). Method: ${result.best.method}. GPUs fragmented: free compute (in GPUs) that no unplaced pod can use where it is.` +
+          `\n\nThe target of 99.5% of the demand placed is not achievable: no placement can put more than ${bound.gpus.toFixed(1)} GPUs of the ${demandGpus.toFixed(1)} asked (${pct(bound.share)}%) on these nodes, by an LP relaxation (solver/packing/upper-bound.ts: node groups, GPU sharing patterns, CPU and memory per group). ` +
+          `The optimizer is ${((bound.share - result.best.placedDemandShare) * 100).toFixed(2)} points below that bound. Placing every pod would need at least ${result.lowerBound.gpus} GPUs (the cluster has ${clusterGpus}).` +
+          (published.length > 0
+            ? `\n\nPublished heuristics (FGD paper's simulator, ../shared/traces/kubernetes-scheduler-simulator/analysis_allo_discrete.csv, openb_pod_list_default, mean of ${published[0].seeds} seeds): GPU allocation % when ${arrivedPct}% of the cluster's GPUs has arrived as demand: ` +
+              published.map((p) => `${p.policy} ${p.pct.toFixed(2)}`).join(", ") +
+              `. They replay pods online in arrival order, sampled from the trace, and cannot move a placed pod; this is one offline answer for the exact pod list, so the comparison is indicative.`
+            : "")
       };
     },
   },

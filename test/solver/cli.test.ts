@@ -53,3 +53,18 @@ describe("solver tidal", () => {
     expect(stderr).toContain("slot 100 is missing");
   });
 });
+
+describe("solver pack", () => {
+  it("prints the placement with the upper bound on placeable demand and the leftover capacity, keeping the existing fields", () => {
+    const nodesCsv = writeCsv("nodes.csv", "sn,cpu_milli,memory_mib,gpu,model", ["n0,16000,65536,2,T4"]);
+    // Three 600-milli pods on 2 GPUs: no two share a GPU, so at most 1.2 of 1.8 GPUs of demand fit.
+    const podsCsv = writeCsv("pods.csv", "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos", ["p0,1000,1024,1,600,,BE", "p1,1000,1024,1,600,,BE", "p2,1000,1024,1,600,,BE"]);
+    const { status, stdout } = runSolver("pack", "--nodes", nodesCsv, "--pods", podsCsv, "--json");
+    expect(status).toBe(0);
+    const out = JSON.parse(stdout);
+    for (const field of ["status", "seconds", "gpusUsed", "baselines", "lowerBound", "gapPct", "placed", "unplaced", "assignments"]) expect(out).toHaveProperty(field);
+    expect(out.placed).toBe(2);
+    expect(out.placeableDemandUpperBound).toEqual({ gpus: 1.2, pct: 66.667, method: "lp" });
+    expect(out.leftover).toEqual({ idleGpus: 0, partlyUsedGpus: 2, freeGpus: 0.8, fragmentedGpus: 0.8 });
+  });
+});

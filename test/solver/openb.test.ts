@@ -3,6 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { openbNodes, openbPods } from "../../solver/packing/openb.ts";
 import { optimizePacking } from "../../solver/packing/optimize.ts";
+import { placementViolations } from "./placement-checker.ts";
 
 const traceDir = path.resolve(import.meta.dirname, "..", "..", "..", "shared", "traces", "clusterdata");
 
@@ -35,5 +36,26 @@ describe("optimizePacking on an openb slice", () => {
     expect(result.best.unplaced).toHaveLength(0);
     expect(result.best.gpusUsed).toBeLessThanOrEqual(result.baselines.ffd.gpusUsed);
     expect(result.best.gpusUsed).toBeGreaterThanOrEqual(result.lowerBound.gpus);
+  });
+});
+
+describe("optimizePacking on an openb cluster slice with every constraint", () => {
+  it("places at least as much as the baselines, breaks no rule and stays within the upper bound", async () => {
+    const nodesCsv = path.join(traceDir, "openb_node_list_gpu_node.csv");
+    const podsCsv = path.join(traceDir, "openb_pod_list_default.csv");
+    if (!existsSync(nodesCsv) || !existsSync(podsCsv)) {
+      console.log(`skipping the openb slice: trace not found at ${traceDir}`);
+      return;
+    }
+    // Every fifth node and every fifth pod: the same mix, over-full like the whole trace.
+    const nodes = openbNodes(readFileSync(nodesCsv, "utf8")).filter((_, i) => i % 5 === 0);
+    const pods = openbPods(readFileSync(podsCsv, "utf8")).workloads.filter((_, i) => i % 5 === 0);
+    const result = await optimizePacking(pods, nodes, { headroom: 1, maxWorkloadsPerGpu: Number.POSITIVE_INFINITY, allowLatencySensitiveSharing: true, timeLimitMs: 20_000 });
+    expect(placementViolations(result.best, pods, nodes)).toEqual([]);
+    expect(result.best.placedDemandShare).toBeGreaterThanOrEqual(Math.max(result.baselines.ffd.placedDemandShare, result.baselines.bestFit.placedDemandShare));
+    expect(result.best.unplaced.length).toBeGreaterThan(0);
+    expect(result.placeableDemandBound.method).toBe("lp");
+    expect(result.placeableDemandBound.share).toBeGreaterThanOrEqual(result.best.placedDemandShare - 1e-9);
+    expect(result.leftover.fragmentedGpus).toBeLessThanOrEqual(result.leftover.freeGpus + 1e-9);
   });
 });

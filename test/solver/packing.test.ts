@@ -161,6 +161,17 @@ describe("optimizePacking", () => {
     expect(result.best.assignments).toHaveLength(1);
   });
 
+  it("bounds the placeable demand when the cluster is too small, and reports all-placed otherwise", async () => {
+    // Three 600-milli pods on 2 GPUs: no two share a GPU, so at most 1.2 of 1.8 GPUs of demand fit.
+    const short = await optimizePacking(workloads([600, 600, 600]), nodes(1, 2), { headroom: 1 });
+    expect(short.best.placedDemandShare).toBeCloseTo(2 / 3, 6);
+    expect(short.placeableDemandBound.method).toBe("lp");
+    expect(short.placeableDemandBound.gpus).toBeCloseTo(1.2, 6);
+    expect(short.placeableDemandBound.share).toBeGreaterThanOrEqual(short.best.placedDemandShare - 1e-9);
+    const roomy = await optimizePacking(workloads([600, 600, 600]), nodes(1, 3), { headroom: 1 });
+    expect(roomy.placeableDemandBound).toMatchObject({ method: "all-placed", share: 1 });
+  });
+
   it("says infeasible when there are no nodes, and handles no workloads", async () => {
     const none = await optimizePacking(workloads([500]), [], {});
     expect(none.status).toBe("infeasible");
