@@ -39,11 +39,32 @@ export async function readMigrationStatus(
   return { current: pending.length === 0 && failed.length === 0, pending, failed };
 }
 
+/** How often a migration that found Prisma's migration lock taken is tried again. */
+const MIGRATION_LOCK_ATTEMPTS = 6;
+
+/** Prisma's own message when another `migrate deploy` held its lock for its 10 s timeout. */
+export function isMigrationLockTimeout(message: string): boolean {
+  return /Timed out trying to acquire a postgres advisory lock/i.test(message);
+}
+
 /**
  * Applies pending migrations with `prisma migrate deploy` (the JavaScript schema
  * engine configured in prisma.config.ts), for the database DATABASE_URL names.
+ * Prisma takes one advisory lock per PostgreSQL database (whatever the schema)
+ * and gives up after 10 s; replicas starting together, or several schemas of one
+ * database migrating at once, wait their turn: a lock timeout is tried again.
  */
-export function applyMigrations(projectRoot: string, databaseUrl: string): Promise<void> {
+export async function applyMigrations(projectRoot: string, databaseUrl: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await migrateDeployOnce(projectRoot, databaseUrl);
+    } catch (error) {
+      if (attempt >= MIGRATION_LOCK_ATTEMPTS || !isMigrationLockTimeout((error as Error).message)) throw error;
+    }
+  }
+}
+
+function migrateDeployOnce(projectRoot: string, databaseUrl: string): Promise<void> {
   const prismaBin = path.join(projectRoot, "node_modules", ".bin", "prisma");
   return new Promise((resolve, reject) => {
     const child = spawn(prismaBin, ["migrate", "deploy"], {
