@@ -1,0 +1,104 @@
+/**
+ * The web app's pages as the browser suite and the page-load benchmark visit
+ * them: what shows that a page's main content is there, and a visit that records
+ * console errors, failed requests and load times.
+ */
+import type { BrowserContext, Page } from "playwright-core";
+
+export interface AppPage {
+  /** Screenshot file name under docs/screenshots/, without .png. */
+  name: string;
+  path: string;
+  /** A selector that is visible only once the page's main content has rendered. */
+  ready: string;
+}
+
+/** The static pages; the experiment and model pages are found from links on /experiments. */
+export const STATIC_PAGES: AppPage[] = [
+  { name: "overview", path: "/", ready: 'section[aria-label="Spend"]' },
+  { name: "costs", path: "/costs", ready: 'section[aria-label="Cost summary"]' },
+  { name: "experiments", path: "/experiments", ready: 'section[aria-label="Experiment summary"]' },
+  { name: "fleet", path: "/fleet", ready: 'section[aria-label="Fleet summary"]' },
+  { name: "recommendations", path: "/recommendations", ready: 'section[aria-label="Recommendations summary"]' },
+  { name: "estimate", path: "/estimate", ready: 'form[aria-label="Experiment to estimate"] select:has(option)' },
+  { name: "settings", path: "/settings", ready: 'table:has(caption:text-is("Price book")) tbody tr' },
+];
+
+/** Texts of the loading states (`<p class="status">Loading …</p>`). */
+const LOADING_PATTERN = /^(Loading|Estimating)/;
+
+export interface PageVisit {
+  path: string;
+  consoleErrors: string[];
+  failedRequests: string[];
+  /** Navigation start to the end of the load event, from the browser's Navigation Timing (ms). */
+  loadEventMs: number;
+  /** Navigation start to the main content visible with no loading state left (ms, measured by the driver). */
+  contentVisibleMs: number;
+  page: Page;
+}
+
+/** Records console errors, uncaught exceptions, failed requests and HTTP errors of `page` into the lists. */
+export function watchPage(page: Page, consoleErrors: string[], failedRequests: string[]): void {
+  page.on("console", (message) => {
+    if (message.type() === "error") consoleErrors.push(`${message.text()} (${message.location().url})`);
+  });
+  page.on("pageerror", (error) => consoleErrors.push(`uncaught: ${error.message}`));
+  page.on("requestfailed", (request) => {
+    const errorText = request.failure()?.errorText ?? "failed";
+    // Next's router cancels its own link prefetches (`?_rsc=`) when the router
+    // state changes and issues them again: a cancellation, not a failure.
+    if (errorText === "net::ERR_ABORTED" && new URL(request.url()).searchParams.has("_rsc")) return;
+    failedRequests.push(`${request.method()} ${request.url()}: ${errorText}`);
+  });
+  page.on("response", (response) => {
+    if (response.status() >= 400) failedRequests.push(`${response.request().method()} ${response.url()}: HTTP ${response.status()}`);
+  });
+}
+
+/** Waits until no loading state is shown and no error status either (throws with the error's text). */
+export async function waitForNoLoadingState(page: Page, timeoutMs: number): Promise<void> {
+  await page.waitForFunction(
+    (pattern) => ![...document.querySelectorAll(".status")].some((element) => new RegExp(pattern).test(element.textContent?.trim() ?? "")),
+    LOADING_PATTERN.source,
+    { timeout: timeoutMs },
+  );
+}
+
+/**
+ * Opens `path` in a new page of `context` and waits for its main content. The
+ * page is left open (the caller closes it) so it can be inspected further.
+ */
+export async function visitPage(context: BrowserContext, baseUrl: string, appPage: AppPage, timeoutMs = 30_000): Promise<PageVisit> {
+  const page = await context.newPage();
+  const consoleErrors: string[] = [];
+  const failedRequests: string[] = [];
+  watchPage(page, consoleErrors, failedRequests);
+  const startedAt = Date.now();
+  await page.goto(baseUrl + appPage.path, { waitUntil: "load", timeout: timeoutMs });
+  await page.locator(appPage.ready).first().waitFor({ state: "visible", timeout: timeoutMs });
+  await waitForNoLoadingState(page, timeoutMs);
+  const contentVisibleMs = Date.now() - startedAt;
+  const loadEventMs = await page.evaluate(() => {
+    const [navigation] = performance.getEntriesByType("navigation") as PerformanceNavigationTiming[];
+    return navigation ? navigation.loadEventEnd - navigation.startTime : Number.NaN;
+  });
+  return { path: appPage.path, consoleErrors, failedRequests, loadEventMs, contentVisibleMs, page };
+}
+
+/** The first experiment's and model's pages, from the links in the /experiments table. */
+export async function detailPages(context: BrowserContext, baseUrl: string): Promise<AppPage[]> {
+  const page = await context.newPage();
+  try {
+    await page.goto(`${baseUrl}/experiments`, { waitUntil: "load" });
+    const experimentHref = await page.locator('table a[href^="/experiments/"]').first().getAttribute("href", { timeout: 30_000 });
+    const modelHref = await page.locator('table a[href^="/models/"]').first().getAttribute("href", { timeout: 30_000 });
+    if (!experimentHref || !modelHref) throw new Error("the experiments table links to no experiment or model");
+    return [
+      { name: "experiment", path: experimentHref, ready: 'section[aria-label="Experiment summary"]' },
+      { name: "model", path: modelHref, ready: 'section[aria-label="Model summary"]' },
+    ];
+  } finally {
+    await page.close();
+  }
+}
