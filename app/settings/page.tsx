@@ -14,7 +14,7 @@ export default async function SettingsPage() {
         <header className="page-header">
           <h1>Settings</h1>
         </header>
-        <section className="panel">
+        <section className="panel" aria-label="Price book">
           <PriceBook />
           <p className="hint">
             An hour is priced by the entry in force at its start; a node-label entry beats the model&apos;s general price on those nodes.

@@ -3,6 +3,7 @@ import { allocationBenchmark } from "./allocation.bench";
 import type { Benchmark } from "./bench-kit";
 import { collectorBenchmark } from "./collector.bench";
 import { ingestBenchmark } from "./ingest.bench";
+import { pageLoadBenchmark } from "./page-load.bench";
 import { solverBenchmarks } from "./solver.bench";
 
-export const benchmarks: Benchmark[] = [ingestBenchmark, allocationBenchmark, collectorBenchmark, ...solverBenchmarks];
+export const benchmarks: Benchmark[] = [ingestBenchmark, allocationBenchmark, collectorBenchmark, ...solverBenchmarks, pageLoadBenchmark];

@@ -124,7 +124,9 @@ describe.skipIf(skipReason !== null)("web app in Chromium", () => {
       const timings: string[] = [];
       for (const appPage of pages) {
         const visit = await checkPage(appPage);
-        timings.push(`${appPage.path}: load event ${visit.loadEventMs.toFixed(0)} ms, content visible ${visit.contentVisibleMs} ms`);
+        timings.push(
+          `${appPage.path}: load event ${visit.loadEventMs.toFixed(0)} ms, content visible ${visit.contentVisibleMs.toFixed(0)} ms, tRPC from the browser: ${visit.trpcCalls.join(" ") || "none"}`,
+        );
         expect(visit.loadEventMs, `load event of ${appPage.path}`).toBeGreaterThan(0);
         expect(visit.contentVisibleMs, `content of ${appPage.path} visible`).toBeLessThan(MAX_CONTENT_VISIBLE_MS);
       }

@@ -9,7 +9,7 @@ export interface AppPage {
   /** Screenshot file name under docs/screenshots/, without .png. */
   name: string;
   path: string;
-  /** A selector that is visible only once the page's main content has rendered. */
+  /** A CSS selector that matches only once the page's main content has rendered. */
   ready: string;
 }
 
@@ -21,7 +21,7 @@ export const STATIC_PAGES: AppPage[] = [
   { name: "fleet", path: "/fleet", ready: 'section[aria-label="Fleet summary"]' },
   { name: "recommendations", path: "/recommendations", ready: 'section[aria-label="Recommendations summary"]' },
   { name: "estimate", path: "/estimate", ready: 'form[aria-label="Experiment to estimate"] select:has(option)' },
-  { name: "settings", path: "/settings", ready: 'table:has(caption:text-is("Price book")) tbody tr' },
+  { name: "settings", path: "/settings", ready: 'section[aria-label="Price book"] table tbody tr' },
 ];
 
 /** Texts of the loading states (`<p class="status">Loading …</p>`). */
@@ -33,8 +33,10 @@ export interface PageVisit {
   failedRequests: string[];
   /** Navigation start to the end of the load event, from the browser's Navigation Timing (ms). */
   loadEventMs: number;
-  /** Navigation start to the main content visible with no loading state left (ms, measured by the driver). */
+  /** Navigation start to the main content rendered with no loading state left (ms, the page's own clock). */
   contentVisibleMs: number;
+  /** tRPC procedures the page called from the browser (those its server render did not prefetch, and mutations). */
+  trpcCalls: string[];
   page: Page;
 }
 
@@ -56,7 +58,30 @@ export function watchPage(page: Page, consoleErrors: string[], failedRequests: s
   });
 }
 
-/** Waits until no loading state is shown and no error status either (throws with the error's text). */
+/**
+ * Runs in the page before its scripts: records `window.__gpuRoiContentVisibleMs`, the
+ * page's time (ms since navigation start) when `ready` first matched a rendered
+ * element and no loading state was shown, so the figure does not include the
+ * driver's own latency.
+ */
+function watchContent(arg: { ready: string; loading: string }): void {
+  const loading = new RegExp(arg.loading);
+  const holder = window as unknown as { __gpuRoiContentVisibleMs?: number };
+  const check = () => {
+    if (holder.__gpuRoiContentVisibleMs !== undefined) return true;
+    const element = document.querySelector(arg.ready);
+    if (!element || element.getClientRects().length === 0) return false;
+    if ([...document.querySelectorAll(".status")].some((status) => loading.test(status.textContent?.trim() ?? ""))) return false;
+    holder.__gpuRoiContentVisibleMs = performance.now();
+    return true;
+  };
+  const observer = new MutationObserver(() => {
+    if (check()) observer.disconnect();
+  });
+  observer.observe(document, { childList: true, subtree: true, characterData: true, attributes: true });
+}
+
+/** Waits until no loading state is shown. */
 export async function waitForNoLoadingState(page: Page, timeoutMs: number): Promise<void> {
   await page.waitForFunction(
     (pattern) => ![...document.querySelectorAll(".status")].some((element) => new RegExp(pattern).test(element.textContent?.trim() ?? "")),
@@ -73,17 +98,26 @@ export async function visitPage(context: BrowserContext, baseUrl: string, appPag
   const page = await context.newPage();
   const consoleErrors: string[] = [];
   const failedRequests: string[] = [];
+  const trpcCalls: string[] = [];
   watchPage(page, consoleErrors, failedRequests);
-  const startedAt = Date.now();
+  page.on("request", (request) => {
+    const url = new URL(request.url());
+    if (url.pathname.startsWith("/api/trpc/")) trpcCalls.push(decodeURIComponent(url.pathname.slice("/api/trpc/".length)));
+  });
+  await page.addInitScript(watchContent, { ready: appPage.ready, loading: LOADING_PATTERN.source });
   await page.goto(baseUrl + appPage.path, { waitUntil: "load", timeout: timeoutMs });
   await page.locator(appPage.ready).first().waitFor({ state: "visible", timeout: timeoutMs });
   await waitForNoLoadingState(page, timeoutMs);
-  const contentVisibleMs = Date.now() - startedAt;
+  const contentVisibleMs = await page.waitForFunction(
+    () => (window as unknown as { __gpuRoiContentVisibleMs?: number }).__gpuRoiContentVisibleMs ?? false,
+    undefined,
+    { timeout: timeoutMs },
+  );
   const loadEventMs = await page.evaluate(() => {
     const [navigation] = performance.getEntriesByType("navigation") as PerformanceNavigationTiming[];
     return navigation ? navigation.loadEventEnd - navigation.startTime : Number.NaN;
   });
-  return { path: appPage.path, consoleErrors, failedRequests, loadEventMs, contentVisibleMs, page };
+  return { path: appPage.path, consoleErrors, failedRequests, trpcCalls, loadEventMs, contentVisibleMs: Number(await contentVisibleMs.jsonValue()), page };
 }
 
 /** The first experiment's and model's pages, from the links in the /experiments table. */
