@@ -246,4 +246,46 @@ describe.skipIf(skipReason !== null)("web app in Chromium", () => {
     },
     2 * 60_000,
   );
+  it(
+    "prices a GPU-hour live in the cost-of-ownership calculator and saves it as a price with the admin token",
+    async () => {
+      const page = await context.newPage();
+      try {
+        await page.goto(`${app!.baseUrl}/settings`, { waitUntil: "load" });
+        const calculator = page.locator('section[aria-label="Cost of ownership"]');
+        const part = (name: string) => calculator.locator(`td[data-part="${name}"]`);
+        // The README's example: 30,000 over 36 months, 1,000 W at 0.12 per kWh and PUE 1.4, 2,500 a year.
+        await expect.poll(() => part("total").innerText(), { timeout: PAGE_TIMEOUT_MS }).toBe("$1.5949");
+        await calculator.locator('input[name="pue"]').fill("1.2");
+        // Power: 1 kW x 0.12 x 1.2 = 0.144; total 1.141553 + 0.144 + 0.285388.
+        await expect.poll(() => part("power").innerText()).toBe("$0.1440");
+        await expect.poll(() => part("total").innerText()).toBe("$1.5709");
+        await calculator.locator('input[name="pue"]').fill("0.9");
+        await expect.poll(() => calculator.locator(".field-error").innerText()).toBe("out of range: 1 or more");
+        await calculator.locator('input[name="pue"]').fill("1.2");
+        await expect.poll(() => part("total").innerText()).toBe("$1.5709");
+
+        const saveButton = calculator.getByRole("button", { name: "Save as price from now" });
+        await calculator.getByRole("combobox", { name: "GPU model" }).fill("NVIDIA H100 80GB HBM3");
+        expect(await saveButton.isDisabled()).toBe(true);
+        await page.getByLabel("Admin token").fill(app!.adminToken);
+        const priceRows = page.locator('section[aria-label="Price book"] table tbody tr');
+        const rowsBefore = await priceRows.count();
+        await saveButton.click();
+        await expect.poll(() => calculator.getByRole("status").innerText(), { timeout: PAGE_TIMEOUT_MS }).toContain("Saved: NVIDIA H100 80GB HBM3 at $1.5709 per GPU-hour");
+        await expect.poll(() => priceRows.count()).toBe(rowsBefore + 1);
+        const prices = (await api("GET", "/api/v1/prices")).prices as { gpuModel: string; source: string; costPerGpuHour: number; note: string | null }[];
+        const saved = prices.filter((price) => price.note === "cost-of-ownership calculator");
+        expect(saved).toHaveLength(1);
+        expect(saved[0]).toMatchObject({ gpuModel: "NVIDIA H100 80GB HBM3", source: "on-prem-tco" });
+        expect(saved[0].costPerGpuHour).toBeCloseTo(1.5709406, 6);
+
+        // Retention as the server applies it (the default 14 days here).
+        await expect.poll(() => page.locator('td[data-retention="raw"]').innerText()).toContain("14 days");
+      } finally {
+        await page.close();
+      }
+    },
+    2 * 60_000,
+  );
 });
