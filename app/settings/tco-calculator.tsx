@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
-import { formatUtcDateTime } from "../components/format";
+import { formatMoney, formatUtcDateTime } from "../components/format";
 import { useAdminToken } from "../trpc/admin-token";
 import { useTRPC } from "../trpc/client";
 import { calculateTco, DEFAULT_TCO_FORM, formatRatePerGpuHour, setPriceCommand, TCO_FORM_FIELDS, type TcoFormValues } from "./tco-form";
@@ -90,7 +90,7 @@ export function TcoCalculator() {
                 </tr>
                 <tr>
                   <th scope="row">Per GPU per month (730 h)</th>
-                  <td className="numeric">{rate(calculation.costPerGpuMonth)}</td>
+                  <td className="numeric">{formatMoney(calculation.costPerGpuMonth, validCurrency)}</td>
                 </tr>
               </tfoot>
             </table>
