@@ -125,7 +125,12 @@ export async function startE2eApp(options: E2eAppOptions): Promise<E2eApp> {
   const output: string[] = [];
   let server: ChildProcess | null = null;
 
+  // Should the test process end without stop() (killed worker, interrupt), the server goes with it.
+  const killOnExit = () => server?.kill("SIGKILL");
+  process.once("exit", killOnExit);
+
   const stop = async () => {
+    process.removeListener("exit", killOnExit);
     if (server && server.exitCode === null && server.signalCode === null) {
       const exited = new Promise((resolve) => server!.once("exit", resolve));
       server.kill("SIGTERM");

@@ -75,10 +75,16 @@ function watchContent(arg: { ready: string; loading: string }): void {
     holder.__gpuRoiContentVisibleMs = performance.now();
     return true;
   };
+  (holder as { __gpuRoiCheckContent?: () => boolean }).__gpuRoiCheckContent = check;
+  // On every DOM change, and every frame for what changes without one (layout, styles).
   const observer = new MutationObserver(() => {
     if (check()) observer.disconnect();
   });
   observer.observe(document, { childList: true, subtree: true, characterData: true, attributes: true });
+  const onFrame = () => {
+    if (!check()) requestAnimationFrame(onFrame);
+  };
+  requestAnimationFrame(onFrame);
 }
 
 /** Waits until no loading state is shown. */
@@ -109,7 +115,11 @@ export async function visitPage(context: BrowserContext, baseUrl: string, appPag
   await page.locator(appPage.ready).first().waitFor({ state: "visible", timeout: timeoutMs });
   await waitForNoLoadingState(page, timeoutMs);
   const contentVisibleMs = await page.waitForFunction(
-    () => (window as unknown as { __gpuRoiContentVisibleMs?: number }).__gpuRoiContentVisibleMs ?? false,
+    () => {
+      const holder = window as unknown as { __gpuRoiContentVisibleMs?: number; __gpuRoiCheckContent?: () => boolean };
+      holder.__gpuRoiCheckContent?.();
+      return holder.__gpuRoiContentVisibleMs ?? false;
+    },
     undefined,
     { timeout: timeoutMs },
   );
