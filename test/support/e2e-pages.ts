@@ -62,36 +62,36 @@ export function watchPage(page: Page, consoleErrors: string[], failedRequests: s
  * Runs in the page before its scripts: records `window.__gpuRoiContentVisibleMs`, the
  * page's time (ms since navigation start) when `ready` first matched a rendered
  * element and no loading state was shown, so the figure does not include the
- * driver's own latency.
+ * driver's own latency. Checked on every DOM change and every frame (for what
+ * changes without one). Plain JavaScript text: a function would be serialized from
+ * its compiled form, which under tsx refers to esbuild helpers the page lacks.
  */
-function watchContent(arg: { ready: string; loading: string }): void {
-  const loading = new RegExp(arg.loading);
-  const holder = window as unknown as { __gpuRoiContentVisibleMs?: number };
-  const check = () => {
-    if (holder.__gpuRoiContentVisibleMs !== undefined) return true;
-    const element = document.querySelector(arg.ready);
-    if (!element || element.getClientRects().length === 0) return false;
-    if ([...document.querySelectorAll(".status")].some((status) => loading.test(status.textContent?.trim() ?? ""))) return false;
-    holder.__gpuRoiContentVisibleMs = performance.now();
-    return true;
-  };
-  (holder as { __gpuRoiCheckContent?: () => boolean }).__gpuRoiCheckContent = check;
-  // On every DOM change, and every frame for what changes without one (layout, styles).
-  const observer = new MutationObserver(() => {
-    if (check()) observer.disconnect();
-  });
-  observer.observe(document, { childList: true, subtree: true, characterData: true, attributes: true });
-  const onFrame = () => {
-    if (!check()) requestAnimationFrame(onFrame);
-  };
-  requestAnimationFrame(onFrame);
+function contentWatchScript(ready: string): string {
+  return `(() => {
+    const ready = ${JSON.stringify(ready)};
+    const loading = new RegExp(${JSON.stringify(LOADING_PATTERN.source)});
+    const check = function () {
+      if (window.__gpuRoiContentVisibleMs !== undefined) return true;
+      const element = document.querySelector(ready);
+      if (!element || element.getClientRects().length === 0) return false;
+      for (const status of document.querySelectorAll(".status")) if (loading.test((status.textContent || "").trim())) return false;
+      window.__gpuRoiContentVisibleMs = performance.now();
+      return true;
+    };
+    window.__gpuRoiCheckContent = check;
+    const observer = new MutationObserver(function () { if (check()) observer.disconnect(); });
+    observer.observe(document, { childList: true, subtree: true, characterData: true, attributes: true });
+    const onFrame = function () { if (!check()) requestAnimationFrame(onFrame); };
+    requestAnimationFrame(onFrame);
+  })();`;
 }
 
 /** Waits until no loading state is shown. */
 export async function waitForNoLoadingState(page: Page, timeoutMs: number): Promise<void> {
+  const pattern = JSON.stringify(LOADING_PATTERN.source);
   await page.waitForFunction(
-    (pattern) => ![...document.querySelectorAll(".status")].some((element) => new RegExp(pattern).test(element.textContent?.trim() ?? "")),
-    LOADING_PATTERN.source,
+    `![...document.querySelectorAll(".status")].some((element) => new RegExp(${pattern}).test((element.textContent || "").trim()))`,
+    undefined,
     { timeout: timeoutMs },
   );
 }
@@ -110,16 +110,12 @@ export async function visitPage(context: BrowserContext, baseUrl: string, appPag
     const url = new URL(request.url());
     if (url.pathname.startsWith("/api/trpc/")) trpcCalls.push(decodeURIComponent(url.pathname.slice("/api/trpc/".length)));
   });
-  await page.addInitScript(watchContent, { ready: appPage.ready, loading: LOADING_PATTERN.source });
+  await page.addInitScript({ content: contentWatchScript(appPage.ready) });
   await page.goto(baseUrl + appPage.path, { waitUntil: "load", timeout: timeoutMs });
   await page.locator(appPage.ready).first().waitFor({ state: "visible", timeout: timeoutMs });
   await waitForNoLoadingState(page, timeoutMs);
   const contentVisibleMs = await page.waitForFunction(
-    () => {
-      const holder = window as unknown as { __gpuRoiContentVisibleMs?: number; __gpuRoiCheckContent?: () => boolean };
-      holder.__gpuRoiCheckContent?.();
-      return holder.__gpuRoiContentVisibleMs ?? false;
-    },
+    "(window.__gpuRoiCheckContent && window.__gpuRoiCheckContent(), window.__gpuRoiContentVisibleMs || false)",
     undefined,
     { timeout: timeoutMs },
   );
