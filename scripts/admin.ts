@@ -21,7 +21,7 @@ import { parseArgs } from "node:util";
 import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from "../server/db/database-url";
 import { createPrismaClient } from "../server/db/prisma-client";
 import { openSqlDatabase } from "../server/db/server-database";
-import type { TcoInputs } from "../server/domain/pricing";
+import { TCO_INPUT_KEYS, type TcoInputs } from "../server/domain/pricing";
 import { issueNodeToken } from "../server/services/node-tokens";
 import { addPriceEntry, listPriceEntries, type PriceSource } from "../server/services/price-book-service";
 import { RUN_ALREADY_IN_PROGRESS_EXIT_CODE } from "../server/services/recommendation-runner";
@@ -38,14 +38,7 @@ function parseTime(name: string, text: string | undefined): number | undefined {
   return ms;
 }
 
-const TCO_KEYS: Record<string, keyof TcoInputs> = {
-  purchase: "purchasePricePerGpu",
-  months: "amortizationMonths",
-  watts: "powerDrawW",
-  kwh: "electricityPricePerKwh",
-  pue: "pue",
-  overhead: "yearlyOverheadPerGpu",
-};
+const TCO_KEYS: Record<string, keyof TcoInputs> = TCO_INPUT_KEYS;
 
 function parseTco(text: string): TcoInputs {
   const values: Partial<TcoInputs> = {};

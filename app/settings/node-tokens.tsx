@@ -3,7 +3,8 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { formatUtcDateTime } from "../components/format";
-import { ADMIN_TOKEN_STORAGE_KEY, useTRPC } from "../trpc/client";
+import { useAdminToken } from "../trpc/admin-token";
+import { useTRPC } from "../trpc/client";
 
 /**
  * Collector tokens: issue one for a node (shown once, only its hash is kept) and
@@ -12,7 +13,7 @@ import { ADMIN_TOKEN_STORAGE_KEY, useTRPC } from "../trpc/client";
 export function NodeTokens() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [adminToken, setAdminToken] = useState(() => (typeof window === "undefined" ? "" : (window.sessionStorage.getItem(ADMIN_TOKEN_STORAGE_KEY) ?? "")));
+  const [adminToken] = useAdminToken();
   const [cluster, setCluster] = useState("default");
   const [hostname, setHostname] = useState("");
   const tokens = useQuery({ ...trpc.nodeTokens.list.queryOptions(), enabled: adminToken !== "", retry: false });
@@ -21,20 +22,10 @@ export function NodeTokens() {
   const revoke = useMutation(trpc.nodeTokens.revoke.mutationOptions({ onSuccess: refresh }));
   const error = tokens.error ?? issue.error ?? revoke.error;
 
-  const saveToken = (token: string) => {
-    setAdminToken(token);
-    if (token) window.sessionStorage.setItem(ADMIN_TOKEN_STORAGE_KEY, token);
-    else window.sessionStorage.removeItem(ADMIN_TOKEN_STORAGE_KEY);
-    void refresh();
-  };
-
   return (
     <section className="panel" aria-label="Node tokens">
       <h2>Collector tokens</h2>
-      <p className="hint">Each GPU node's collector sends with its own token. Enter the admin token (GPU_ROI_ADMIN_TOKEN) to see and manage them.</p>
-      <div className="admin-bar">
-        <input type="password" aria-label="Admin token" placeholder="admin token" value={adminToken} onChange={(event) => saveToken(event.target.value)} />
-      </div>
+      <p className="hint">Each GPU node&apos;s collector sends with its own token. Enter the admin token (GPU_ROI_ADMIN_TOKEN) above to see and manage them.</p>
       {error && <p className="status error">{error.message}</p>}
       {adminToken && (
         <>

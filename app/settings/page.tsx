@@ -1,28 +1,34 @@
 import { dehydrate, HydrationBoundary } from "@tanstack/react-query";
 import { getQueryClient, trpc } from "../trpc/server";
+import { AdminTokenInput } from "./admin-token-input";
 import { NodeTokens } from "./node-tokens";
 import { PriceBook } from "./price-book";
+import { RetentionInfo } from "./retention-info";
+import { TcoCalculator } from "./tco-calculator";
 
 export const dynamic = "force-dynamic";
 
 export default async function SettingsPage() {
   const queryClient = getQueryClient();
-  await queryClient.prefetchQuery(trpc.prices.list.queryOptions());
+  await Promise.all([queryClient.prefetchQuery(trpc.prices.list.queryOptions()), queryClient.prefetchQuery(trpc.retention.get.queryOptions())]);
   return (
     <HydrationBoundary state={dehydrate(queryClient)}>
       <main>
         <header className="page-header">
           <h1>Settings</h1>
+          <AdminTokenInput />
         </header>
-        <section className="panel">
+        <section className="panel" aria-label="Price book">
           <PriceBook />
           <p className="hint">
             An hour is priced by the entry in force at its start; a node-label entry beats the model&apos;s general price on those nodes.
-            Changing a price changes every cost that covers its hours. Admins add prices with <code>POST /api/v1/prices</code> (bearer{" "}
-            <code>GPU_ROI_ADMIN_TOKEN</code>) or <code>npm run admin -- set-price</code>.
+            Changing a price changes every cost that covers its hours. Admins add prices with the calculator below,{" "}
+            <code>POST /api/v1/prices</code> (bearer <code>GPU_ROI_ADMIN_TOKEN</code>) or <code>npm run admin -- set-price</code>.
           </p>
         </section>
+        <TcoCalculator />
         <NodeTokens />
+        <RetentionInfo />
       </main>
     </HydrationBoundary>
   );

@@ -20,6 +20,27 @@ export interface TcoInputs {
   yearlyOverheadPerGpu: number;
 }
 
+/**
+ * The short names of the cost-of-ownership inputs, as the admin CLI takes them
+ * (`set-price --tco purchase=…,months=…,watts=…,kwh=…,pue=…,overhead=…`) and the
+ * settings page's calculator names its fields.
+ */
+export const TCO_INPUT_KEYS = {
+  purchase: "purchasePricePerGpu",
+  months: "amortizationMonths",
+  watts: "powerDrawW",
+  kwh: "electricityPricePerKwh",
+  pue: "pue",
+  overhead: "yearlyOverheadPerGpu",
+} as const satisfies Record<string, keyof TcoInputs>;
+
+export type TcoInputKey = keyof typeof TCO_INPUT_KEYS;
+
+/** The CLI's `--tco` argument for `inputs` ("purchase=30000,months=36,…"). */
+export function tcoArgument(inputs: TcoInputs): string {
+  return (Object.entries(TCO_INPUT_KEYS) as [TcoInputKey, keyof TcoInputs][]).map(([key, field]) => `${key}=${inputs[field]}`).join(",");
+}
+
 export interface TcoBreakdown {
   costPerGpuHour: number;
   amortizationPerGpuHour: number;

@@ -3,6 +3,33 @@ import { HOUR_MS } from "../domain/rollup";
 
 export const DEFAULT_RAW_RETENTION_DAYS = 14;
 
+/** What retention keeps for ever: the rollups (deleteExpiredWindows deletes only raw windows). */
+export const KEPT_ROLLUPS = [
+  { rollup: "hourly per GPU", table: "gpu_usage_hourly", startColumn: "hour_start_ms" },
+  { rollup: "hourly per job and GPU", table: "job_usage_hourly", startColumn: "hour_start_ms" },
+  { rollup: "daily per job and GPU", table: "job_usage_daily", startColumn: "day_start_ms" },
+] as const;
+
+export interface RetentionStatus {
+  /** Days raw usage windows are kept (the value the server's hourly upkeep uses). */
+  rawWindowRetentionDays: number;
+  /** Start of the oldest raw GPU window still stored (epoch ms), null when none. */
+  oldestRawWindowMs: number | null;
+  /** Each rollup, kept for ever, with the start of its oldest row (epoch ms), null when empty. */
+  rollups: { rollup: string; keptForever: true; oldestStartMs: number | null }[];
+}
+
+/** The retention in force and how far back each kind of data reaches now. */
+export async function retentionStatus(db: SqlDatabase, rawWindowRetentionDays: number): Promise<RetentionStatus> {
+  const [raw] = await db.query<{ first: number | null }>(`SELECT MIN(start_ms) AS first FROM gpu_usage_window`);
+  const rollups: RetentionStatus["rollups"] = [];
+  for (const kept of KEPT_ROLLUPS) {
+    const [row] = await db.query<{ first: number | null }>(`SELECT MIN(${kept.startColumn}) AS first FROM ${kept.table}`);
+    rollups.push({ rollup: kept.rollup, keptForever: true, oldestStartMs: row.first === null ? null : Number(row.first) });
+  }
+  return { rawWindowRetentionDays, oldestRawWindowMs: raw.first === null ? null : Number(raw.first), rollups };
+}
+
 /**
  * Deletes raw usage windows older than the retention; the hourly rollups built
  * from them are kept for ever. The cut-off is a whole hour, so every hour is

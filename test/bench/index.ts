@@ -4,6 +4,7 @@ import type { Benchmark } from "./bench-kit";
 import { collectorBenchmark } from "./collector.bench";
 import { fleetBenchmark } from "./fleet.bench";
 import { ingestBenchmark } from "./ingest.bench";
+import { pageLoadBenchmark } from "./page-load.bench";
 import { solverBenchmarks } from "./solver.bench";
 
-export const benchmarks: Benchmark[] = [ingestBenchmark, allocationBenchmark, collectorBenchmark, fleetBenchmark, ...solverBenchmarks];
+export const benchmarks: Benchmark[] = [ingestBenchmark, allocationBenchmark, collectorBenchmark, fleetBenchmark, ...solverBenchmarks, pageLoadBenchmark];

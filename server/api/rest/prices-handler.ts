@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { AppPrismaClient } from "../../db/prisma-client";
-import { addPriceEntry, listPriceEntries } from "../../services/price-book-service";
+import { addPriceEntry, listPriceEntries, type NewPriceEntry } from "../../services/price-book-service";
 import { requireAdmin } from "./admin-auth";
 import { jsonResponse, parseOrThrow, responseForError } from "./http-responses";
 import { readJsonBody } from "./read-request-body";
@@ -33,6 +33,21 @@ export const newPriceSchema = z
     path: ["costPerGpuHour"],
   });
 
+/** A validated price request (REST body or tRPC input) as the price book service takes it. */
+export function newPriceEntryFrom(price: z.output<typeof newPriceSchema>): NewPriceEntry {
+  return {
+    gpuModel: price.gpuModel,
+    costPerGpuHour: price.costPerGpuHour,
+    tco: price.tco,
+    currency: price.currency,
+    source: price.source,
+    effectiveFromMs: Date.parse(price.effectiveFrom),
+    effectiveToMs: price.effectiveTo ? Date.parse(price.effectiveTo) : null,
+    nodeLabel: price.nodeLabel ?? null,
+    note: price.note ?? null,
+  };
+}
+
 export interface PricesContext {
   prisma: AppPrismaClient;
   adminToken: string | undefined;
@@ -53,21 +68,7 @@ export async function handleAddPrice(request: Request, context: PricesContext): 
   try {
     requireAdmin(request, context.adminToken);
     const price = parseOrThrow(newPriceSchema, await readJsonBody(request, 64 * 1024));
-    const entry = await addPriceEntry(
-      context.prisma,
-      {
-        gpuModel: price.gpuModel,
-        costPerGpuHour: price.costPerGpuHour,
-        tco: price.tco,
-        currency: price.currency,
-        source: price.source,
-        effectiveFromMs: Date.parse(price.effectiveFrom),
-        effectiveToMs: price.effectiveTo ? Date.parse(price.effectiveTo) : null,
-        nodeLabel: price.nodeLabel ?? null,
-        note: price.note ?? null,
-      },
-      context.nowMs(),
-    );
+    const entry = await addPriceEntry(context.prisma, newPriceEntryFrom(price), context.nowMs());
     return jsonResponse(entry, 201);
   } catch (error) {
     return responseForError(error);

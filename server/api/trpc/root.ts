@@ -8,7 +8,9 @@ import { issueNodeTokenProcedure } from "./procedures/node-tokens/issue-node-tok
 import { listNodeTokensProcedure } from "./procedures/node-tokens/list-node-tokens";
 import { revokeNodeTokenProcedure } from "./procedures/node-tokens/revoke-node-token";
 import { getOverviewProcedure } from "./procedures/overview/get-overview";
+import { addPriceProcedure } from "./procedures/prices/add-price";
 import { listPricesProcedure } from "./procedures/prices/list-prices";
+import { getRetentionProcedure } from "./procedures/retention/get-retention";
 import { listRecommendationsProcedure } from "./procedures/recommendations/list-recommendations";
 import { runRecommendationsProcedure } from "./procedures/recommendations/run-recommendations";
 import { setRecommendationStateProcedure } from "./procedures/recommendations/set-recommendation-state";
@@ -39,6 +41,10 @@ export const appRouter = createTrpcRouter({
   }),
   prices: createTrpcRouter({
     list: listPricesProcedure,
+    add: addPriceProcedure,
+  }),
+  retention: createTrpcRouter({
+    get: getRetentionProcedure,
   }),
   experiments: createTrpcRouter({
     list: listExperimentsProcedure,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { migFraction, priceChangePoints, priceFor, tcoCostPerGpuHour, type PriceEntry } from "../../../server/domain/pricing";
+import { migFraction, priceChangePoints, priceFor, tcoArgument, tcoCostPerGpuHour, type PriceEntry } from "../../../server/domain/pricing";
 
 const HOUR_MS = 3_600_000;
 const NOV_1_MS = Date.UTC(2026, 10, 1);
@@ -70,5 +70,13 @@ describe("migFraction", () => {
     expect(migFraction("7g.80gb")).toBe(1);
     expect(migFraction("A100-4C")).toBeNull();
     expect(migFraction(null)).toBeNull();
+  });
+});
+
+describe("tcoArgument", () => {
+  it("writes the inputs as the admin CLI's --tco argument, in its key order", () => {
+    expect(
+      tcoArgument({ purchasePricePerGpu: 35_000, amortizationMonths: 48, powerDrawW: 1_100, electricityPricePerKwh: 0.12, pue: 1.3, yearlyOverheadPerGpu: 2_500 }),
+    ).toBe("purchase=35000,months=48,watts=1100,kwh=0.12,pue=1.3,overhead=2500");
   });
 });

@@ -1,0 +1,306 @@
+/**
+ * The web app in a real browser: playwright-core driving Debian's Chromium
+ * against the production build (`next start`) on a fresh SQLite database filled
+ * by the simulated fleet through the ingest endpoint. SQLite only: the pages
+ * read through the same services the integration suites check on both databases.
+ *
+ * GPU_ROI_SCREENSHOTS=1 also writes each page's screenshot to docs/screenshots/.
+ * GPU_ROI_E2E_NODES, GPU_ROI_E2E_GPUS_PER_NODE and GPU_ROI_E2E_DAYS size the fleet
+ * (default 4 nodes x 4 GPUs, 14 days; the screenshots use the demo's 16 x 8 and 30).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { displayRowName } from "../../app/components/cost-columns";
+import { CHROMIUM_ARGS, CHROMIUM_PATH, buildAppIfNeeded, chromiumUnavailableReason, startE2eApp, type E2eApp } from "../support/e2e-app";
+import { STATIC_PAGES, detailPages, visitPage, type AppPage, type PageVisit } from "../support/e2e-pages";
+import { PROJECT_ROOT } from "../support/test-databases";
+
+const skipReason = chromiumUnavailableReason();
+if (skipReason) console.warn(`app.e2e: ${skipReason}`);
+
+const SCREENSHOTS = process.env.GPU_ROI_SCREENSHOTS === "1";
+const SCREENSHOT_DIR = path.join(PROJECT_ROOT, "docs", "screenshots");
+const log = (line: string) => console.log(`app.e2e: ${line}`);
+/** Generous for a slow 2-core machine shared with other work; a page taking this long is broken, not slow. */
+const PAGE_TIMEOUT_MS = 30_000;
+/** "Nothing absurd": the target is under a second on the demo data (docs/benchmarks.md, Page load). */
+const MAX_CONTENT_VISIBLE_MS = 8_000;
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  if (!SCREENSHOTS) return;
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`) });
+}
+
+/** A figure as shown ("$1,234.56", "12.3 GPU-h", "45.6 %") and the number of decimals shown. */
+function shownNumber(text: string): { value: number; decimals: number } | null {
+  const match = /-?[\d,]+(?:\.(\d+))?/.exec(text.replace(/−/g, "-"));
+  if (!match) return null;
+  return { value: Number(match[0].replace(/,/g, "")), decimals: match[1]?.length ?? 0 };
+}
+
+/** Splits a CSV document (quoted fields, "" escapes) into lines of fields. */
+function parseCsv(text: string): string[][] {
+  const lines: string[][] = [];
+  let field = "";
+  let line: string[] = [];
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (quoted) {
+      if (char === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (char === '"') quoted = false;
+      else field += char;
+    } else if (char === '"') quoted = true;
+    else if (char === ",") {
+      line.push(field);
+      field = "";
+    } else if (char === "\n") {
+      line.push(field);
+      lines.push(line);
+      line = [];
+      field = "";
+    } else field += char;
+  }
+  if (field !== "" || line.length > 0) lines.push([...line, field]);
+  return lines;
+}
+
+describe.skipIf(skipReason !== null)("web app in Chromium", () => {
+  let app: E2eApp | null = null;
+  let browser: Browser | null = null;
+  let context: BrowserContext;
+  const nodeCount = Number(process.env.GPU_ROI_E2E_NODES ?? 4);
+  const gpusPerNode = Number(process.env.GPU_ROI_E2E_GPUS_PER_NODE ?? 4);
+  const backfillDays = Number(process.env.GPU_ROI_E2E_DAYS ?? 14);
+
+  const api = async (method: string, apiPath: string, body?: unknown) => {
+    const response = await fetch(app!.baseUrl + apiPath, {
+      method,
+      headers: { authorization: `Bearer ${app!.adminToken}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${apiPath}: HTTP ${response.status} ${text}`);
+    return JSON.parse(text) as Record<string, unknown>;
+  };
+
+  beforeAll(async () => {
+    const startedAt = Date.now();
+    await buildAppIfNeeded(log);
+    app = await startE2eApp({ fleet: { seed: 42, nodeCount, gpusPerNode, clusterName: "sim" }, backfillDays, log });
+    log(`app ready at ${app.baseUrl} after ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
+    // Recommendations to show and to accept: the optimizer's run through the admin API.
+    const run = await api("POST", "/api/v1/recommendations/run", { lookbackDays: backfillDays });
+    log(`optimizer: ${(run.recommendations as unknown[]).length} recommendations`);
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+    context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+  }, 15 * 60_000);
+
+  afterAll(async () => {
+    await browser?.close().catch(() => undefined);
+    await app?.stop();
+  }, 60_000);
+
+  const checkPage = async (appPage: AppPage): Promise<PageVisit> => {
+    const visit = await visitPage(context, app!.baseUrl, appPage, PAGE_TIMEOUT_MS);
+    try {
+      expect(visit.consoleErrors, `console errors on ${appPage.path}`).toEqual([]);
+      expect(visit.failedRequests, `failed requests on ${appPage.path}`).toEqual([]);
+      await screenshot(visit.page, appPage.name);
+    } finally {
+      await visit.page.close();
+    }
+    return visit;
+  };
+
+  it(
+    "loads every page with its main content, no console error and no failed request, in reasonable time",
+    async () => {
+      const pages = [...STATIC_PAGES, ...(await detailPages(context, app!.baseUrl))];
+      // First visits load each route's server code; the second visits are the ones timed.
+      for (const appPage of pages) await checkPage(appPage);
+      const timings: string[] = [];
+      for (const appPage of pages) {
+        const visit = await checkPage(appPage);
+        timings.push(
+          `${appPage.path}: load event ${visit.loadEventMs.toFixed(0)} ms, content visible ${visit.contentVisibleMs.toFixed(0)} ms, tRPC from the browser: ${visit.trpcCalls.join(" ") || "none"}`,
+        );
+        expect(visit.loadEventMs, `load event of ${appPage.path}`).toBeGreaterThan(0);
+        expect(visit.contentVisibleMs, `content of ${appPage.path} visible`).toBeLessThan(MAX_CONTENT_VISIBLE_MS);
+      }
+      // Other views, and a laptop-sized window.
+      await checkPage({ name: "costsmulti", path: "/costs?window=7d&aggregate=team,model", ready: 'section[aria-label="Cost summary"]' });
+      await checkPage({ name: "fleet7d", path: "/fleet?window=7d", ready: 'section[aria-label="Fleet summary"]' });
+      const laptop = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+      try {
+        const visit = await visitPage(laptop, app!.baseUrl, { name: "costs-1280", path: "/costs", ready: 'section[aria-label="Cost summary"]' }, PAGE_TIMEOUT_MS);
+        expect([...visit.consoleErrors, ...visit.failedRequests]).toEqual([]);
+        // Nothing wider than the window: the page scrolls vertically only (wide tables scroll inside their panel).
+        expect(await visit.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
+        await screenshot(visit.page, "costs-1280");
+      } finally {
+        await laptop.close();
+      }
+      log(`page load times (${nodeCount} nodes x ${gpusPerNode} GPUs, ${backfillDays} days):\n  ${timings.join("\n  ")}`);
+    },
+    5 * 60_000,
+  );
+
+  it(
+    "exports exactly the cost explorer's rows, in the order and filter shown, as CSV",
+    async () => {
+      const page = await context.newPage();
+      try {
+        await page.goto(`${app!.baseUrl}/costs?window=7d&aggregate=node&shareIdle=none`, { waitUntil: "load" });
+        const table = page.locator("table.data-table").filter({ has: page.locator("caption", { hasText: "Cost by node" }) });
+        await table.locator("tbody tr").first().waitFor({ state: "visible", timeout: PAGE_TIMEOUT_MS });
+        // Sort by GPU-hours and keep the rows of one node name pattern, so the export must follow the table's state.
+        await table.locator("thead button", { hasText: /^GPU-hours/ }).click();
+        const allRows = await table.locator("tbody tr").count();
+        await table.locator('input[aria-label="Filter node"]').fill("h100");
+        await expect.poll(() => table.locator("tbody tr").count()).toBeLessThan(allRows);
+
+        const headers = (await table.locator("thead tr").first().locator("th").allInnerTexts()).map((text) => text.replace(/[▲▼]/g, "").trim());
+        const cells = await table.locator("tbody tr").evaluateAll((rows) => rows.map((row) => [...row.querySelectorAll("td")].map((cell) => cell.textContent?.trim() ?? "")));
+        const totals = await table.locator("tfoot tr td").allInnerTexts();
+        expect(cells.length).toBeGreaterThan(0);
+
+        const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export CSV" }).click()]);
+        const csv = parseCsv(fs.readFileSync((await download.path())!, "utf8"));
+        const [csvHeader, ...csvLines] = csv;
+        // The header names the same columns with their units; then one line per row shown, then the totals line.
+        expect(csvHeader.map((name) => name.replace(/ \([^)]*\)$/, ""))).toEqual(headers);
+        expect(csvLines).toHaveLength(cells.length + 1);
+        const compare = (shown: string[], exported: string[], what: string, firstColumn: (value: string) => string) => {
+          expect(exported, what).toHaveLength(shown.length);
+          shown.forEach((cellText, column) => {
+            if (column === 0) {
+              expect(firstColumn(exported[0]), `${what}, ${headers[0]}`).toBe(cellText);
+              return;
+            }
+            const number = shownNumber(cellText);
+            if (number === null) {
+              // "n/a" in the table is an empty field in the CSV.
+              expect(exported[column], `${what}, ${headers[column]}: "${cellText}"`).toBe("");
+              return;
+            }
+            // The CSV keeps full precision; the table rounds to what it shows.
+            expect(Math.abs(Number(exported[column]) - number.value), `${what}, ${headers[column]}: "${cellText}" vs ${exported[column]}`).toBeLessThanOrEqual(
+              0.5 * 10 ** -number.decimals + 1e-9,
+            );
+          });
+        };
+        cells.forEach((row, index) => compare(row, csvLines[index], `row ${index + 1}`, displayRowName));
+        compare(totals, csvLines[cells.length], "totals", (label) => label);
+        expect(cells.every((row) => row[0].includes("h100"))).toBe(true);
+        // Sorted by GPU-hours, largest first (figures sort descending first).
+        const gpuHours = csvLines.slice(0, -1).map((line) => Number(line[1]));
+        expect(gpuHours).toEqual([...gpuHours].sort((a, b) => b - a));
+      } finally {
+        await page.close();
+      }
+    },
+    2 * 60_000,
+  );
+
+  it(
+    "estimates an experiment described by GPU model, count and hours",
+    async () => {
+      const page = await context.newPage();
+      try {
+        await page.goto(`${app!.baseUrl}/estimate`, { waitUntil: "load" });
+        const form = page.locator('form[aria-label="Experiment to estimate"]');
+        await form.locator("select option", { hasText: "NVIDIA A100-SXM4-80GB" }).waitFor({ state: "attached", timeout: PAGE_TIMEOUT_MS });
+        await form.locator("select").selectOption("NVIDIA A100-SXM4-80GB");
+        await form.getByRole("spinbutton", { name: "GPUs" }).fill("4");
+        await form.getByRole("spinbutton", { name: "Hours" }).fill("10");
+        await form.getByRole("button", { name: "Estimate" }).click();
+        const expected = page.locator('section[aria-label="Estimate"] .stat').filter({ hasText: "Expected cost" });
+        await expected.waitFor({ state: "visible", timeout: PAGE_TIMEOUT_MS });
+        // 4 GPUs x 10 h at the demo A100 rate of 3.00 USD/GPU-hour.
+        await expect.poll(() => expected.locator(".stat-value").innerText()).toBe("$120.00");
+        await expect.poll(() => expected.locator(".stat-detail").innerText()).toContain("40.0 GPU-hours on NVIDIA A100-SXM4-80GB");
+      } finally {
+        await page.close();
+      }
+    },
+    2 * 60_000,
+  );
+
+  it(
+    "accepts a recommendation from the page with the admin token",
+    async () => {
+      const page = await context.newPage();
+      const failedRequests: string[] = [];
+      page.on("response", (response) => {
+        if (response.status() >= 400) failedRequests.push(`${response.url()}: HTTP ${response.status()}`);
+      });
+      try {
+        await page.goto(`${app!.baseUrl}/recommendations`, { waitUntil: "load" });
+        await page.getByLabel("Admin token").fill(app!.adminToken);
+        const firstRow = page.locator("table.data-table tbody tr").filter({ has: page.getByRole("button", { name: "Accept" }) }).first();
+        await firstRow.waitFor({ state: "visible", timeout: PAGE_TIMEOUT_MS });
+        const planHref = await firstRow.locator('a[href*="/plan"]').getAttribute("href");
+        const id = Number(/\/recommendations\/(\d+)\/plan/.exec(planHref ?? "")?.[1]);
+        expect(Number.isInteger(id)).toBe(true);
+        const before = (await api("GET", "/api/v1/recommendations?state=open")).recommendations as { id: number }[];
+        expect(before.map((r) => r.id)).toContain(id);
+
+        await firstRow.getByRole("button", { name: "Accept" }).click();
+        await expect.poll(() => page.getByRole("button", { name: /^accepted \(/ }).innerText(), { timeout: PAGE_TIMEOUT_MS }).toBe("accepted (1)");
+        const accepted = (await api("GET", "/api/v1/recommendations?state=accepted")).recommendations as { id: number; state: string }[];
+        expect(accepted.map((r) => r.id)).toEqual([id]);
+        expect(failedRequests).toEqual([]);
+      } finally {
+        await page.close();
+      }
+    },
+    2 * 60_000,
+  );
+  it(
+    "prices a GPU-hour live in the cost-of-ownership calculator and saves it as a price with the admin token",
+    async () => {
+      const page = await context.newPage();
+      try {
+        await page.goto(`${app!.baseUrl}/settings`, { waitUntil: "load" });
+        const calculator = page.locator('section[aria-label="Cost of ownership"]');
+        const part = (name: string) => calculator.locator(`td[data-part="${name}"]`);
+        // The README's example: 30,000 over 36 months, 1,000 W at 0.12 per kWh and PUE 1.4, 2,500 a year.
+        await expect.poll(() => part("total").innerText(), { timeout: PAGE_TIMEOUT_MS }).toBe("$1.5949");
+        await calculator.locator('input[name="pue"]').fill("1.2");
+        // Power: 1 kW x 0.12 x 1.2 = 0.144; total 1.141553 + 0.144 + 0.285388.
+        await expect.poll(() => part("power").innerText()).toBe("$0.1440");
+        await expect.poll(() => part("total").innerText()).toBe("$1.5709");
+        await calculator.locator('input[name="pue"]').fill("0.9");
+        await expect.poll(() => calculator.locator(".field-error").innerText()).toBe("out of range: 1 or more");
+        await calculator.locator('input[name="pue"]').fill("1.2");
+        await expect.poll(() => part("total").innerText()).toBe("$1.5709");
+
+        const saveButton = calculator.getByRole("button", { name: "Save as price from now" });
+        await calculator.getByRole("combobox", { name: "GPU model" }).fill("NVIDIA H100 80GB HBM3");
+        expect(await saveButton.isDisabled()).toBe(true);
+        await page.getByLabel("Admin token").fill(app!.adminToken);
+        const priceRows = page.locator('section[aria-label="Price book"] table tbody tr');
+        const rowsBefore = await priceRows.count();
+        await saveButton.click();
+        await expect.poll(() => calculator.getByRole("status").innerText(), { timeout: PAGE_TIMEOUT_MS }).toContain("Saved: NVIDIA H100 80GB HBM3 at $1.5709 per GPU-hour");
+        await expect.poll(() => priceRows.count()).toBe(rowsBefore + 1);
+        const prices = (await api("GET", "/api/v1/prices")).prices as { gpuModel: string; source: string; costPerGpuHour: number; note: string | null }[];
+        const saved = prices.filter((price) => price.note === "cost-of-ownership calculator");
+        expect(saved).toHaveLength(1);
+        expect(saved[0]).toMatchObject({ gpuModel: "NVIDIA H100 80GB HBM3", source: "on-prem-tco" });
+        expect(saved[0].costPerGpuHour).toBeCloseTo(1.5709406, 6);
+
+        // Retention as the server applies it (the default 14 days here).
+        await expect.poll(() => page.locator('td[data-retention="raw"]').innerText()).toContain("14 days");
+      } finally {
+        await page.close();
+      }
+    },
+    2 * 60_000,
+  );
+});
