@@ -7,7 +7,7 @@ import { DEFAULT_RAW_RETENTION_DAYS } from "../../services/retention-service";
 import { ServiceError } from "../../services/service-error";
 import { formatIssuePath, ingestBatchSchema } from "../../wire/ingest-v1";
 import { errorResponse, jsonResponse, responseForError } from "./http-responses";
-import { readJsonBody } from "./read-request-body";
+import { readJsonBody, requireJsonContentType } from "./read-request-body";
 
 /** Default limit on an ingest body, after decompression. */
 export const DEFAULT_INGEST_MAX_BYTES = 16 * 1024 * 1024;
@@ -57,6 +57,7 @@ export async function handleIngestRequest(request: Request, context: IngestHandl
       });
     }
 
+    requireJsonContentType(request);
     const body = await readJsonBody(request, context.maxBodyBytes);
     gpuWindowsInBody = arrayLength(body, "gpuWindows");
     jobWindowsInBody = arrayLength(body, "jobWindows");
