@@ -30,6 +30,28 @@ export class IngestRejectedError extends Error {
   }
 }
 
+/** The batch could not be delivered this time (network, 5xx, 408, 429): keep it and retry later. */
+export class IngestNotDeliveredError extends Error {
+  constructor(
+    message: string,
+    /** The server's Retry-After (429, 503), in ms, when it gave one: wait at least this long. */
+    readonly retryAfterMs: number | null,
+  ) {
+    super(message);
+    this.name = "IngestNotDeliveredError";
+  }
+}
+
+/** Longest Retry-After honoured, so a wrong header cannot stall a collector. */
+const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
+/** Retry-After in seconds (the form gpu-roi sends) as ms, or null. */
+export function retryAfterMs(response: Response): number | null {
+  const value = response.headers.get("retry-after");
+  if (value === null || !/^\d+$/.test(value.trim())) return null;
+  return Math.min(Number(value.trim()) * 1000, MAX_RETRY_AFTER_MS);
+}
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function sendBatch(batch: IngestBatch, options: IngestClientOptions): Promise<IngestAck> {
@@ -40,7 +62,9 @@ export async function sendBatch(batch: IngestBatch, options: IngestClientOptions
   const body = gzipSync(JSON.stringify(batch));
   const url = new URL("/api/v1/ingest", options.serverUrl);
   let lastProblem = "";
+  let waitAtLeastMs: number | null = null;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    waitAtLeastMs = null;
     try {
       const response = await fetchImpl(url, {
         method: "POST",
@@ -56,14 +80,16 @@ export async function sendBatch(batch: IngestBatch, options: IngestClientOptions
       lastProblem = `HTTP ${response.status}: ${text.slice(0, 500)}`;
       const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
       if (!retryable) throw new IngestRejectedError(response.status, lastProblem);
+      waitAtLeastMs = retryAfterMs(response);
     } catch (error) {
       if (error instanceof IngestRejectedError) throw error;
       lastProblem = (error as Error).message;
     }
     if (attempt < maxAttempts) {
-      await sleep(backoffMs);
+      // A rate-limited (429) or busy (503) server says when to come back.
+      await sleep(Math.max(backoffMs, waitAtLeastMs ?? 0));
       backoffMs = Math.min(backoffMs * 2, 10_000);
     }
   }
-  throw new Error(`ingest: batch ${batch.batchId} not delivered after ${maxAttempts} attempts (${lastProblem})`);
+  throw new IngestNotDeliveredError(`ingest: batch ${batch.batchId} not delivered after ${maxAttempts} attempts (${lastProblem})`, waitAtLeastMs);
 }

@@ -17,7 +17,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { IngestBatch } from "../server/wire/ingest-v1";
-import { IngestRejectedError, sendBatch } from "./send";
+import { IngestNotDeliveredError, IngestRejectedError, sendBatch } from "./send";
 
 export const DEFAULT_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
 const BATCH_FILE = /^(\d{12})-([0-9a-f-]{36})\.json$/;
@@ -223,7 +223,8 @@ export interface SpoolSenderOptions {
  * Sends spooled batches oldest first, one at a time, forever: while the server
  * is down it retries with exponential backoff and full jitter (the delay is
  * random in [backoff/2, backoff]), so a fleet of collectors does not hammer a
- * server that comes back. A 4xx other than 408/429 moves the batch to rejected/.
+ * server that comes back, and waits at least the server's Retry-After (429 when
+ * rate limited, 503). A 4xx other than 408/429 moves the batch to rejected/.
  */
 export class SpoolSender {
   private running = false;
@@ -315,7 +316,9 @@ export class SpoolSender {
         this.failedCount += 1;
         const problem = (error as Error).message;
         this.options.events?.onSendFailed?.(problem);
-        const delayMs = Math.round(this.backoffMs / 2 + (random() * this.backoffMs) / 2);
+        // At least the server's Retry-After (429 rate limit, 503), when it gave one.
+        const retryAfterMs = error instanceof IngestNotDeliveredError ? (error.retryAfterMs ?? 0) : 0;
+        const delayMs = Math.max(Math.round(this.backoffMs / 2 + (random() * this.backoffMs) / 2), retryAfterMs);
         log(`send: batch ${entry.batchId} not delivered (${problem}); ${this.spool.depth} batch(es) spooled, retrying in ${delayMs} ms`);
         this.backoffMs = Math.min(this.backoffMs * 2, maxBackoffMs);
         // A new batch does not cut the backoff short (idle is false); stop() does.

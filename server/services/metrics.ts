@@ -15,7 +15,7 @@ export function createServerMetrics(): ServerMetrics {
     registry,
     ingestBatches: new Counter({
       name: "gpu_roi_ingest_batches_total",
-      help: "Ingest batches by result: accepted, duplicate (repeated batchId), rejected (4xx/5xx).",
+      help: "Ingest batches by result: accepted, duplicate (repeated batchId), rejected (4xx/5xx), rate_limited (429).",
       labelNames: ["result"],
       registers: [registry],
     }),

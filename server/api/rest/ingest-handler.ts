@@ -7,6 +7,7 @@ import { DEFAULT_RAW_RETENTION_DAYS } from "../../services/retention-service";
 import { ServiceError } from "../../services/service-error";
 import { formatIssuePath, ingestBatchSchema } from "../../wire/ingest-v1";
 import { errorResponse, jsonResponse, responseForError } from "./http-responses";
+import type { IngestRateLimiter } from "./ingest-rate-limiter";
 import { readJsonBody, requireJsonContentType } from "./read-request-body";
 
 /** Default limit on an ingest body, after decompression. */
@@ -28,6 +29,8 @@ export interface IngestHandlerContext {
   nowMs: () => number;
   /** Default DEFAULT_WINDOW_TIME_BOUNDS. */
   windowTimeBounds?: WindowTimeBounds;
+  /** Requests per node token (429 past it); none: no limit. */
+  rateLimiter?: IngestRateLimiter;
 }
 
 /**
@@ -55,6 +58,18 @@ export async function handleIngestRequest(request: Request, context: IngestHandl
       return errorResponse(401, "authorization: unknown or revoked node token", "authorization", {
         "www-authenticate": "Bearer",
       });
+    }
+
+    // Rate limit per token, before the body is read: a flood costs no parsing.
+    const limited = context.rateLimiter?.take(node.tokenId, context.nowMs());
+    if (limited && !limited.allowed) {
+      metrics.ingestBatches.inc({ result: "rate_limited" });
+      return errorResponse(
+        429,
+        `rate limit: more than ${context.rateLimiter!.ratePerMinute} ingest requests per minute for this node token; retry after ${limited.retryAfterS} s`,
+        "authorization",
+        { "retry-after": String(limited.retryAfterS) },
+      );
     }
 
     requireJsonContentType(request);

@@ -118,6 +118,7 @@ function mutantOf(batch: IngestBatch): fc.Arbitrary<Mutant> {
   const pathText = (path: Path) => path.join(".");
   const mutated = (what: string, value: Json, invalid = true): Mutant => ({ what, body: JSON.stringify(value), invalid });
   const anyLeaf = fc.constantFrom(...all);
+  const percents = numbers.filter((leaf) => PERCENT_FIELDS.has(String(leaf.path.at(-1))));
 
   const options: fc.Arbitrary<Mutant>[] = [
     // Wrong types: no field takes an object, an array or a boolean where a primitive goes.
@@ -126,8 +127,8 @@ function mutantOf(batch: IngestBatch): fc.Arbitrary<Mutant> {
     fc.tuple(fc.constantFrom(...numbers), fc.constantFrom(...NUMERIC_TEXTS)).map(([leaf, value]) => mutated(`${pathText(leaf.path)} = "${value}"`, setAt(json, leaf.path, value))),
     // A string as a number.
     fc.tuple(fc.constantFrom(...strings), fc.double()).map(([leaf, value]) => mutated(`${pathText(leaf.path)} = ${value}`, setAt(json, leaf.path, Number.isFinite(value) ? value : 0))),
-    // Out of range: must be refused.
-    fc.tuple(fc.constantFrom(...numbers.filter((leaf) => PERCENT_FIELDS.has(String(leaf.path.at(-1))))), fc.oneof(fc.double({ min: 100.000001, max: 1e308, noNaN: true }), fc.double({ min: -1e308, max: -1e-9, noNaN: true }))).map(([leaf, value]) => mutated(`${pathText(leaf.path)} = ${value}`, setAt(json, leaf.path, value))),
+    // Out of range: must be refused. (Percentages are leaves only where not null.)
+    ...(percents.length === 0 ? [] : [fc.tuple(fc.constantFrom(...percents), fc.oneof(fc.double({ min: 100.000001, max: 1e308, noNaN: true }), fc.double({ min: -1e308, max: -1e-9, noNaN: true }))).map(([leaf, value]) => mutated(`${pathText(leaf.path)} = ${value}`, setAt(json, leaf.path, value)))]),
     fc.tuple(fc.constantFrom(...numbers.filter((leaf) => NON_NEGATIVE_FIELDS.has(String(leaf.path.at(-1))))), fc.double({ min: -1e308, max: -1e-9, noNaN: true })).map(([leaf, value]) => mutated(`${pathText(leaf.path)} = ${value}`, setAt(json, leaf.path, value))),
     // Huge, tiny and fractional numbers anywhere: refused or stored, never a 5xx.
     fc.tuple(fc.constantFrom(...numbers), fc.constantFrom(...HUGE_NUMBERS)).map(([leaf, value]) => mutated(`${pathText(leaf.path)} = ${value}`, setAt(json, leaf.path, value), false)),
