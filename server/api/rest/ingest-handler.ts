@@ -34,8 +34,9 @@ export interface IngestHandlerContext {
 }
 
 /**
- * POST /api/v1/ingest. Order matters: authenticate (401) before reading the body,
- * enforce the size limit (413) while reading, validate (400), then store in one
+ * POST /api/v1/ingest. Order matters: authenticate (401) and rate-limit the token
+ * (429) before reading the body, check its type (415), enforce the size limit
+ * (413) while reading, validate fields and window times (400), then store in one
  * transaction. Every refusal happens before the first write.
  */
 export async function handleIngestRequest(request: Request, context: IngestHandlerContext): Promise<Response> {
