@@ -30,7 +30,7 @@ const energyJ = z.number().nonnegative().max(1e12);
  * Text without NUL characters: PostgreSQL's text type cannot hold them (the
  * insert would fail), so they are refused here on both databases alike.
  */
-const text = () => z.string().regex(/^[^\u0000]*$/, "must not contain NUL (\\u0000) characters");
+const text = () => z.string().refine((value) => !value.includes("\u0000"), "must not contain NUL (\\u0000) characters");
 const label = text().max(256);
 const labelKey = text().max(128);
 const optionalName = text().min(1).max(256).nullish();
