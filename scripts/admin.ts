@@ -13,8 +13,9 @@
  *   list-prices [--json]
  *   rebuild-rollups --from RFC3339 --to RFC3339
  *       recomputes the hourly rollups from the raw windows still kept
- *   run-recommendations [--lookback-days 14] [--json]
- *       runs the optimizer now (for cron where the server is not started by npm start)
+ *   run-recommendations [--lookback-days 14] [--at RFC3339] [--json]
+ *       runs the optimizer now, or as of --at (for cron where the server is not started by
+ *       npm start; the server's on-demand runs use it too); steps are printed to stderr
  */
 import { parseArgs } from "node:util";
 import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from "../server/db/database-url";
@@ -126,12 +127,15 @@ async function main(): Promise<void> {
         }
       }
     } else if (command === "run-recommendations") {
-      const { values } = parseArgs({ args: rest, options: { "lookback-days": { type: "string", default: "14" }, json: { type: "boolean", default: false } } });
+      const { values } = parseArgs({ args: rest, options: { "lookback-days": { type: "string", default: "14" }, at: { type: "string" }, json: { type: "boolean", default: false } } });
       const lookbackDays = Number(values["lookback-days"]);
       if (!Number.isFinite(lookbackDays) || lookbackDays <= 0 || lookbackDays > 400) throw new Error(`--lookback-days: expected 1 to 400, got "${values["lookback-days"]}"`);
+      const nowMs = parseTime("at", values.at) ?? Date.now();
       const sql = openSqlDatabase(target);
       try {
-        const stored = await runRecommendations(sql, prisma, { nowMs: Date.now(), lookbackDays });
+        // Steps go to stderr so that --json output stays clean (the server's runner reads both).
+        const onProgress = (step: string) => process.stderr.write(`progress: ${step}\n`);
+        const stored = await runRecommendations(sql, prisma, { nowMs, lookbackDays, onProgress });
         if (values.json) console.log(JSON.stringify(stored, null, 2));
         else {
           for (const recommendation of stored) {

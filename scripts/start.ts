@@ -122,7 +122,7 @@ async function main(): Promise<void> {
       serverUrl,
       sql,
       prisma,
-      tokenFile: path.join(root, "data", "simulator-tokens.json"),
+      tokenFile: process.env.GPU_ROI_SIM_TOKEN_FILE || path.join(root, "data", "simulator-tokens.json"),
       backfillDays,
       log,
     });

@@ -3,16 +3,17 @@
  *
  *   pack --nodes NODES.csv --pods PODS.csv [--json] [--fractional-only] [--identical-gpus]
  *        [--headroom 1] [--max-per-gpu N] [--one-ls-per-gpu] [--time-limit-s 50]
- *   tidal --demand DEMAND.csv [--jobs JOBS.csv] [--json]
+ *   tidal --demand DEMAND.csv [--jobs JOBS.csv] [--prices PRICES.csv [--objective cost --capacity GPUS]] [--json]
  *
  * DEMAND.csv: columns slot (0..167, 0 = Monday 00:00) and gpus (inference GPUs
  * needed that hour: p95 + headroom). JOBS.csv: id, queue, gpu_hours,
- * max_parallel_gpus, release_slot, deadline_slot (exclusive).
+ * max_parallel_gpus, release_slot, deadline_slot (exclusive). PRICES.csv: slot and
+ * price (cost of one batch GPU-hour in that hour: time-of-use energy rates).
  */
 import { readFileSync } from "node:fs";
 import { optimizePacking } from "./packing/optimize.ts";
 import { openbNodes, openbPods, parseCsv } from "./packing/openb.ts";
-import { planTidal, type BatchJob } from "./tidal/plan.ts";
+import { planTidal, SLOTS_PER_WEEK, type BatchJob } from "./tidal/plan.ts";
 
 function flag(args: readonly string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -72,11 +73,25 @@ async function pack(args: readonly string[]): Promise<void> {
   }
 }
 
+/** A 168-row CSV keyed by `slot` (0 = Monday 00:00): the numbers of one column, in slot order. */
+function slotColumn(path: string, column: string): number[] {
+  const values = new Array<number>(SLOTS_PER_WEEK).fill(Number.NaN);
+  parseCsv(readFileSync(path, "utf8")).forEach((row, i) => {
+    const slot = Number(row.slot);
+    const value = Number(row[column]);
+    if (!Number.isInteger(slot) || slot < 0 || slot >= SLOTS_PER_WEEK) throw new Error(`${path}: row ${i + 2}: slot must be an integer 0..167, got ${row.slot}`);
+    if (row[column] === undefined || row[column] === "" || !Number.isFinite(value)) throw new Error(`${path}: row ${i + 2}: ${column} must be a number, got ${row[column]}`);
+    values[slot] = value;
+  });
+  const missing = values.findIndex((v) => Number.isNaN(v));
+  if (missing >= 0) throw new Error(`${path}: slot ${missing} is missing (${SLOTS_PER_WEEK} hourly slots, Monday 00:00 = 0)`);
+  return values;
+}
+
 async function tidal(args: readonly string[]): Promise<void> {
   const demandPath = flag(args, "--demand");
   if (!demandPath) throw new Error("tidal needs --demand DEMAND.csv (columns slot,gpus; 168 rows)");
-  const inference = new Array(168).fill(0);
-  for (const row of parseCsv(readFileSync(demandPath, "utf8"))) inference[Number(row.slot)] = Number(row.gpus);
+  const inference = slotColumn(demandPath, "gpus");
   const jobsPath = flag(args, "--jobs");
   const jobs: BatchJob[] = jobsPath
     ? parseCsv(readFileSync(jobsPath, "utf8")).map((r) => ({
@@ -88,7 +103,15 @@ async function tidal(args: readonly string[]): Promise<void> {
         deadlineSlot: Number(r.deadline_slot),
       }))
     : [];
-  const plan = planTidal(inference, jobs);
+  const pricesPath = flag(args, "--prices");
+  const objective = flag(args, "--objective") ?? "peak";
+  if (objective !== "peak" && objective !== "cost") throw new Error(`--objective must be peak or cost, got ${objective}`);
+  const capacity = flag(args, "--capacity");
+  const plan = planTidal(inference, jobs, {
+    objective,
+    pricePerGpuHourBySlot: pricesPath ? slotColumn(pricesPath, "price") : undefined,
+    capacityGpus: capacity === undefined ? undefined : Number(capacity),
+  });
   const { hourly, perJob, ...summary } = plan;
   process.stdout.write(`${JSON.stringify(args.includes("--json") ? plan : summary, null, args.includes("--json") ? 0 : 2)}\n`);
 }
@@ -101,7 +124,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const [command, ...args] = argv;
   if (command === "pack") return pack(args);
   if (command === "tidal") return tidal(args);
-  throw new Error("usage: cli.ts pack --nodes NODES.csv --pods PODS.csv [--json] | tidal --demand DEMAND.csv [--jobs JOBS.csv]");
+  throw new Error("usage: cli.ts pack --nodes NODES.csv --pods PODS.csv [--json] | tidal --demand DEMAND.csv [--jobs JOBS.csv] [--prices PRICES.csv [--objective cost --capacity GPUS]]");
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -60,6 +60,8 @@ export interface RunOptions {
   packingTimeLimitMs?: number;
   /** A workload counts as running now when its last window ended within this of the fleet's latest (default 1 h). */
   activeWithinMs?: number;
+  /** Told each step as it starts, in words ("packing NVIDIA A100 …: 40 workloads on 32 GPUs"). */
+  onProgress?: (step: string) => void;
 }
 
 type RecommendationRow = Awaited<ReturnType<AppPrismaClient["recommendation"]["create"]>>;
@@ -171,6 +173,7 @@ async function packingFindings(set: Awaited<ReturnType<typeof loadWorkloadProfil
       });
     }
     if (workloads.length === 0) continue;
+    options.onProgress?.(`packing ${model}: ${workloads.length} workloads on ${nodes.length} nodes`);
     const result = await optimizePacking(workloads, nodes, { timeLimitMs: options.packingTimeLimitMs ?? 20_000 });
     const current = result.baselines.current;
     // Never recommend more GPUs than today's placement uses: keep today's placement then.
@@ -287,14 +290,17 @@ async function tidalFinding(db: SqlDatabase, set: Awaited<ReturnType<typeof load
  */
 export async function runRecommendations(db: SqlDatabase, prisma: AppPrismaClient, options: RunOptions): Promise<Recommendation[]> {
   const lookbackDays = options.lookbackDays ?? DEFAULT_LOOKBACK_DAYS;
+  const progress = options.onProgress ?? (() => {});
+  progress(`loading ${lookbackDays} days of usage`);
   const set = await loadWorkloadProfiles(db, { nowMs: options.nowMs, lookbackDays });
   const prices = priceBook(await loadPriceEntries(db), options.nowMs);
-  const findings: Finding[] = [
-    ...(await packingFindings(set, prices, options)),
-    ...rightSizingFindings(set, prices),
-  ];
+  const findings: Finding[] = [...(await packingFindings(set, prices, options))];
+  progress("right-sizing");
+  findings.push(...rightSizingFindings(set, prices));
+  progress("tidal plan");
   const tidal = await tidalFinding(db, set, prices);
   if (tidal) findings.push(tidal);
+  progress(`storing ${findings.length} findings`);
   return storeFindings(prisma, findings, { nowMs: options.nowMs, windowStartMs: set.windowStartMs, windowEndMs: set.windowEndMs });
 }
 

@@ -53,7 +53,8 @@ export class FlowNetwork {
           const got = dfs(w, Math.min(pushed, this.capacity[e]));
           if (got > 1e-9) {
             this.capacity[e] -= got;
-            this.capacity[e + 1] += got;
+            // The paired edge of e (forward 2k <-> reverse 2k+1); e may itself be a reverse edge.
+            this.capacity[e ^ 1] += got;
             return got;
           }
         }

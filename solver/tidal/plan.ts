@@ -8,6 +8,13 @@
  * For a fixed peak the constraints form a transportation problem, so this LP is
  * solved exactly by maximum flow with a binary search on the peak (whole GPUs):
  * milliseconds for 168 slots x 500 jobs, where a general LP would take minutes.
+ *
+ * With time-of-use prices (cost of one batch GPU-hour in each slot) the second
+ * objective is cost: under the peak (the minimal one, or a fleet's capacity),
+ *   minimize sum_t price[t] * sum_j x[j][t]   with all schedulable work done.
+ * The slot loads that a transportation network can deliver form a polymatroid,
+ * so the greedy "fill the cheapest slot as far as the rest allows, then the next"
+ * is optimal; each step is an incremental max flow that opens one more slot.
  */
 import { FlowNetwork } from "./max-flow.ts";
 
@@ -25,6 +32,23 @@ export interface BatchJob {
   deadlineSlot: number;
 }
 
+export interface TidalOptions {
+  /**
+   * Cost of one batch GPU-hour in each of the 168 slots (energy at time-of-use
+   * rates, say watts/1000 x PUE x price per kWh): batch work then goes to the
+   * cheapest hours the peak allows.
+   */
+  pricePerGpuHourBySlot?: readonly number[];
+  /**
+   * "peak" (default): provision the fewest GPUs, then (with prices) the cheapest
+   * hours under that peak. "cost": the fleet has `capacityGpus`; use them to
+   * finish the work at the lowest time-of-use cost (needs prices and capacity).
+   */
+  objective?: "peak" | "cost";
+  /** GPUs the fleet has (objective "cost"); at least the inference peak. */
+  capacityGpus?: number;
+}
+
 export interface TidalPlan {
   /** Whole GPUs to provision, peak over the week. */
   peakGpus: number;
@@ -39,6 +63,8 @@ export interface TidalPlan {
   };
   gpusSavedAtPeak: { vsReservePeak: number; vsNightWindow: number };
   utilization: { beforePct: number; afterPct: number };
+  /** With time-of-use prices: batch cost as planned and as run as soon as released (same prices). */
+  timeOfUse?: { plannedBatchCost: number; asSoonAsPossibleBatchCost: number; saving: number };
   guidance: string[];
   seconds: number;
 }
@@ -59,8 +85,51 @@ function scheduleUnder(peak: number, inference: readonly number[], jobs: readonl
   return { flow: network.maxFlow(source, sink), edges, network };
 }
 
-function validate(inference: readonly number[], jobs: readonly BatchJob[]): void {
+/**
+ * Max flow under `peak` with the slots opened one at a time, cheapest first
+ * (ties by slot): the cost-optimal schedule among the maximum ones (see the header).
+ */
+function cheapestScheduleUnder(peak: number, inference: readonly number[], jobs: readonly BatchJob[], prices: readonly number[]): ReturnType<typeof scheduleUnder> {
+  const source = 0;
+  const sink = 1 + jobs.length + SLOTS_PER_WEEK;
+  const network = new FlowNetwork(sink + 1);
+  const edges: { job: number; slot: number; id: number }[] = [];
+  jobs.forEach((job, j) => {
+    network.addEdge(source, 1 + j, job.gpuHours);
+    for (let t = Math.max(0, job.releaseSlot); t < Math.min(SLOTS_PER_WEEK, job.deadlineSlot); t++) {
+      edges.push({ job: j, slot: t, id: network.addEdge(1 + j, 1 + jobs.length + t, job.maxParallelGpus) });
+    }
+  });
+  const order = Array.from({ length: SLOTS_PER_WEEK }, (_, t) => t).sort((a, b) => prices[a] - prices[b] || a - b);
+  let flow = 0;
+  for (const t of order) {
+    // Flow already into earlier (cheaper) slots never leaves them: augmenting
+    // paths end on a sink edge, and only the new slot's edge has room to add.
+    network.addEdge(1 + jobs.length + t, sink, Math.max(0, peak - inference[t]));
+    flow += network.maxFlow(source, sink);
+  }
+  return { flow, edges, network };
+}
+
+function validate(inference: readonly number[], jobs: readonly BatchJob[], options: TidalOptions): void {
   if (inference.length !== SLOTS_PER_WEEK) throw new Error(`inference demand needs ${SLOTS_PER_WEEK} hourly slots, got ${inference.length}`);
+  inference.forEach((v, t) => {
+    if (!(v >= 0) || !Number.isFinite(v)) throw new Error(`inference demand: slot ${t} must be a finite number of GPUs >= 0, got ${v}`);
+  });
+  const prices = options.pricePerGpuHourBySlot;
+  if (prices !== undefined) {
+    if (prices.length !== SLOTS_PER_WEEK) throw new Error(`time-of-use prices need ${SLOTS_PER_WEEK} hourly slots, got ${prices.length}`);
+    prices.forEach((v, t) => {
+      if (!Number.isFinite(v)) throw new Error(`time-of-use prices: slot ${t} must be a finite number, got ${v}`);
+    });
+  }
+  if (options.objective === "cost") {
+    if (prices === undefined) throw new Error('objective "cost" needs time-of-use prices (pricePerGpuHourBySlot)');
+    const capacity = options.capacityGpus;
+    if (capacity === undefined || !Number.isFinite(capacity)) throw new Error('objective "cost" needs capacityGpus, the GPUs the fleet has');
+    const inferencePeak = Math.max(...inference);
+    if (capacity < inferencePeak - 1e-9) throw new Error(`capacityGpus ${capacity} is below the inference peak of ${inferencePeak} GPUs`);
+  }
   for (const job of jobs) {
     if (!(job.gpuHours >= 0) || !(job.maxParallelGpus > 0)) throw new Error(`job ${job.id}: gpuHours must be >= 0 and maxParallelGpus > 0`);
     if (!(job.releaseSlot < job.deadlineSlot)) throw new Error(`job ${job.id}: releaseSlot ${job.releaseSlot} must be before deadlineSlot ${job.deadlineSlot}`);
@@ -88,24 +157,31 @@ function nightWindowPeak(inference: readonly number[], jobs: readonly BatchJob[]
 }
 
 /** Plans batch jobs around inference demand (GPUs per hour of the week, p95 + headroom). */
-export function planTidal(inferenceGpus: readonly number[], jobs: readonly BatchJob[]): TidalPlan {
+export function planTidal(inferenceGpus: readonly number[], jobs: readonly BatchJob[], options: TidalOptions = {}): TidalPlan {
   const started = performance.now();
-  validate(inferenceGpus, jobs);
+  validate(inferenceGpus, jobs, options);
+  const prices = options.pricePerGpuHourBySlot;
   // 1. Work that can never finish (window x parallelism too small) is the unfinished part, whatever the peak.
   const possible = jobs.map((j) => Math.min(j.gpuHours, j.maxParallelGpus * (Math.min(SLOTS_PER_WEEK, j.deadlineSlot) - Math.max(0, j.releaseSlot))));
   const needed = possible.reduce((s, v) => s + v, 0);
   const inferencePeak = Math.ceil(Math.max(...inferenceGpus) - 1e-9);
-  // 2. Binary search on whole GPUs: the smallest peak under which max flow carries all possible work.
-  let low = inferencePeak;
-  let high = inferencePeak + Math.ceil(jobs.reduce((s, j) => s + j.maxParallelGpus, 0));
-  while (low < high) {
-    const mid = Math.floor((low + high) / 2);
-    if (scheduleUnder(mid, inferenceGpus, jobs).flow >= needed - 1e-6) high = mid;
-    else low = mid + 1;
+  // 2. The peak: the fleet's capacity (objective "cost"), or by binary search on
+  //    whole GPUs the smallest peak under which max flow carries all possible work.
+  let peakGpus: number;
+  if (options.objective === "cost") {
+    peakGpus = Math.floor(options.capacityGpus! + 1e-9);
+  } else {
+    let low = inferencePeak;
+    let high = inferencePeak + Math.ceil(jobs.reduce((s, j) => s + j.maxParallelGpus, 0));
+    while (low < high) {
+      const mid = Math.floor((low + high) / 2);
+      if (scheduleUnder(mid, inferenceGpus, jobs).flow >= needed - 1e-6) high = mid;
+      else low = mid + 1;
+    }
+    peakGpus = low;
   }
-  const peakGpus = low;
-  // 3. Read the schedule from the flow on job->slot edges.
-  const final = scheduleUnder(peakGpus, inferenceGpus, jobs);
+  // 3. Read the schedule from the flow on job->slot edges (cheapest hours first when priced).
+  const final = prices ? cheapestScheduleUnder(peakGpus, inferenceGpus, jobs, prices) : scheduleUnder(peakGpus, inferenceGpus, jobs);
   const batch = new Array(SLOTS_PER_WEEK).fill(0);
   const scheduled = new Array(jobs.length).fill(0);
   const queueSlots = new Map<string, number[]>();
@@ -126,6 +202,7 @@ export function planTidal(inferenceGpus: readonly number[], jobs: readonly Batch
   const inferenceHours = inferenceGpus.reduce((s, v) => s + v, 0);
   const busy = inferenceHours + batch.reduce((s, v) => s + v, 0);
   const guidance = [...queueSlots.entries()].map(([queue, slots]) => guidanceLine(queue, slots));
+  const timeOfUse = prices ? timeOfUseCosts(batch, asSoonAsPossibleLoad(jobs), prices) : undefined;
   return {
     peakGpus,
     hourly: inferenceGpus.map((v, slot) => ({ slot, inferenceGpus: v, batchGpus: batch[slot] })),
@@ -133,13 +210,21 @@ export function planTidal(inferenceGpus: readonly number[], jobs: readonly Batch
     baselines: { reserveInferencePeak, nightWindow },
     gpusSavedAtPeak: { vsReservePeak: reserveInferencePeak - peakGpus, vsNightWindow: nightWindow - peakGpus },
     utilization: { beforePct: (busy / (reserveInferencePeak * SLOTS_PER_WEEK)) * 100, afterPct: (busy / (peakGpus * SLOTS_PER_WEEK)) * 100 },
+    ...(timeOfUse ? { timeOfUse } : {}),
     guidance,
     seconds: (performance.now() - started) / 1000,
   };
 }
 
-/** Batch GPUs when every job runs at full parallelism from its release until done (the "as soon as possible" habit). */
-function peakOfConcurrentBatch(jobs: readonly BatchJob[]): number {
+function timeOfUseCosts(planned: readonly number[], asSoonAsPossible: readonly number[], prices: readonly number[]): NonNullable<TidalPlan["timeOfUse"]> {
+  const cost = (load: readonly number[]) => load.reduce((sum, gpus, t) => sum + gpus * prices[t], 0);
+  const plannedBatchCost = cost(planned);
+  const asSoonAsPossibleBatchCost = cost(asSoonAsPossible);
+  return { plannedBatchCost, asSoonAsPossibleBatchCost, saving: asSoonAsPossibleBatchCost - plannedBatchCost };
+}
+
+/** Batch GPUs per slot when every job runs at full parallelism from its release until done (the "as soon as possible" habit). */
+function asSoonAsPossibleLoad(jobs: readonly BatchJob[]): number[] {
   const load = new Array(SLOTS_PER_WEEK).fill(0);
   for (const j of jobs) {
     let left = j.gpuHours;
@@ -149,7 +234,11 @@ function peakOfConcurrentBatch(jobs: readonly BatchJob[]): number {
       left -= use;
     }
   }
-  return Math.max(0, ...load);
+  return load;
+}
+
+function peakOfConcurrentBatch(jobs: readonly BatchJob[]): number {
+  return Math.max(0, ...asSoonAsPossibleLoad(jobs));
 }
 
 function guidanceLine(queue: string, slots: readonly number[]): string {

@@ -2,7 +2,8 @@
 import { allocationBenchmark } from "./allocation.bench";
 import type { Benchmark } from "./bench-kit";
 import { collectorBenchmark } from "./collector.bench";
+import { fleetBenchmark } from "./fleet.bench";
 import { ingestBenchmark } from "./ingest.bench";
 import { solverBenchmarks } from "./solver.bench";
 
-export const benchmarks: Benchmark[] = [ingestBenchmark, allocationBenchmark, collectorBenchmark, ...solverBenchmarks];
+export const benchmarks: Benchmark[] = [ingestBenchmark, allocationBenchmark, collectorBenchmark, fleetBenchmark, ...solverBenchmarks];

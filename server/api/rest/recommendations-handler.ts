@@ -7,9 +7,9 @@ import {
   listRecommendations,
   RECOMMENDATION_KINDS,
   RECOMMENDATION_STATES,
-  runRecommendations,
   setRecommendationState,
 } from "../../services/recommendation-service";
+import type { RecommendationRunner } from "../../services/recommendation-runner";
 import { ServiceError } from "../../services/service-error";
 import { requireAdmin } from "./admin-auth";
 import { jsonResponse, parseOrThrow, responseForError } from "./http-responses";
@@ -20,6 +20,8 @@ export interface RecommendationsContext {
   prisma: AppPrismaClient;
   adminToken: string | undefined;
   nowMs: () => number;
+  /** Where an on-demand run executes (the server: a child process, one at a time). */
+  runRecommendations: RecommendationRunner;
 }
 
 export const listRecommendationsQuery = z.object({
@@ -70,7 +72,7 @@ export async function handleRunRecommendations(request: Request, context: Recomm
       }
     }
     const body = parseOrThrow(runRecommendationsBody, parsed);
-    const recommendations = await runRecommendations(context.db, context.prisma, { nowMs: context.nowMs(), lookbackDays: body.lookbackDays });
+    const recommendations = await context.runRecommendations({ nowMs: context.nowMs(), lookbackDays: body.lookbackDays });
     return jsonResponse({ recommendations }, 201);
   } catch (error) {
     return responseForError(error);

@@ -1,9 +1,11 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { AppPrismaClient } from "../../db/prisma-client";
+import { DEFAULT_DATABASE_URL } from "../../db/database-url";
 import { getServerDatabase } from "../../db/server-database";
 import type { SqlDatabase } from "../../db/sql-database";
 import { TimeWindowError } from "../../domain/time-window";
 import { requireAdmin } from "../rest/admin-auth";
+import { serverRecommendationRunner, type RecommendationRunner } from "../../services/recommendation-runner";
 import { ServiceError } from "../../services/service-error";
 
 export interface TrpcContext {
@@ -12,6 +14,8 @@ export interface TrpcContext {
   nowMs: () => number;
   /** The request carried the admin token (Authorization: Bearer $GPU_ROI_ADMIN_TOKEN). */
   isAdmin: boolean;
+  /** Where an on-demand optimizer run executes (the server: a child process, one at a time). */
+  runRecommendations: RecommendationRunner;
 }
 
 export function createTrpcContext(options: { req?: Request } = {}): TrpcContext {
@@ -25,7 +29,7 @@ export function createTrpcContext(options: { req?: Request } = {}): TrpcContext 
       isAdmin = false;
     }
   }
-  return { db: sql, prisma, nowMs: Date.now, isAdmin };
+  return { db: sql, prisma, nowMs: Date.now, isAdmin, runRecommendations: serverRecommendationRunner(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL) };
 }
 
 const t = initTRPC.context<TrpcContext>().create();

@@ -17,10 +17,11 @@ import {
   runRecommendations,
   setRecommendationState,
 } from "../../../server/services/recommendation-service";
+import { childProcessRunner, singleFlight } from "../../../server/services/recommendation-runner";
 import { loadWorkloadProfiles } from "../../../server/services/workload-profile-service";
 import { ServiceError } from "../../../server/services/service-error";
 import { fetchIntoIngestHandler } from "../../support/in-process-server";
-import { databaseKinds, type TestDatabase } from "../../support/test-databases";
+import { databaseKinds, PROJECT_ROOT, type TestDatabase } from "../../support/test-databases";
 
 const kinds = await databaseKinds();
 const START_MS = Date.UTC(2026, 10, 2); // Monday
@@ -119,9 +120,17 @@ describe.each(kinds)("recommendations on a simulated fleet in $name", ({ create,
     for (const r of third) expect(exportPlan(r).shell.length).toBeGreaterThan(2);
   }, 120_000);
 
-  it.skipIf(skipReason)("serves the REST endpoints: admin run, list, state with 409, plan as JSON and shell", async () => {
+  it.skipIf(skipReason)("serves the REST endpoints: admin run in a child process (one at a time), list, state with 409, plan as JSON and shell", async () => {
     const ADMIN = "admin-secret";
-    const context = { db: db.sql, prisma: db.prisma, adminToken: ADMIN, nowMs: () => END_MS };
+    const progress: string[] = [];
+    const runner = singleFlight(childProcessRunner({ projectRoot: PROJECT_ROOT, databaseUrl: db.url }));
+    const context = {
+      db: db.sql,
+      prisma: db.prisma,
+      adminToken: ADMIN,
+      nowMs: () => END_MS,
+      runRecommendations: (run: Parameters<typeof runner>[0]) => runner({ ...run, onProgress: (step) => progress.push(step) }),
+    };
     const request = (method: string, path: string, body?: unknown, token: string | null = ADMIN) =>
       new Request(`http://gpu-roi.test${path}`, {
         method,
@@ -129,8 +138,16 @@ describe.each(kinds)("recommendations on a simulated fleet in $name", ({ create,
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     expect((await handleRunRecommendations(request("POST", "/api/v1/recommendations/run", {}, null), context)).status).toBe(401);
-    const run = await handleRunRecommendations(request("POST", "/api/v1/recommendations/run"), context);
+    const running = handleRunRecommendations(request("POST", "/api/v1/recommendations/run"), context);
+    const second = await handleRunRecommendations(request("POST", "/api/v1/recommendations/run"), context);
+    expect(second.status).toBe(409);
+    expect(((await second.json()) as { error: { message: string } }).error.message).toMatch(/a run is already in progress/);
+    const run = await running;
     expect(run.status).toBe(201);
+    // The steps arrive from the child process's stderr.
+    expect(progress[0]).toBe("loading 14 days of usage");
+    expect(progress).toContain("right-sizing");
+    expect(progress.at(-1)).toMatch(/^storing \d+ findings$/);
     const { recommendations } = (await run.json()) as { recommendations: { id: number; state: string; projectedMonthlySaving: number }[] };
     expect(recommendations.length).toBeGreaterThan(0);
 

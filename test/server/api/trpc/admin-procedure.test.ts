@@ -6,7 +6,7 @@ const unusedDatabase = new Proxy({}, { get: () => () => Promise.reject(new Error
 
 describe("adminProcedure", () => {
   it("refuses state-changing procedures without the admin token, before touching the database", async () => {
-    const caller = createCaller({ db: unusedDatabase, prisma: unusedDatabase, nowMs: () => 0, isAdmin: false } as unknown as TrpcContext);
+    const caller = createCaller({ db: unusedDatabase, prisma: unusedDatabase, nowMs: () => 0, isAdmin: false, runRecommendations: () => Promise.reject(new Error("must not run")) } as unknown as TrpcContext);
     await expect(caller.recommendations.run({ lookbackDays: 14 })).rejects.toMatchObject({ code: "UNAUTHORIZED" });
     await expect(caller.recommendations.setState({ id: 1, state: "accepted" } as never)).rejects.toMatchObject({ code: "UNAUTHORIZED" });
     await expect(caller.nodeTokens.list({})).rejects.toMatchObject({ code: "UNAUTHORIZED" });
