@@ -156,13 +156,18 @@ describe.each(kinds)("security on $name", ({ create, skipReason }) => {
   it.skipIf(skipReason)("refuses every admin endpoint without the admin token, with a wrong one, and when the admin API is off, changing nothing", async () => {
     const [{ id: tokenId }] = await db.sql.query<{ id: number }>(`SELECT id FROM node_token ORDER BY id LIMIT 1`);
     const before = await snapshot(db);
+    let optimizerRuns = 0;
+    const runRecommendations = async () => {
+      optimizerRuns += 1;
+      return [];
+    };
     const endpoints: { name: string; call: (token: string | null, adminToken: string | undefined) => Promise<Response> }[] = [
       { name: "POST /api/v1/prices", call: (token, adminToken) => handleAddPrice(adminRequest("POST", "/api/v1/prices", token, { gpuModel: "X", costPerGpuHour: 1, effectiveFrom: "2026-11-01T00:00:00Z" }), { prisma: db.prisma, adminToken, nowMs: () => NOW_MS }) },
       { name: "POST /api/v1/node-tokens", call: (token, adminToken) => handleIssueNodeToken(adminRequest("POST", "/api/v1/node-tokens", token, { cluster: "lab", hostname: "node-z" }), { prisma: db.prisma, adminToken, nowMs: () => NOW_MS }) },
       { name: "GET /api/v1/node-tokens", call: (token, adminToken) => handleListNodeTokens(adminRequest("GET", "/api/v1/node-tokens", token), { prisma: db.prisma, adminToken }) },
       { name: "POST /api/v1/node-tokens/{id}/revoke", call: (token, adminToken) => handleRevokeNodeToken(adminRequest("POST", `/api/v1/node-tokens/${tokenId}/revoke`, token, {}), String(tokenId), { prisma: db.prisma, adminToken, nowMs: () => NOW_MS }) },
-      { name: "POST /api/v1/recommendations/run", call: (token, adminToken) => handleRunRecommendations(adminRequest("POST", "/api/v1/recommendations/run", token, {}), { db: db.sql, prisma: db.prisma, adminToken, nowMs: () => NOW_MS }) },
-      { name: "POST /api/v1/recommendations/{id}/state", call: (token, adminToken) => handleSetRecommendationState(adminRequest("POST", "/api/v1/recommendations/1/state", token, { state: "dismissed" }), "1", { db: db.sql, prisma: db.prisma, adminToken, nowMs: () => NOW_MS }) },
+      { name: "POST /api/v1/recommendations/run", call: (token, adminToken) => handleRunRecommendations(adminRequest("POST", "/api/v1/recommendations/run", token, {}), { db: db.sql, prisma: db.prisma, adminToken, nowMs: () => NOW_MS, runRecommendations }) },
+      { name: "POST /api/v1/recommendations/{id}/state", call: (token, adminToken) => handleSetRecommendationState(adminRequest("POST", "/api/v1/recommendations/1/state", token, { state: "dismissed" }), "1", { db: db.sql, prisma: db.prisma, adminToken, nowMs: () => NOW_MS, runRecommendations }) },
     ];
     for (const endpoint of endpoints) {
       const statuses = [
@@ -174,6 +179,7 @@ describe.each(kinds)("security on $name", ({ create, skipReason }) => {
       expect({ endpoint: endpoint.name, statuses }).toEqual({ endpoint: endpoint.name, statuses: [401, 401, 401, 403] });
     }
     expect(await snapshot(db)).toBe(before);
+    expect(optimizerRuns).toBe(0);
     // The listing works with the token: the refusals above were about the token.
     expect((await endpoints[2].call(ADMIN_TOKEN, ADMIN_TOKEN)).status).toBe(200);
   });
