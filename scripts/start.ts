@@ -10,6 +10,7 @@ import { createPrismaClient } from "../server/db/prisma-client";
 import { openSqlDatabase } from "../server/db/server-database";
 import { startRecommendationSchedule } from "../server/services/recommendation-schedule";
 import { rebuildHourlyRollups } from "../server/services/rollup-service";
+import { rawRetentionDaysFromEnv } from "../server/services/upkeep";
 import { buildIsCurrent, recordBuildFingerprint } from "./build-fingerprint";
 import { fleetConfigFromEnv, runSimulatedFleet } from "./simulated-fleet";
 
@@ -70,6 +71,11 @@ async function main(): Promise<void> {
     fail(`GPU_ROI_BACKFILL_DAYS: expected a number of days from 0 to 400, got "${process.env.GPU_ROI_BACKFILL_DAYS}"`);
   }
   const fleetConfig = simulate ? fleetConfigFromEnv(process.env) : null;
+  // The simulated backfill sends history through the ingest endpoint, which by
+  // default refuses windows older than the raw retention: let this server take it.
+  if (simulate && !process.env.GPU_ROI_INGEST_MAX_AGE_DAYS) {
+    process.env.GPU_ROI_INGEST_MAX_AGE_DAYS = String(Math.max(rawRetentionDaysFromEnv(process.env), backfillDays + 1));
+  }
 
   // 1. Build when the sources changed since the last build.
   if (buildIsCurrent(root)) {

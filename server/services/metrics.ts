@@ -4,6 +4,7 @@ export interface ServerMetrics {
   registry: Registry;
   ingestBatches: Counter<"result">;
   ingestWindows: Counter<"kind" | "result">;
+  ingestWindowsRejected: Counter<"kind" | "reason">;
   httpRequestDuration: Histogram<"route" | "method" | "status">;
   databaseUnavailable: Counter<"route">;
 }
@@ -15,7 +16,7 @@ export function createServerMetrics(): ServerMetrics {
     registry,
     ingestBatches: new Counter({
       name: "gpu_roi_ingest_batches_total",
-      help: "Ingest batches by result: accepted, duplicate (repeated batchId), rejected (4xx/5xx).",
+      help: "Ingest batches by result: accepted, duplicate (repeated batchId), rejected (4xx/5xx), rate_limited (429).",
       labelNames: ["result"],
       registers: [registry],
     }),
@@ -23,6 +24,12 @@ export function createServerMetrics(): ServerMetrics {
       name: "gpu_roi_ingest_windows_total",
       help: "Usage windows received, by kind (gpu, job) and result: stored, already_stored, rejected.",
       labelNames: ["kind", "result"],
+      registers: [registry],
+    }),
+    ingestWindowsRejected: new Counter({
+      name: "gpu_roi_ingest_windows_rejected_total",
+      help: "Usage windows whose batch was refused for their time, by kind (gpu, job) and reason: clock_skew_future (ends after the server's now plus the tolerance), too_old (starts before the oldest accepted start).",
+      labelNames: ["kind", "reason"],
       registers: [registry],
     }),
     httpRequestDuration: new Histogram({

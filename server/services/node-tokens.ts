@@ -15,6 +15,8 @@ export function generateNodeToken(): string {
 }
 
 export interface AuthenticatedNode {
+  /** The node token's row id (never the token): rate limits are kept per token. */
+  tokenId: number;
   nodeId: number;
   clusterId: number;
   hostname: string;
@@ -29,14 +31,14 @@ export async function authenticateNodeToken(
   token: string,
 ): Promise<AuthenticatedNode | null> {
   if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return null;
-  const rows = await db.query<{ node_id: number; cluster_id: number; hostname: string }>(
-    `SELECT n.id AS node_id, n.cluster_id, n.hostname
+  const rows = await db.query<{ token_id: number; node_id: number; cluster_id: number; hostname: string }>(
+    `SELECT t.id AS token_id, n.id AS node_id, n.cluster_id, n.hostname
        FROM node_token t JOIN node n ON n.id = t.node_id
       WHERE t.token_hash = ? AND t.revoked_at_ms IS NULL`,
     [hashNodeToken(token)],
   );
   const row = rows[0];
-  return row ? { nodeId: row.node_id, clusterId: row.cluster_id, hostname: row.hostname } : null;
+  return row ? { tokenId: Number(row.token_id), nodeId: row.node_id, clusterId: row.cluster_id, hostname: row.hostname } : null;
 }
 
 export interface IssuedNodeToken {

@@ -4,7 +4,7 @@ import { DEFAULT_RAW_RETENTION_DAYS, deleteExpiredWindows } from "./retention-se
 
 const UPKEEP_INTERVAL_MS = 60 * 60 * 1000;
 
-export function rawRetentionDaysFromEnv(env: NodeJS.ProcessEnv): number {
+export function rawRetentionDaysFromEnv(env: Readonly<Record<string, string | undefined>>): number {
   const raw = env.GPU_ROI_RAW_RETENTION_DAYS;
   if (raw === undefined || raw === "") return DEFAULT_RAW_RETENTION_DAYS;
   const days = Number(raw);

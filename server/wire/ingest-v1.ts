@@ -14,70 +14,87 @@ export const MAX_WINDOW_MS = 60 * 60 * 1000;
 
 const epochMs = z.number().int().nonnegative();
 const percent = z.number().min(0).max(100);
-const nonNegative = z.number().nonnegative();
-const label = z.string().max(256);
-const optionalName = z.string().min(1).max(256).nullish();
+/**
+ * Counts and sizes stored in 32-bit integer columns (PostgreSQL `integer`): a
+ * larger value is refused here (400) rather than failing the insert.
+ */
+const int32 = z.number().int().max(2_147_483_647);
+/**
+ * Physical bounds on measured values, far above any GPU's, so a corrupt reading
+ * cannot overflow the rollups' sums (value x milliseconds) to Infinity.
+ */
+const memoryMiB = z.number().nonnegative().max(16 * 1024 * 1024); // 16 TiB
+const powerW = z.number().nonnegative().max(100_000);
+const energyJ = z.number().nonnegative().max(1e12);
+/**
+ * Text without NUL characters: PostgreSQL's text type cannot hold them (the
+ * insert would fail), so they are refused here on both databases alike.
+ */
+const text = () => z.string().refine((value) => !value.includes("\u0000"), "must not contain NUL (\\u0000) characters");
+const label = text().max(256);
+const labelKey = text().max(128);
+const optionalName = text().min(1).max(256).nullish();
 
 export const jobKindSchema = z.enum(["training", "inference", "notebook", "other"]);
 export type JobKind = z.infer<typeof jobKindSchema>;
 
 export const wireNodeSchema = z.object({
-  hostname: z.string().min(1).max(253),
-  labels: z.record(z.string().max(128), label).optional(),
+  hostname: text().min(1).max(253),
+  labels: z.record(labelKey, label).optional(),
 });
 
 export const wireGpuSchema = z.object({
-  uuid: z.string().min(1).max(128),
-  index: z.number().int().nonnegative(),
-  modelName: z.string().min(1).max(128),
-  memoryTotalMiB: z.number().int().positive(),
-  migParentUuid: z.string().min(1).max(128).nullish(),
-  migProfile: z.string().min(1).max(64).nullish(),
+  uuid: text().min(1).max(128),
+  index: int32.nonnegative(),
+  modelName: text().min(1).max(128),
+  memoryTotalMiB: int32.positive(),
+  migParentUuid: text().min(1).max(128).nullish(),
+  migProfile: text().min(1).max(64).nullish(),
 });
 
 export const wireJobSchema = z.object({
-  externalId: z.string().min(1).max(256),
+  externalId: text().min(1).max(256),
   kind: jobKindSchema,
-  requestedGpus: z.number().int().positive().nullish(),
+  requestedGpus: int32.positive().nullish(),
   team: optionalName,
   project: optionalName,
   model: optionalName,
   experiment: optionalName,
   user: optionalName,
-  labels: z.record(z.string().max(128), label).optional(),
+  labels: z.record(labelKey, label).optional(),
 });
 
 const windowBounds = {
   startMs: epochMs,
   endMs: epochMs,
   /** Readings folded into the window; polls that failed are not counted. */
-  sampleCount: z.number().int().positive(),
+  sampleCount: int32.positive(),
 };
 
 export const wireGpuWindowSchema = z.object({
-  gpuUuid: z.string().min(1).max(128),
+  gpuUuid: text().min(1).max(128),
   ...windowBounds,
   utilizationAvgPct: percent.nullable(),
   utilizationMaxPct: percent.nullable(),
   smActiveAvgPct: percent.nullish(),
-  memoryUsedAvgMiB: nonNegative.nullable(),
-  memoryUsedMaxMiB: nonNegative.nullable(),
-  powerAvgW: nonNegative.nullable(),
-  energyJ: nonNegative.nullable(),
+  memoryUsedAvgMiB: memoryMiB.nullable(),
+  memoryUsedMaxMiB: memoryMiB.nullable(),
+  powerAvgW: powerW.nullable(),
+  energyJ: energyJ.nullable(),
 });
 
 export const wireJobWindowSchema = z.object({
-  gpuUuid: z.string().min(1).max(128),
-  jobExternalId: z.string().min(1).max(256),
+  gpuUuid: text().min(1).max(128),
+  jobExternalId: text().min(1).max(256),
   ...windowBounds,
   /**
    * Processes of the job seen on the GPU; 0 for a GPU the scheduler allocated to
    * the job with none of its processes on it (still the job's cost, by allocation).
    */
-  processCount: z.number().int().nonnegative(),
+  processCount: int32.nonnegative(),
   utilizationAvgPct: percent.nullish(),
-  memoryUsedAvgMiB: nonNegative.nullable(),
-  memoryUsedMaxMiB: nonNegative.nullable(),
+  memoryUsedAvgMiB: memoryMiB.nullable(),
+  memoryUsedMaxMiB: memoryMiB.nullable(),
 });
 
 export const ingestBatchSchema = z
@@ -87,10 +104,10 @@ export const ingestBatchSchema = z
     node: wireNodeSchema,
     collector: z
       .object({
-        version: z.string().max(64),
+        version: text().max(64),
         source: z.enum(["nvidia-smi", "dcgm-exporter", "simulator"]),
         /** Polls that failed or timed out since the previous batch. */
-        failedPolls: z.number().int().nonnegative().optional(),
+        failedPolls: int32.nonnegative().optional(),
       })
       .optional(),
     gpus: z.array(wireGpuSchema).max(1024),

@@ -34,7 +34,7 @@ async function loadFleet(db: TestDatabase, nowMs: number, log: (line: string) =>
   const endMs = Math.floor(nowMs / HOUR_MS) * HOUR_MS;
   const started = performance.now();
   const windows = await backfillFleet(
-    { simulator, serverUrl: "http://gpu-roi.bench", tokens, fetchImpl: fetchIntoIngestHandler(db.sql, () => nowMs) },
+    { simulator, serverUrl: "http://gpu-roi.bench", tokens, fetchImpl: fetchIntoIngestHandler(db.sql, () => nowMs, { futureToleranceMs: 0, maxAgeMs: (DAYS + 1) * DAY_MS }) },
     {
       fromMs: endMs - DAYS * DAY_MS,
       toMs: endMs,

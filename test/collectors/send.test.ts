@@ -87,3 +87,24 @@ describe("retryAfterMs", () => {
     expect(retryAfterMs("soon", nowMs)).toBeNull();
   });
 });
+
+describe("sendBatch when rate limited", () => {
+  it("retries a 429 after at least the server's Retry-After, with the same body", async () => {
+    const { fetchImpl, calls } = scriptedFetch([
+      new Response('{"error":{"status":429,"message":"rate limit"}}', { status: 429, headers: { "retry-after": "7" } }),
+      new Response(JSON.stringify(ACK), { status: 200 }),
+    ]);
+    const sleeps: number[] = [];
+    const ack = await sendBatch(makeBatch(), { serverUrl: "http://h", token: "groi_x", fetchImpl, sleep: async (ms) => void sleeps.push(ms) });
+    expect(ack).toEqual(ACK);
+    expect(sleeps).toEqual([7000]);
+    expect(calls[1].init.body).toBe(calls[0].init.body);
+  });
+
+  it("gives up with the Retry-After in the error, for the spool to wait before its next try", async () => {
+    const { fetchImpl } = scriptedFetch([new Response("{}", { status: 429, headers: { "retry-after": "3" } })]);
+    const error = await sendBatch(makeBatch(), { serverUrl: "http://h", token: "groi_x", fetchImpl, maxAttempts: 1 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(IngestDeferredError);
+    expect((error as IngestDeferredError).retryAfterMs).toBe(3000);
+  });
+});

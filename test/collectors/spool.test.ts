@@ -92,3 +92,25 @@ describe("SpoolSender", () => {
     expect(sentAtMs[1] - sentAtMs[0]).toBeLessThan(2500);
   });
 });
+
+describe("SpoolSender when rate limited", () => {
+  it("keeps a batch answered 429 and sends it again no sooner than the Retry-After", async () => {
+    const spool = new Spool(dir);
+    spool.put(batch(1));
+    const attemptsAtMs: number[] = [];
+    const answers = [new Response("{}", { status: 429, headers: { "retry-after": "1" } }), new Response("{}", { status: 200 })];
+    const fetchImpl = (async () => {
+      attemptsAtMs.push(performance.now());
+      return answers.shift() ?? new Response("{}", { status: 200 });
+    }) as typeof fetch;
+    const sender = new SpoolSender(spool, { serverUrl: "http://gpu-roi.test", token: "t", fetchImpl, initialBackoffMs: 1, random: () => 0 });
+    sender.start();
+    expect(await sender.drain(5000)).toBe(true);
+    await sender.stop();
+    expect(attemptsAtMs).toHaveLength(2);
+    // Without the Retry-After the backoff would be about 1 ms.
+    expect(attemptsAtMs[1] - attemptsAtMs[0]).toBeGreaterThanOrEqual(990);
+    expect(spool.rejectedCount).toBe(0);
+    expect(sender.sentCount).toBe(1);
+  });
+});

@@ -1,11 +1,14 @@
 import type { SqlDatabase } from "../../db/sql-database";
+import { DEFAULT_FUTURE_TOLERANCE_MS, windowTimeIssues, type WindowTimeBounds } from "../../domain/window-time-bounds";
 import { ingestBatch } from "../../services/ingest-service";
 import type { ServerMetrics } from "../../services/metrics";
 import { authenticateNodeToken } from "../../services/node-tokens";
+import { DEFAULT_RAW_RETENTION_DAYS } from "../../services/retention-service";
 import { ServiceError } from "../../services/service-error";
 import { formatIssuePath, ingestBatchSchema } from "../../wire/ingest-v1";
 import { errorResponse, isDatabaseUnavailable, jsonResponse, responseForError } from "./http-responses";
-import { readJsonBody } from "./read-request-body";
+import type { IngestRateLimiter } from "./ingest-rate-limiter";
+import { readJsonBody, requireJsonContentType } from "./read-request-body";
 
 /** Default limit on an ingest body, after decompression. */
 export const DEFAULT_INGEST_MAX_BYTES = 16 * 1024 * 1024;
@@ -13,16 +16,27 @@ export const DEFAULT_INGEST_MAX_BYTES = 16 * 1024 * 1024;
 /** Issues listed in a 400 answer; the first one is also in the message. */
 const MAX_REPORTED_ISSUES = 20;
 
+/** Windows accepted in time by default: 5 min ahead of the server's clock, back to the raw-window retention. */
+export const DEFAULT_WINDOW_TIME_BOUNDS: WindowTimeBounds = {
+  futureToleranceMs: DEFAULT_FUTURE_TOLERANCE_MS,
+  maxAgeMs: DEFAULT_RAW_RETENTION_DAYS * 24 * 60 * 60 * 1000,
+};
+
 export interface IngestHandlerContext {
   db: SqlDatabase;
   metrics: ServerMetrics;
   maxBodyBytes: number;
   nowMs: () => number;
+  /** Default DEFAULT_WINDOW_TIME_BOUNDS. */
+  windowTimeBounds?: WindowTimeBounds;
+  /** Requests per node token (429 past it); none: no limit. */
+  rateLimiter?: IngestRateLimiter;
 }
 
 /**
- * POST /api/v1/ingest. Order matters: authenticate (401) before reading the body,
- * enforce the size limit (413) while reading, validate (400), then store in one
+ * POST /api/v1/ingest. Order matters: authenticate (401) and rate-limit the token
+ * (429) before reading the body, check its type (415), enforce the size limit
+ * (413) while reading, validate fields and window times (400), then store in one
  * transaction. Every refusal happens before the first write.
  */
 export async function handleIngestRequest(request: Request, context: IngestHandlerContext): Promise<Response> {
@@ -47,6 +61,19 @@ export async function handleIngestRequest(request: Request, context: IngestHandl
       });
     }
 
+    // Rate limit per token, before the body is read: a flood costs no parsing.
+    const limited = context.rateLimiter?.take(node.tokenId, context.nowMs());
+    if (limited && !limited.allowed) {
+      metrics.ingestBatches.inc({ result: "rate_limited" });
+      return errorResponse(
+        429,
+        `rate limit: more than ${context.rateLimiter!.ratePerMinute} ingest requests per minute for this node token; retry after ${limited.retryAfterS} s`,
+        "authorization",
+        { "retry-after": String(limited.retryAfterS) },
+      );
+    }
+
+    requireJsonContentType(request);
     const body = await readJsonBody(request, context.maxBodyBytes);
     gpuWindowsInBody = arrayLength(body, "gpuWindows");
     jobWindowsInBody = arrayLength(body, "jobWindows");
@@ -59,7 +86,16 @@ export async function handleIngestRequest(request: Request, context: IngestHandl
       throw new ServiceError(400, `${issues[0].field}: ${issues[0].message}`, issues[0].field, issues);
     }
 
-    const ack = await ingestBatch(context.db, node, parsed.data, context.nowMs());
+    // Clock skew: a batch with a window outside the accepted time range is refused whole.
+    const nowMs = context.nowMs();
+    const timeIssues = windowTimeIssues(parsed.data, nowMs, context.windowTimeBounds ?? DEFAULT_WINDOW_TIME_BOUNDS);
+    if (timeIssues.length > 0) {
+      for (const issue of timeIssues) metrics.ingestWindowsRejected.inc({ kind: issue.kind, reason: issue.reason });
+      const issues = timeIssues.slice(0, MAX_REPORTED_ISSUES).map(({ field, message }) => ({ field, message }));
+      throw new ServiceError(400, issues[0].message, issues[0].field, issues);
+    }
+
+    const ack = await ingestBatch(context.db, node, parsed.data, nowMs);
     metrics.ingestBatches.inc({ result: ack.duplicate ? "duplicate" : "accepted" });
     if (!ack.duplicate) {
       metrics.ingestWindows.inc({ kind: "gpu", result: "stored" }, ack.gpuWindowsStored);

@@ -41,9 +41,31 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
     throw new ServiceError(415, `content-encoding: "${encoding}" is not supported (use gzip or none)`, "content-encoding");
   }
 
+  // Invalid UTF-8 is refused rather than silently replaced with U+FFFD, so what is
+  // stored is exactly what was sent.
+  let text: string;
   try {
-    return JSON.parse(body.toString("utf8"));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(body);
+  } catch {
+    throw new ServiceError(400, "body: not valid UTF-8");
+  }
+  try {
+    return JSON.parse(text);
   } catch (error) {
     throw new ServiceError(400, `body: not valid JSON (${(error as Error).message})`);
   }
+}
+
+/**
+ * Refuses a body declared as something other than JSON (415): `application/json`
+ * or a `+json` type, with any parameters, or no Content-Type at all. A form or a
+ * text body is a client mistake, and refusing it keeps what the server accepts
+ * exactly what the docs say.
+ */
+export function requireJsonContentType(request: Request): void {
+  const declared = request.headers.get("content-type");
+  if (declared === null) return;
+  const type = declared.split(";")[0].trim().toLowerCase();
+  if (type === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(type)) return;
+  throw new ServiceError(415, `content-type: "${declared.slice(0, 100)}" is not JSON (send application/json)`, "content-type");
 }

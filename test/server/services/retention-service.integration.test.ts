@@ -31,8 +31,9 @@ describe.each(kinds)("deleteExpiredWindows on $name", ({ create, skipReason }) =
     const recent = at(RECENT_MS);
     const batch = makeBatch({ gpuWindows: [...old.gpuWindows, ...recent.gpuWindows], jobWindows: [...old.jobWindows, ...recent.jobWindows] });
     const response = await handleIngestRequest(
-      new Request("http://gpu-roi.test/api/v1/ingest", { method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(batch) }),
-      { db: db.sql, metrics: createServerMetrics(), maxBodyBytes: 1 << 20, nowMs: () => NOW_MS },
+      new Request("http://gpu-roi.test/api/v1/ingest", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(batch) }),
+      // History older than the default bound (the retention) is loaded on purpose here.
+      { db: db.sql, metrics: createServerMetrics(), maxBodyBytes: 1 << 20, nowMs: () => NOW_MS, windowTimeBounds: { futureToleranceMs: 0, maxAgeMs: 30 * DAY_MS } },
     );
     expect(response.status).toBe(200);
   });

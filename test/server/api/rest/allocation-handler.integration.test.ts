@@ -80,7 +80,7 @@ describe.each(kinds)("handleAllocationRequest on $name", ({ create, skipReason }
     await addPriceEntry(db.prisma, { gpuModel: MODEL, costPerGpuHour: 2, effectiveFromMs: Date.UTC(2026, 10, 1) }, T0_MS);
     await addPriceEntry(db.prisma, { gpuModel: MODEL, costPerGpuHour: 3, effectiveFromMs: T0_MS + 2 * HOUR_MS }, T0_MS);
     const response = await handleIngestRequest(
-      new Request("http://gpu-roi.test/api/v1/ingest", { method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(batch()) }),
+      new Request("http://gpu-roi.test/api/v1/ingest", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(batch()) }),
       { db: db.sql, metrics: createServerMetrics(), maxBodyBytes: 1 << 20, nowMs },
     );
     expect(response.status).toBe(200);
@@ -166,8 +166,9 @@ describe.each(kinds)("handleAllocationRequest on $name", ({ create, skipReason }
     };
     const token = (await issueNodeToken(db.prisma, { clusterName: "lab", hostname: "node-a", nowMs: T0_MS })).token;
     const ingested = await handleIngestRequest(
-      new Request("http://gpu-roi.test/api/v1/ingest", { method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(long) }),
-      { db: db.sql, metrics: createServerMetrics(), maxBodyBytes: 1 << 20, nowMs },
+      new Request("http://gpu-roi.test/api/v1/ingest", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(long) }),
+      // Received once the three days have passed (windows may not end after the server's clock).
+      { db: db.sql, metrics: createServerMetrics(), maxBodyBytes: 1 << 20, nowMs: () => toMs },
     );
     expect(ingested.status).toBe(200);
     const window = "2026-11-02T13:00:00Z,2026-11-06T04:00:00Z"; // whole days inside, partial days at both ends

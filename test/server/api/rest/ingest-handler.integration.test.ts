@@ -41,7 +41,7 @@ describe.each(kinds)("handleIngestRequest on $name", ({ create, skipReason }) =>
     db = await create();
     token = (await issueNodeToken(db.prisma, { clusterName: "test", hostname: "node-a", nowMs: T0_MS })).token;
     otherToken = (await issueNodeToken(db.prisma, { clusterName: "test", hostname: "node-b", nowMs: T0_MS })).token;
-    context = { db: db.sql, metrics: createServerMetrics(), maxBodyBytes: 64 * 1024, nowMs: () => T0_MS + 5 * MINUTE_MS };
+    context = { db: db.sql, metrics: createServerMetrics(), maxBodyBytes: 64 * 1024, nowMs: () => T0_MS + 2 * 60 * MINUTE_MS };
   });
   afterAll(async () => {
     await db?.dispose();

@@ -9,5 +9,8 @@ describe("adminProcedure", () => {
     const caller = createCaller({ db: unusedDatabase, prisma: unusedDatabase, nowMs: () => 0, isAdmin: false, runRecommendations: () => Promise.reject(new Error("must not run")) } as unknown as TrpcContext);
     await expect(caller.recommendations.run({ lookbackDays: 14 })).rejects.toMatchObject({ code: "UNAUTHORIZED" });
     await expect(caller.recommendations.setState({ id: 1, state: "accepted" } as never)).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    await expect(caller.nodeTokens.list({})).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    await expect(caller.nodeTokens.issue({ cluster: "lab", hostname: "gpu-01" } as never)).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    await expect(caller.nodeTokens.revoke({ id: 1 })).rejects.toMatchObject({ code: "UNAUTHORIZED" });
   });
 });
