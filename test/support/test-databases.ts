@@ -27,25 +27,9 @@ export interface TestDatabase {
   dispose(): Promise<void>;
 }
 
-/**
- * Prisma takes one advisory lock per PostgreSQL database for migrations, so the
- * suites' private schemas in the same database migrate one at a time and a busy
- * machine can pass the lock's 10 s timeout (P1002). Nothing is applied then, so
- * trying again is safe.
- */
-async function applyMigrationsPatiently(url: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await applyMigrations(PROJECT_ROOT, url);
-      return;
-    } catch (error) {
-      if (attempt >= 4 || !/P1002|advisory lock/.test((error as Error).message)) throw error;
-    }
-  }
-}
-
 async function open(name: string, url: string, cleanup: () => Promise<void>): Promise<TestDatabase> {
-  await applyMigrationsPatiently(url);
+  // applyMigrations waits its turn for Prisma's per-database migration lock.
+  await applyMigrations(PROJECT_ROOT, url);
   const target = parseDatabaseUrl(url, PROJECT_ROOT);
   const sql = openSqlDatabase(target);
   const prisma = createPrismaClient(target);
