@@ -69,19 +69,32 @@ export interface TidalPlan {
   seconds: number;
 }
 
-/** Max GPU-hours of batch work that fit under `peak` (and the flow network, to read the schedule). */
-function scheduleUnder(peak: number, inference: readonly number[], jobs: readonly BatchJob[]): { flow: number; edges: { job: number; slot: number; id: number }[]; network: FlowNetwork } {
+type Schedule = { flow: number; edges: { job: number; slot: number; id: number }[]; network: FlowNetwork };
+
+/**
+ * The transportation network without its slot -> sink edges: source -> job
+ * (its GPU-hours), job -> each slot of its window (its max parallelism).
+ * Nodes: 0 source, 1..J jobs, J+1..J+168 slots, then the sink.
+ */
+function jobSlotNetwork(jobs: readonly BatchJob[]): Omit<Schedule, "flow"> & { source: number; sink: number; slotNode: (slot: number) => number } {
   const source = 0;
   const sink = 1 + jobs.length + SLOTS_PER_WEEK;
+  const slotNode = (slot: number) => 1 + jobs.length + slot;
   const network = new FlowNetwork(sink + 1);
-  const edges: { job: number; slot: number; id: number }[] = [];
+  const edges: Schedule["edges"] = [];
   jobs.forEach((job, j) => {
     network.addEdge(source, 1 + j, job.gpuHours);
     for (let t = Math.max(0, job.releaseSlot); t < Math.min(SLOTS_PER_WEEK, job.deadlineSlot); t++) {
-      edges.push({ job: j, slot: t, id: network.addEdge(1 + j, 1 + jobs.length + t, job.maxParallelGpus) });
+      edges.push({ job: j, slot: t, id: network.addEdge(1 + j, slotNode(t), job.maxParallelGpus) });
     }
   });
-  for (let t = 0; t < SLOTS_PER_WEEK; t++) network.addEdge(1 + jobs.length + t, sink, Math.max(0, peak - inference[t]));
+  return { network, edges, source, sink, slotNode };
+}
+
+/** Max GPU-hours of batch work that fit under `peak` (and the flow network, to read the schedule). */
+function scheduleUnder(peak: number, inference: readonly number[], jobs: readonly BatchJob[]): Schedule {
+  const { network, edges, source, sink, slotNode } = jobSlotNetwork(jobs);
+  for (let t = 0; t < SLOTS_PER_WEEK; t++) network.addEdge(slotNode(t), sink, Math.max(0, peak - inference[t]));
   return { flow: network.maxFlow(source, sink), edges, network };
 }
 
@@ -89,23 +102,14 @@ function scheduleUnder(peak: number, inference: readonly number[], jobs: readonl
  * Max flow under `peak` with the slots opened one at a time, cheapest first
  * (ties by slot): the cost-optimal schedule among the maximum ones (see the header).
  */
-function cheapestScheduleUnder(peak: number, inference: readonly number[], jobs: readonly BatchJob[], prices: readonly number[]): ReturnType<typeof scheduleUnder> {
-  const source = 0;
-  const sink = 1 + jobs.length + SLOTS_PER_WEEK;
-  const network = new FlowNetwork(sink + 1);
-  const edges: { job: number; slot: number; id: number }[] = [];
-  jobs.forEach((job, j) => {
-    network.addEdge(source, 1 + j, job.gpuHours);
-    for (let t = Math.max(0, job.releaseSlot); t < Math.min(SLOTS_PER_WEEK, job.deadlineSlot); t++) {
-      edges.push({ job: j, slot: t, id: network.addEdge(1 + j, 1 + jobs.length + t, job.maxParallelGpus) });
-    }
-  });
+function cheapestScheduleUnder(peak: number, inference: readonly number[], jobs: readonly BatchJob[], prices: readonly number[]): Schedule {
+  const { network, edges, source, sink, slotNode } = jobSlotNetwork(jobs);
   const order = Array.from({ length: SLOTS_PER_WEEK }, (_, t) => t).sort((a, b) => prices[a] - prices[b] || a - b);
   let flow = 0;
   for (const t of order) {
     // Flow already into earlier (cheaper) slots never leaves them: augmenting
     // paths end on a sink edge, and only the new slot's edge has room to add.
-    network.addEdge(1 + jobs.length + t, sink, Math.max(0, peak - inference[t]));
+    network.addEdge(slotNode(t), sink, Math.max(0, peak - inference[t]));
     flow += network.maxFlow(source, sink);
   }
   return { flow, edges, network };
