@@ -145,7 +145,15 @@ export async function startE2eApp(options: E2eAppOptions): Promise<E2eApp> {
     await applyMigrations(PROJECT_ROOT, databaseUrl);
     server = spawn(process.execPath, [NEXT_BIN, "start", "--port", String(port), "--hostname", "127.0.0.1"], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, DATABASE_URL: databaseUrl, GPU_ROI_ADMIN_TOKEN: adminToken, NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: "production" },
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        GPU_ROI_ADMIN_TOKEN: adminToken,
+        // As npm start does: the backfill reaches a little past its days (window alignment).
+        GPU_ROI_INGEST_MAX_AGE_DAYS: String(options.backfillDays + 1),
+        NEXT_TELEMETRY_DISABLED: "1",
+        NODE_ENV: "production",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const keep = (chunk: Buffer) => {

@@ -3,6 +3,7 @@
  * fault tests: it can be stopped and started again on the same port, and can hold
  * each answer back after the batch was stored (a lost or late acknowledgement).
  */
+import type { WindowTimeBounds } from "../../server/domain/window-time-bounds";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { handleIngestRequest } from "../../server/api/rest/ingest-handler";
@@ -27,6 +28,8 @@ export interface HttpIngestServer {
 
 export interface HttpIngestServerOptions {
   nowMs?: () => number;
+  /** Ingest's time bounds (default: the server's, 14 days back). */
+  windowTimeBounds?: WindowTimeBounds;
   port?: number;
   responseDelayMs?: number;
   /** Called when a request arrives, and when its answer is sent. */
@@ -53,7 +56,7 @@ export async function startHttpIngestServer(db: SqlDatabase, options: HttpIngest
     const body = Buffer.concat(chunks);
     const answer = await handleIngestRequest(
       new Request(`http://127.0.0.1:${port}${request.url ?? "/"}`, { method: request.method, headers, body: body.length > 0 ? body : undefined }),
-      { db, metrics, maxBodyBytes: 16 * 1024 * 1024, nowMs },
+      { db, metrics, maxBodyBytes: 16 * 1024 * 1024, nowMs, windowTimeBounds: options.windowTimeBounds },
     );
     const text = await answer.text();
     if (self.responseDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, self.responseDelayMs));

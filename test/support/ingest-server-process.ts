@@ -42,6 +42,8 @@ export async function spawnIngestServer(options: {
   port: number;
   responseDelayMs?: number;
   startTimeoutMs?: number;
+  /** Oldest window start accepted, days before the server's clock (default: the server's, 14). */
+  maxAgeDays?: number;
 }): Promise<IngestServerProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", "test/support/ingest-server-main.ts"], {
     cwd: PROJECT_ROOT,
@@ -50,6 +52,7 @@ export async function spawnIngestServer(options: {
       DATABASE_URL: options.databaseUrl,
       PORT: String(options.port),
       GPU_ROI_TEST_RESPONSE_DELAY_MS: String(options.responseDelayMs ?? 0),
+      ...(options.maxAgeDays === undefined ? {} : { GPU_ROI_INGEST_MAX_AGE_DAYS: String(options.maxAgeDays) }),
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,3 +1,4 @@
+import { DEFAULT_FUTURE_TOLERANCE_MS } from "../../../server/domain/window-time-bounds";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleIngestRequest } from "../../../server/api/rest/ingest-handler";
 import { openSqlDatabase } from "../../../server/db/server-database";
@@ -32,8 +33,9 @@ describe.each(kinds)("runRetentionUpkeep on $name, from two server processes' po
       jobWindows: minutes.flatMap((startMs) => template.jobWindows.map((w) => ({ ...w, startMs, endMs: startMs + MINUTE_MS }))),
     });
     const response = await handleIngestRequest(
-      new Request("http://gpu-roi.test/api/v1/ingest", { method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(batch) }),
-      { db: db.sql, metrics: createServerMetrics(), maxBodyBytes: 1 << 20, nowMs: () => NOW_MS },
+      new Request("http://gpu-roi.test/api/v1/ingest", { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(batch) }),
+      // Windows older than ingest accepts by default: this test needs them stored to expire them.
+      { db: db.sql, metrics: createServerMetrics(), maxBodyBytes: 1 << 20, nowMs: () => NOW_MS, windowTimeBounds: { futureToleranceMs: DEFAULT_FUTURE_TOLERANCE_MS, maxAgeMs: 30 * 86_400_000 } },
     );
     expect(response.status).toBe(200);
   });

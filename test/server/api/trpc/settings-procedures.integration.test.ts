@@ -72,7 +72,7 @@ describe.each(kinds)("prices.add and retention.get on $name", ({ create, skipRea
       jobWindows: template.jobWindows.map((w) => ({ ...w, startMs, endMs: startMs + MINUTE_MS })),
     });
     const response = await handleIngestRequest(
-      new Request("http://gpu-roi.test/api/v1/ingest", { method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(batch) }),
+      new Request("http://gpu-roi.test/api/v1/ingest", { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(batch) }),
       { db: db.sql, metrics: createServerMetrics(), maxBodyBytes: 1 << 20, nowMs: () => NOW_MS },
     );
     expect(response.status).toBe(200);
