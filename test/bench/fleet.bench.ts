@@ -261,12 +261,11 @@ export const fleetBenchmark: Benchmark = {
       const withUi = await phase(liveSeconds / 2, true);
 
       // 3. Bytes per GPU-day: per stored row of each table, times the rows a GPU-day makes at 60 s windows.
-      const sizes = await db.sql.query<{ name: string; bytes: string; rows: string }>(
-        `SELECT c.relname AS name, pg_total_relation_size(c.oid) AS bytes, c.reltuples AS rows
+      const sizes = await db.sql.query<{ name: string; bytes: string }>(
+        `SELECT c.relname AS name, pg_total_relation_size(c.oid) AS bytes
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname IN ('gpu_usage_window', 'job_usage_window', 'gpu_usage_hourly', 'job_usage_hourly', 'job_usage_daily')`,
+          WHERE n.nspname = current_schema() AND c.relname IN ('gpu_usage_window', 'job_usage_window')`,
       );
-      await db.sql.query("ANALYZE");
       const bytesPerRow = new Map<string, number>();
       for (const table of ["gpu_usage_window", "job_usage_window"]) {
         const rows = await count(db, `SELECT COUNT(*) AS n FROM ${table}`);

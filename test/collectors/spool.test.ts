@@ -74,42 +74,38 @@ describe("SpoolSender", () => {
   });
 
   it("pauses at least the server's Retry-After (capped by maxBackoffMs) after a 503", async () => {
-    const spool = new Spool(dir);
-    spool.put(batch(1));
-    const sentAtMs: number[] = [];
-    const answers = [new Response("{}", { status: 503, headers: { "retry-after": "3" } }), new Response("{}", { status: 200 })];
-    const fetchImpl = (async () => {
-      sentAtMs.push(Date.now());
-      return answers.shift() ?? new Response("{}", { status: 200 });
-    }) as typeof fetch;
-    const sender = new SpoolSender(spool, { serverUrl: "http://gpu-roi.test", token: "t", fetchImpl, initialBackoffMs: 1, maxBackoffMs: 600, random: () => 0 });
-    sender.start();
-    expect(await sender.drain(5000)).toBe(true);
-    await sender.stop();
-    expect(sentAtMs).toHaveLength(2);
+    const { spool, sender, gapMs } = await resendAfter(503, "3", 600);
+    expect(sender.sentCount).toBe(1);
+    expect(spool.rejectedCount).toBe(0);
     // Retry-After 3 s, capped at 600 ms; the backoff alone would have been 1 ms.
-    expect(sentAtMs[1] - sentAtMs[0]).toBeGreaterThanOrEqual(590);
-    expect(sentAtMs[1] - sentAtMs[0]).toBeLessThan(2500);
+    expect(gapMs).toBeGreaterThanOrEqual(590);
+    expect(gapMs).toBeLessThan(2500);
   });
 });
 
+/** One batch answered `status` with `retry-after`, then 200: the sender's state and the time between the two sends. */
+async function resendAfter(status: number, retryAfter: string, maxBackoffMs?: number) {
+  const spool = new Spool(dir);
+  spool.put(batch(1));
+  const sentAtMs: number[] = [];
+  const answers = [new Response("{}", { status, headers: { "retry-after": retryAfter } }), new Response("{}", { status: 200 })];
+  const fetchImpl = (async () => {
+    sentAtMs.push(performance.now());
+    return answers.shift() ?? new Response("{}", { status: 200 });
+  }) as typeof fetch;
+  const sender = new SpoolSender(spool, { serverUrl: "http://gpu-roi.test", token: "t", fetchImpl, initialBackoffMs: 1, maxBackoffMs, random: () => 0 });
+  sender.start();
+  expect(await sender.drain(5000)).toBe(true);
+  await sender.stop();
+  expect(sentAtMs).toHaveLength(2);
+  return { spool, sender, gapMs: sentAtMs[1] - sentAtMs[0] };
+}
+
 describe("SpoolSender when rate limited", () => {
   it("keeps a batch answered 429 and sends it again no sooner than the Retry-After", async () => {
-    const spool = new Spool(dir);
-    spool.put(batch(1));
-    const attemptsAtMs: number[] = [];
-    const answers = [new Response("{}", { status: 429, headers: { "retry-after": "1" } }), new Response("{}", { status: 200 })];
-    const fetchImpl = (async () => {
-      attemptsAtMs.push(performance.now());
-      return answers.shift() ?? new Response("{}", { status: 200 });
-    }) as typeof fetch;
-    const sender = new SpoolSender(spool, { serverUrl: "http://gpu-roi.test", token: "t", fetchImpl, initialBackoffMs: 1, random: () => 0 });
-    sender.start();
-    expect(await sender.drain(5000)).toBe(true);
-    await sender.stop();
-    expect(attemptsAtMs).toHaveLength(2);
+    const { spool, sender, gapMs } = await resendAfter(429, "1");
     // Without the Retry-After the backoff would be about 1 ms.
-    expect(attemptsAtMs[1] - attemptsAtMs[0]).toBeGreaterThanOrEqual(990);
+    expect(gapMs).toBeGreaterThanOrEqual(990);
     expect(spool.rejectedCount).toBe(0);
     expect(sender.sentCount).toBe(1);
   });

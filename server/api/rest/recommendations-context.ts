@@ -1,16 +1,15 @@
-import { DEFAULT_DATABASE_URL } from "../../db/database-url";
 import { getServerDatabase } from "../../db/server-database";
 import { serverRecommendationRunner } from "../../services/recommendation-runner";
 import type { RecommendationsContext } from "./recommendations-handler";
 
 /** The recommendations endpoints' context in the server process. */
 export function serverRecommendationsContext(): RecommendationsContext {
-  const { sql, prisma } = getServerDatabase();
+  const { sql, prisma, target } = getServerDatabase();
   return {
     db: sql,
     prisma,
     adminToken: process.env.GPU_ROI_ADMIN_TOKEN,
     nowMs: Date.now,
-    runRecommendations: serverRecommendationRunner(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL),
+    runRecommendations: serverRecommendationRunner(target.url),
   };
 }

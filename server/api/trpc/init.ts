@@ -1,6 +1,5 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { AppPrismaClient } from "../../db/prisma-client";
-import { DEFAULT_DATABASE_URL } from "../../db/database-url";
 import { getServerDatabase } from "../../db/server-database";
 import type { SqlDatabase } from "../../db/sql-database";
 import { TimeWindowError } from "../../domain/time-window";
@@ -19,7 +18,7 @@ export interface TrpcContext {
 }
 
 export function createTrpcContext(options: { req?: Request } = {}): TrpcContext {
-  const { sql, prisma } = getServerDatabase();
+  const { sql, prisma, target } = getServerDatabase();
   let isAdmin = false;
   if (options.req) {
     try {
@@ -29,7 +28,7 @@ export function createTrpcContext(options: { req?: Request } = {}): TrpcContext 
       isAdmin = false;
     }
   }
-  return { db: sql, prisma, nowMs: Date.now, isAdmin, runRecommendations: serverRecommendationRunner(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL) };
+  return { db: sql, prisma, nowMs: Date.now, isAdmin, runRecommendations: serverRecommendationRunner(target.url) };
 }
 
 const t = initTRPC.context<TrpcContext>().create();
