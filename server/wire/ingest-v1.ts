@@ -12,20 +12,33 @@ export const INGEST_SCHEMA_VERSION = 1;
 /** Longest window accepted: a window is a short aggregate, not a day's summary. */
 export const MAX_WINDOW_MS = 60 * 60 * 1000;
 
+/** Array bounds of one batch (the body's byte limit usually binds first). */
+export const MAX_GPUS_PER_BATCH = 1024;
+export const MAX_JOBS_PER_BATCH = 100_000;
+export const MAX_WINDOWS_PER_KIND = 1_000_000;
+
+/** Bounds shared by the schemas below and the validation fast path (parse-ingest-batch.ts). */
+export const INT32_MAX = 2_147_483_647;
+export const MAX_MEMORY_MIB = 16 * 1024 * 1024; // 16 TiB
+export const MAX_POWER_W = 100_000;
+export const MAX_ENERGY_J = 1e12;
+export const MAX_UUID_LENGTH = 128;
+export const MAX_JOB_ID_LENGTH = 256;
+
 const epochMs = z.number().int().nonnegative();
 const percent = z.number().min(0).max(100);
 /**
  * Counts and sizes stored in 32-bit integer columns (PostgreSQL `integer`): a
  * larger value is refused here (400) rather than failing the insert.
  */
-const int32 = z.number().int().max(2_147_483_647);
+const int32 = z.number().int().max(INT32_MAX);
 /**
  * Physical bounds on measured values, far above any GPU's, so a corrupt reading
  * cannot overflow the rollups' sums (value x milliseconds) to Infinity.
  */
-const memoryMiB = z.number().nonnegative().max(16 * 1024 * 1024); // 16 TiB
-const powerW = z.number().nonnegative().max(100_000);
-const energyJ = z.number().nonnegative().max(1e12);
+const memoryMiB = z.number().nonnegative().max(MAX_MEMORY_MIB);
+const powerW = z.number().nonnegative().max(MAX_POWER_W);
+const energyJ = z.number().nonnegative().max(MAX_ENERGY_J);
 /**
  * Text without NUL characters: PostgreSQL's text type cannot hold them (the
  * insert would fail), so they are refused here on both databases alike.
@@ -72,7 +85,7 @@ const windowBounds = {
 };
 
 export const wireGpuWindowSchema = z.object({
-  gpuUuid: text().min(1).max(128),
+  gpuUuid: text().min(1).max(MAX_UUID_LENGTH),
   ...windowBounds,
   utilizationAvgPct: percent.nullable(),
   utilizationMaxPct: percent.nullable(),
@@ -84,8 +97,8 @@ export const wireGpuWindowSchema = z.object({
 });
 
 export const wireJobWindowSchema = z.object({
-  gpuUuid: text().min(1).max(128),
-  jobExternalId: text().min(1).max(256),
+  gpuUuid: text().min(1).max(MAX_UUID_LENGTH),
+  jobExternalId: text().min(1).max(MAX_JOB_ID_LENGTH),
   ...windowBounds,
   /**
    * Processes of the job seen on the GPU; 0 for a GPU the scheduler allocated to
@@ -97,66 +110,75 @@ export const wireJobWindowSchema = z.object({
   memoryUsedMaxMiB: memoryMiB.nullable(),
 });
 
-export const ingestBatchSchema = z
-  .object({
-    schemaVersion: z.literal(INGEST_SCHEMA_VERSION),
-    batchId: z.uuid(),
-    node: wireNodeSchema,
-    collector: z
-      .object({
-        version: text().max(64),
-        source: z.enum(["nvidia-smi", "dcgm-exporter", "simulator"]),
-        /** Polls that failed or timed out since the previous batch. */
-        failedPolls: int32.nonnegative().optional(),
-      })
-      .optional(),
-    gpus: z.array(wireGpuSchema).max(1024),
-    jobs: z.array(wireJobSchema).max(100_000),
-    gpuWindows: z.array(wireGpuWindowSchema).max(1_000_000),
-    jobWindows: z.array(wireJobWindowSchema).max(1_000_000),
-  })
-  .superRefine((batch, context) => {
-    // Cross-references: every window names a GPU (and job) declared in the batch,
-    // so the server never has to guess what a window belongs to.
-    const gpuUuids = new Set<string>();
-    batch.gpus.forEach((gpu, index) => {
-      if (gpuUuids.has(gpu.uuid)) {
-        context.addIssue({ code: "custom", path: ["gpus", index, "uuid"], message: `duplicate GPU uuid "${gpu.uuid}"` });
-      }
-      gpuUuids.add(gpu.uuid);
-    });
-    const jobIds = new Set<string>();
-    batch.jobs.forEach((job, index) => {
-      if (jobIds.has(job.externalId)) {
-        context.addIssue({ code: "custom", path: ["jobs", index, "externalId"], message: `duplicate job "${job.externalId}"` });
-      }
-      jobIds.add(job.externalId);
-    });
-    const checkWindow = (
-      window: { gpuUuid: string; startMs: number; endMs: number },
-      path: (string | number)[],
-    ) => {
-      if (!gpuUuids.has(window.gpuUuid)) {
-        context.addIssue({ code: "custom", path: [...path, "gpuUuid"], message: `GPU "${window.gpuUuid}" is not listed in gpus` });
-      }
-      if (window.endMs <= window.startMs) {
-        context.addIssue({ code: "custom", path: [...path, "endMs"], message: "endMs must be after startMs" });
-      } else if (window.endMs - window.startMs > MAX_WINDOW_MS) {
-        context.addIssue({ code: "custom", path: [...path, "endMs"], message: `window longer than ${MAX_WINDOW_MS} ms` });
-      }
-    };
-    batch.gpuWindows.forEach((window, index) => checkWindow(window, ["gpuWindows", index]));
-    batch.jobWindows.forEach((window, index) => {
-      checkWindow(window, ["jobWindows", index]);
-      if (!jobIds.has(window.jobExternalId)) {
-        context.addIssue({
-          code: "custom",
-          path: ["jobWindows", index, "jobExternalId"],
-          message: `job "${window.jobExternalId}" is not listed in jobs`,
-        });
-      }
-    });
+/** The batch's fields, without the checks between them (ingestBatchSchema adds those). */
+export const ingestBatchObjectSchema = z.object({
+  schemaVersion: z.literal(INGEST_SCHEMA_VERSION),
+  batchId: z.uuid(),
+  node: wireNodeSchema,
+  collector: z
+    .object({
+      version: text().max(64),
+      source: z.enum(["nvidia-smi", "dcgm-exporter", "simulator"]),
+      /** Polls that failed or timed out since the previous batch. */
+      failedPolls: int32.nonnegative().optional(),
+    })
+    .optional(),
+  gpus: z.array(wireGpuSchema).max(MAX_GPUS_PER_BATCH),
+  jobs: z.array(wireJobSchema).max(MAX_JOBS_PER_BATCH),
+  gpuWindows: z.array(wireGpuWindowSchema).max(MAX_WINDOWS_PER_KIND),
+  jobWindows: z.array(wireJobWindowSchema).max(MAX_WINDOWS_PER_KIND),
+});
+
+export interface CrossReferenceIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/**
+ * Cross-references: every window names a GPU (and job) declared in the batch, so
+ * the server never has to guess what a window belongs to; GPUs and jobs are
+ * declared once; windows end after they start and last at most MAX_WINDOW_MS.
+ */
+export function crossReferenceIssues(batch: {
+  gpus: readonly { uuid: string }[];
+  jobs: readonly { externalId: string }[];
+  gpuWindows: readonly { gpuUuid: string; startMs: number; endMs: number }[];
+  jobWindows: readonly { gpuUuid: string; jobExternalId: string; startMs: number; endMs: number }[];
+}): CrossReferenceIssue[] {
+  const issues: CrossReferenceIssue[] = [];
+  const gpuUuids = new Set<string>();
+  batch.gpus.forEach((gpu, index) => {
+    if (gpuUuids.has(gpu.uuid)) issues.push({ path: ["gpus", index, "uuid"], message: `duplicate GPU uuid "${gpu.uuid}"` });
+    gpuUuids.add(gpu.uuid);
   });
+  const jobIds = new Set<string>();
+  batch.jobs.forEach((job, index) => {
+    if (jobIds.has(job.externalId)) issues.push({ path: ["jobs", index, "externalId"], message: `duplicate job "${job.externalId}"` });
+    jobIds.add(job.externalId);
+  });
+  const checkWindow = (window: { gpuUuid: string; startMs: number; endMs: number }, kind: "gpuWindows" | "jobWindows", index: number) => {
+    if (!gpuUuids.has(window.gpuUuid)) {
+      issues.push({ path: [kind, index, "gpuUuid"], message: `GPU "${window.gpuUuid}" is not listed in gpus` });
+    }
+    if (window.endMs <= window.startMs) {
+      issues.push({ path: [kind, index, "endMs"], message: "endMs must be after startMs" });
+    } else if (window.endMs - window.startMs > MAX_WINDOW_MS) {
+      issues.push({ path: [kind, index, "endMs"], message: `window longer than ${MAX_WINDOW_MS} ms` });
+    }
+  };
+  batch.gpuWindows.forEach((window, index) => checkWindow(window, "gpuWindows", index));
+  batch.jobWindows.forEach((window, index) => {
+    checkWindow(window, "jobWindows", index);
+    if (!jobIds.has(window.jobExternalId)) {
+      issues.push({ path: ["jobWindows", index, "jobExternalId"], message: `job "${window.jobExternalId}" is not listed in jobs` });
+    }
+  });
+  return issues;
+}
+
+export const ingestBatchSchema = ingestBatchObjectSchema.superRefine((batch, context) => {
+  for (const issue of crossReferenceIssues(batch)) context.addIssue({ code: "custom", ...issue });
+});
 
 export type IngestBatch = z.infer<typeof ingestBatchSchema>;
 export type WireGpu = z.infer<typeof wireGpuSchema>;

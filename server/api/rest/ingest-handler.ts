@@ -5,7 +5,8 @@ import type { ServerMetrics } from "../../services/metrics";
 import { authenticateNodeToken } from "../../services/node-tokens";
 import { DEFAULT_RAW_RETENTION_DAYS } from "../../services/retention-service";
 import { ServiceError } from "../../services/service-error";
-import { formatIssuePath, ingestBatchSchema } from "../../wire/ingest-v1";
+import { formatIssuePath } from "../../wire/ingest-v1";
+import { parseIngestBatch } from "../../wire/parse-ingest-batch";
 import { errorResponse, isDatabaseUnavailable, jsonResponse, responseForError } from "./http-responses";
 import type { IngestRateLimiter } from "./ingest-rate-limiter";
 import { readJsonBody, requireJsonContentType } from "./read-request-body";
@@ -77,7 +78,7 @@ export async function handleIngestRequest(request: Request, context: IngestHandl
     const body = await readJsonBody(request, context.maxBodyBytes);
     gpuWindowsInBody = arrayLength(body, "gpuWindows");
     jobWindowsInBody = arrayLength(body, "jobWindows");
-    const parsed = ingestBatchSchema.safeParse(body);
+    const parsed = parseIngestBatch(body);
     if (!parsed.success) {
       const issues = parsed.error.issues.slice(0, MAX_REPORTED_ISSUES).map((issue) => ({
         field: formatIssuePath(issue.path),
