@@ -17,6 +17,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { IngestBatch } from "../server/wire/ingest-v1";
+import { canMerge, mergeBatches } from "./merge-batches";
 import { IngestDeferredError, IngestRejectedError, sendBatch } from "./send";
 
 export const DEFAULT_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
@@ -208,6 +209,14 @@ export interface SpoolSenderOptions {
   maxBackoffMs?: number;
   /** Limit on one request (default 30 s). */
   requestTimeoutMs?: number;
+  /**
+   * When several batches wait (catching up after an outage), up to this many are
+   * merged into one request (default 60: an hour of 60 s windows). 1 sends each
+   * batch alone.
+   */
+  maxBatchesPerRequest?: number;
+  /** Bound on the spooled JSON bytes merged into one request (default 4 MiB; the server takes 16 MiB). */
+  maxRequestBytes?: number;
   fetchImpl?: typeof fetch;
   /** Jitter source in [0, 1) (default Math.random). */
   random?: () => number;
@@ -219,11 +228,18 @@ export interface SpoolSenderOptions {
   };
 }
 
+/** Defaults of SpoolSenderOptions.maxBatchesPerRequest and maxRequestBytes. */
+export const DEFAULT_MAX_BATCHES_PER_REQUEST = 60;
+export const DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+
 /**
- * Sends spooled batches oldest first, one at a time, forever: while the server
- * is down it retries with exponential backoff and full jitter (the delay is
- * random in [backoff/2, backoff]), so a fleet of collectors does not hammer a
- * server that comes back. A 4xx other than 408/429 moves the batch to rejected/.
+ * Sends spooled batches oldest first, forever: while the server is down it
+ * retries with exponential backoff and full jitter (the delay is random in
+ * [backoff/2, backoff]), so a fleet of collectors does not hammer a server that
+ * comes back. When several batches wait, consecutive ones are merged into one
+ * request (merge-batches.ts). A 4xx other than 408/429 moves the batch to
+ * rejected/; a merged request refused that way is sent again batch by batch,
+ * so only the batch at fault is set aside.
  */
 export class SpoolSender {
   private running = false;
@@ -287,29 +303,36 @@ export class SpoolSender {
     const requestTimeoutMs = this.options.requestTimeoutMs ?? 30_000;
     const fetchImpl = ((input: string | URL | Request, init?: RequestInit) =>
       baseFetch(input, { ...init, signal: AbortSignal.timeout(requestTimeoutMs) })) as typeof fetch;
+    const maxBatchesPerRequest = Math.max(1, this.options.maxBatchesPerRequest ?? DEFAULT_MAX_BATCHES_PER_REQUEST);
+    const maxRequestBytes = this.options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+    /** Batches up to this spool sequence number go alone: a merged request with them was refused. */
+    let aloneThroughSeq = -1;
     while (this.running) {
-      const entry = this.spool.list()[0];
-      if (!entry) {
+      const group = this.nextGroup(maxBatchesPerRequest, maxRequestBytes, aloneThroughSeq, log);
+      if (group === null) continue;
+      if (group.length === 0) {
         this.idle = true;
         await this.pause(60_000);
         this.idle = false;
         continue;
       }
-      const batch = this.spool.read(entry);
-      if (batch === null) {
-        log(`spool: batch file ${entry.name} is unreadable; removing it`);
-        this.spool.remove(entry);
-        continue;
-      }
+      const entries = group.map((item) => item.entry);
+      const what = entries.length === 1 ? `batch ${entries[0].batchId}` : `${entries.length} merged batches (${entries[0].batchId} to ${entries[entries.length - 1].batchId})`;
       try {
-        await sendBatch(batch, { serverUrl: this.options.serverUrl, token: this.options.token, fetchImpl, maxAttempts: 1 });
-        this.spool.remove(entry);
-        this.sentCount += 1;
+        await sendBatch(mergeBatches(group.map((item) => item.batch)), { serverUrl: this.options.serverUrl, token: this.options.token, fetchImpl, maxAttempts: 1 });
+        for (const entry of entries) {
+          this.spool.remove(entry);
+          this.sentCount += 1;
+          this.options.events?.onSent?.(entry);
+        }
         this.backoffMs = initialBackoffMs;
-        this.options.events?.onSent?.(entry);
       } catch (error) {
         if (error instanceof IngestRejectedError) {
-          this.spool.reject(entry, error.message);
+          if (entries.length === 1) this.spool.reject(entries[0], error.message);
+          else {
+            log(`send: the server refused ${what} (${error.message}); sending them one by one`);
+            aloneThroughSeq = entries[entries.length - 1].seq;
+          }
           continue;
         }
         this.failedCount += 1;
@@ -319,11 +342,42 @@ export class SpoolSender {
         // floor on the pause, within maxBackoffMs.
         const serverAskedMs = error instanceof IngestDeferredError ? Math.min(error.retryAfterMs ?? 0, maxBackoffMs) : 0;
         const delayMs = Math.max(serverAskedMs, Math.round(this.backoffMs / 2 + (random() * this.backoffMs) / 2));
-        log(`send: batch ${entry.batchId} not delivered (${problem}); ${this.spool.depth} batch(es) spooled, retrying in ${delayMs} ms`);
+        log(`send: ${what} not delivered (${problem}); ${this.spool.depth} batch(es) spooled, retrying in ${delayMs} ms`);
         this.backoffMs = Math.min(this.backoffMs * 2, maxBackoffMs);
         // A new batch does not cut the backoff short (idle is false); stop() does.
         await this.pause(delayMs);
       }
     }
+  }
+
+  /**
+   * The oldest waiting batches that go in one request: [] when the spool is
+   * empty, null when an unreadable file was removed (look again). A group is
+   * consecutive batches of one node within both bounds; the first batch always
+   * goes, however large.
+   */
+  private nextGroup(
+    maxBatches: number,
+    maxBytes: number,
+    aloneThroughSeq: number,
+    log: (line: string) => void,
+  ): { entry: SpoolEntry; batch: IngestBatch }[] | null {
+    const group: { entry: SpoolEntry; batch: IngestBatch }[] = [];
+    let bytes = 0;
+    for (const entry of this.spool.list()) {
+      if (group.length > 0 && (group.length >= maxBatches || bytes + entry.sizeBytes > maxBytes || entry.seq <= aloneThroughSeq)) break;
+      const batch = this.spool.read(entry);
+      if (batch === null) {
+        if (group.length > 0) break;
+        log(`spool: batch file ${entry.name} is unreadable; removing it`);
+        this.spool.remove(entry);
+        return null;
+      }
+      if (group.length > 0 && !canMerge(group[0].batch, batch)) break;
+      group.push({ entry, batch });
+      bytes += entry.sizeBytes;
+      if (entry.seq <= aloneThroughSeq) break;
+    }
+    return group;
   }
 }

@@ -2,8 +2,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { gunzipSync } from "node:zlib";
 import { Spool, SpoolSender } from "../../collectors/spool";
 import type { IngestBatch } from "../../server/wire/ingest-v1";
+import { makeBatch, MINUTE_MS, T0_MS } from "../support/batches";
 
 const batch = (n: number): IngestBatch => ({
   schemaVersion: 1,
@@ -59,7 +61,7 @@ describe("SpoolSender", () => {
       seen.push(String(init?.method));
       return answers.shift() ?? new Response("{}", { status: 200 });
     }) as typeof fetch;
-    const sender = new SpoolSender(spool, { serverUrl: "http://gpu-roi.test", token: "t", fetchImpl, initialBackoffMs: 1, random: () => 0 });
+    const sender = new SpoolSender(spool, { serverUrl: "http://gpu-roi.test", token: "t", fetchImpl, initialBackoffMs: 1, random: () => 0, maxBatchesPerRequest: 1 });
     sender.start();
     expect(await sender.drain(5000)).toBe(true);
     await sender.stop();
@@ -108,5 +110,69 @@ describe("SpoolSender when rate limited", () => {
     expect(gapMs).toBeGreaterThanOrEqual(990);
     expect(spool.rejectedCount).toBe(0);
     expect(sender.sentCount).toBe(1);
+  });
+});
+
+/** The batch of minute `minute` after T0 (makeBatch's windows, moved), with its own id. */
+function minuteBatch(minute: number): IngestBatch {
+  const template = makeBatch({ batchId: `00000000-0000-4000-8000-${String(minute).padStart(12, "0")}` });
+  const shift = <W extends { startMs: number; endMs: number }>(window: W): W => ({ ...window, startMs: T0_MS + minute * MINUTE_MS, endMs: T0_MS + (minute + 1) * MINUTE_MS });
+  return { ...template, gpuWindows: template.gpuWindows.map(shift), jobWindows: template.jobWindows.map(shift) };
+}
+
+/** A stand-in server: answers each request with `answer(body)` and records the bodies. */
+function recordingServer(answer: (body: IngestBatch) => number = () => 200) {
+  const bodies: IngestBatch[] = [];
+  const fetchImpl = (async (_url: string | URL | Request, init?: RequestInit) => {
+    const body = JSON.parse(gunzipSync(Buffer.from(init!.body as Uint8Array)).toString()) as IngestBatch;
+    bodies.push(body);
+    const status = answer(body);
+    return new Response(status === 200 ? "{}" : '{"error":"refused"}', { status });
+  }) as typeof fetch;
+  return { bodies, fetchImpl };
+}
+
+async function sendAll(spool: Spool, fetchImpl: typeof fetch, options: { maxBatchesPerRequest?: number; maxRequestBytes?: number } = {}) {
+  const sender = new SpoolSender(spool, { serverUrl: "http://gpu-roi.test", token: "t", fetchImpl, initialBackoffMs: 1, random: () => 0, ...options });
+  sender.start();
+  expect(await sender.drain(5000)).toBe(true);
+  await sender.stop();
+  return sender;
+}
+
+describe("SpoolSender catching up", () => {
+  it("merges the waiting batches into requests of at most maxBatchesPerRequest, every window sent once", async () => {
+    const spool = new Spool(dir);
+    for (let minute = 0; minute < 5; minute++) spool.put(minuteBatch(minute));
+    const server = recordingServer();
+    const sender = await sendAll(spool, server.fetchImpl, { maxBatchesPerRequest: 3 });
+    expect(server.bodies.map((body) => body.gpuWindows.length)).toEqual([6, 4]);
+    expect(server.bodies.flatMap((body) => body.gpuWindows.map((window) => window.startMs))).toEqual(
+      [0, 1, 2, 3, 4].flatMap((minute) => [T0_MS + minute * MINUTE_MS, T0_MS + minute * MINUTE_MS]),
+    );
+    expect(sender.sentCount).toBe(5);
+    expect(spool.depth).toBe(0);
+  });
+
+  it("keeps a request within maxRequestBytes of spooled JSON", async () => {
+    const spool = new Spool(dir);
+    for (let minute = 0; minute < 4; minute++) spool.put(minuteBatch(minute));
+    const server = recordingServer();
+    await sendAll(spool, server.fetchImpl, { maxRequestBytes: spool.list()[0].sizeBytes * 2 });
+    expect(server.bodies.map((body) => body.gpuWindows.length / 2)).toEqual([2, 2]);
+  });
+
+  it("sends a refused merged request again batch by batch, so only the batch at fault is set aside", async () => {
+    const spool = new Spool(dir);
+    const bad = minuteBatch(2);
+    bad.gpuWindows[0].utilizationAvgPct = 101;
+    for (const batch of [minuteBatch(0), minuteBatch(1), bad, minuteBatch(3)]) spool.put(batch);
+    const server = recordingServer((body) => (body.gpuWindows.some((window) => window.utilizationAvgPct === 101) ? 400 : 200));
+    const sender = await sendAll(spool, server.fetchImpl);
+    expect(server.bodies.map((body) => body.gpuWindows.length / 2)).toEqual([4, 1, 1, 1, 1]);
+    expect(server.bodies.slice(1).map((body) => body.batchId)).toEqual([0, 1, 2, 3].map((minute) => minuteBatch(minute).batchId));
+    expect(spool.rejectedCount).toBe(1);
+    expect(fs.readdirSync(spool.rejectedDir).filter((name) => name.endsWith(".json"))).toEqual([`000000000003-${bad.batchId}.json`]);
+    expect(sender.sentCount).toBe(3);
   });
 });

@@ -8,9 +8,12 @@ import { expect } from "vitest";
 import type { SqlExecutor } from "../../server/db/sql-database";
 import type { IngestBatch } from "../../server/wire/ingest-v1";
 
+/**
+ * Window totals. Batches are not compared: a collector catching up merges
+ * spooled batches into one request (collectors/merge-batches.ts), so the server
+ * stores fewer batch ids than the collectors produced, and the same windows.
+ */
 export interface IngestTotals {
-  /** Distinct batch ids. */
-  batches: number;
   gpuWindows: number;
   jobWindows: number;
   /** Sum of GPU windows' lengths, ms. */
@@ -35,7 +38,7 @@ export interface RollupTotals {
 /** Totals of the batches a set of collectors produced; a batch listed twice counts once. */
 export function truthOf(batches: readonly IngestBatch[]): IngestTotals {
   const unique = new Map(batches.map((batch) => [batch.batchId, batch]));
-  const totals: IngestTotals = { batches: unique.size, gpuWindows: 0, jobWindows: 0, gpuWindowMs: 0, jobWindowMs: 0, energyJ: 0 };
+  const totals: IngestTotals = { gpuWindows: 0, jobWindows: 0, gpuWindowMs: 0, jobWindowMs: 0, energyJ: 0 };
   for (const batch of unique.values()) {
     totals.gpuWindows += batch.gpuWindows.length;
     totals.jobWindows += batch.jobWindows.length;
@@ -51,15 +54,13 @@ export function truthOf(batches: readonly IngestBatch[]): IngestTotals {
 /** The same totals read back from the database. */
 export async function storedTotals(db: SqlExecutor): Promise<IngestTotals> {
   const [row] = await db.query<Record<string, number | null>>(
-    `SELECT (SELECT COUNT(*) FROM ingest_batch) AS batches,
-            (SELECT COUNT(*) FROM gpu_usage_window) AS gpu_windows,
+    `SELECT (SELECT COUNT(*) FROM gpu_usage_window) AS gpu_windows,
             (SELECT COUNT(*) FROM job_usage_window) AS job_windows,
             (SELECT SUM(end_ms - start_ms) FROM gpu_usage_window) AS gpu_window_ms,
             (SELECT SUM(end_ms - start_ms) FROM job_usage_window) AS job_window_ms,
             (SELECT SUM(energy_j) FROM gpu_usage_window) AS energy_j`,
   );
   return {
-    batches: Number(row.batches),
     gpuWindows: Number(row.gpu_windows),
     jobWindows: Number(row.job_windows),
     gpuWindowMs: Number(row.gpu_window_ms ?? 0),
