@@ -83,71 +83,9 @@ export function rankGpusByUtilization(gpus: readonly GpuUsageTotals[], count: nu
   return { busiest, idlest };
 }
 
-/** Usage of one GPU in one time bucket, as summed by the database. */
-export interface GpuBucketUsage {
-  gpuId: number;
-  bucketStartMs: number;
-  gpuHours: number;
-  measuredGpuHours: number;
-  utilizationPctHours: number;
-  /** Sum of memory used (MiB) x hours, over the hours that reported memory. */
-  memoryMiBHours: number;
-  memoryMeasuredGpuHours: number;
-}
-
 export interface UtilizationPoint {
   startMs: number;
   gpuHours: number;
   utilizationAvgPct: number | null;
   gpusReporting: number;
-}
-
-export interface GpuUsageSums {
-  gpuHours: number;
-  measuredGpuHours: number;
-  utilizationPctHours: number;
-  memoryUsedAvgMiB: number | null;
-}
-
-/**
- * Folds per-GPU, per-bucket sums into per-GPU totals and a per-bucket series, so
- * one pass over the usage windows serves both the table and the chart.
- */
-export function foldGpuBucketUsage(cells: readonly GpuBucketUsage[]): { perGpu: Map<number, GpuUsageSums>; series: UtilizationPoint[] } {
-  const perGpu = new Map<number, GpuUsageSums & { memoryMiBHours: number; memoryMeasuredGpuHours: number }>();
-  const perBucket = new Map<number, { gpuHours: number; measuredGpuHours: number; utilizationPctHours: number; gpus: number }>();
-  for (const cell of cells) {
-    const gpu = perGpu.get(cell.gpuId) ?? { gpuHours: 0, measuredGpuHours: 0, utilizationPctHours: 0, memoryUsedAvgMiB: null, memoryMiBHours: 0, memoryMeasuredGpuHours: 0 };
-    gpu.gpuHours += cell.gpuHours;
-    gpu.measuredGpuHours += cell.measuredGpuHours;
-    gpu.utilizationPctHours += cell.utilizationPctHours;
-    gpu.memoryMiBHours += cell.memoryMiBHours;
-    gpu.memoryMeasuredGpuHours += cell.memoryMeasuredGpuHours;
-    perGpu.set(cell.gpuId, gpu);
-
-    const bucket = perBucket.get(cell.bucketStartMs) ?? { gpuHours: 0, measuredGpuHours: 0, utilizationPctHours: 0, gpus: 0 };
-    bucket.gpuHours += cell.gpuHours;
-    bucket.measuredGpuHours += cell.measuredGpuHours;
-    bucket.utilizationPctHours += cell.utilizationPctHours;
-    bucket.gpus += 1;
-    perBucket.set(cell.bucketStartMs, bucket);
-  }
-  const totals = new Map<number, GpuUsageSums>();
-  for (const [gpuId, gpu] of perGpu) {
-    totals.set(gpuId, {
-      gpuHours: gpu.gpuHours,
-      measuredGpuHours: gpu.measuredGpuHours,
-      utilizationPctHours: gpu.utilizationPctHours,
-      memoryUsedAvgMiB: gpu.memoryMeasuredGpuHours > 0 ? gpu.memoryMiBHours / gpu.memoryMeasuredGpuHours : null,
-    });
-  }
-  const series = [...perBucket.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([startMs, bucket]) => ({
-      startMs,
-      gpuHours: bucket.gpuHours,
-      utilizationAvgPct: averageUtilizationPct(bucket),
-      gpusReporting: bucket.gpus,
-    }));
-  return { perGpu: totals, series };
 }

@@ -3,7 +3,7 @@ import { sqlGreatest, sqlLeast } from "../db/sql-database";
 import { HOUR_MS } from "../domain/rollup";
 import { chooseBucketMs, type TimeWindow } from "../domain/time-window";
 import {
-  foldGpuBucketUsage,
+  averageUtilizationPct,
   rankGpusByUtilization,
   summarizeFleetUtilization,
   type FleetUtilizationSummary,
@@ -40,80 +40,99 @@ function overlapParams(window: TimeWindow): number[] {
   return [window.endMs, window.startMs, window.startMs - MAX_WINDOW_MS, window.endMs, window.startMs];
 }
 
-const HOURS = "3600000.0";
-
-type UsageCellRow = {
-  gpu_id: number;
-  bucket_start_ms: number;
-  gpu_hours: number;
-  measured_gpu_hours: number;
-  utilization_pct_hours: number;
-  memory_mib_hours: number | null;
-  memory_measured_gpu_hours: number;
-};
-
-/** Per GPU and bucket sums from the raw windows overlapping `window`. */
-function cellsFromWindows(db: SqlDatabase, window: TimeWindow, bucketMs: number): Promise<UsageCellRow[]> {
-  if (window.endMs <= window.startMs) return Promise.resolve([]);
-  return db.query<UsageCellRow>(
-    `SELECT w.gpu_id, (w.start_ms / ${bucketMs}) * ${bucketMs} AS bucket_start_ms,
-            SUM(w.overlap_ms) / ${HOURS} AS gpu_hours,
-            SUM(CASE WHEN w.utilization_avg_pct IS NULL THEN 0 ELSE w.overlap_ms END) / ${HOURS} AS measured_gpu_hours,
-            SUM(COALESCE(w.utilization_avg_pct, 0) * w.overlap_ms) / ${HOURS} AS utilization_pct_hours,
-            SUM(COALESCE(w.memory_used_avg_mib, 0) * w.overlap_ms) / ${HOURS} AS memory_mib_hours,
-            SUM(CASE WHEN w.memory_used_avg_mib IS NULL THEN 0 ELSE w.overlap_ms END) / ${HOURS} AS memory_measured_gpu_hours
-       FROM (${overlappingWindowsSql(db)}) w
-      GROUP BY w.gpu_id, 2`,
-    overlapParams(window),
-  );
-}
-
-/** Per GPU and bucket sums from the hourly rollups of whole hours [startMs, endMs). */
-function cellsFromRollups(db: SqlDatabase, startMs: number, endMs: number, bucketMs: number): Promise<UsageCellRow[]> {
-  if (endMs <= startMs) return Promise.resolve([]);
-  return db.query<UsageCellRow>(
-    `SELECT gpu_id, (hour_start_ms / ${bucketMs}) * ${bucketMs} AS bucket_start_ms,
-            SUM(reported_ms) / ${HOURS} AS gpu_hours,
-            SUM(utilization_measured_ms) / ${HOURS} AS measured_gpu_hours,
-            SUM(utilization_pct_ms) / ${HOURS} AS utilization_pct_hours,
-            SUM(memory_mib_ms) / ${HOURS} AS memory_mib_hours,
-            SUM(memory_measured_ms) / ${HOURS} AS memory_measured_gpu_hours
-       FROM gpu_usage_hourly
-      WHERE hour_start_ms >= ? AND hour_start_ms < ?
-      GROUP BY gpu_id, 2`,
-    [startMs, endMs],
-  );
-}
-
-export async function getOverview(db: SqlDatabase, window: TimeWindow, rankCount = 10): Promise<Overview> {
-  // 1. Usage summed per GPU and time bucket. Buckets of an hour or more read the
-  //    hourly rollups for the window's whole hours and the raw windows only for
-  //    the partial hours at its edges; smaller buckets read the raw windows.
-  //    Bucket sizes are whole minutes chosen by chooseBucketMs, so inlining them is safe.
-  const bucketMs = chooseBucketMs(window);
-  let cells: UsageCellRow[];
+/**
+ * One row per usage window (raw) or GPU-hour (rollup) inside `window`, with its
+ * bucket and its sums in ms, as the SQL of a subquery and its parameters. Whole
+ * hours come from the hourly rollups when the buckets are an hour or longer; the
+ * rest (the partial hours at the window's edges, or everything for finer
+ * buckets) from the raw windows. Bucket sizes are whole minutes chosen by
+ * chooseBucketMs, so inlining them is safe.
+ */
+function usageRowsSql(db: SqlDatabase, window: TimeWindow, bucketMs: number): { sql: string; params: number[] } {
+  const fromWindows = (part: TimeWindow) => ({
+    sql: `SELECT w.gpu_id, (w.start_ms / ${bucketMs}) * ${bucketMs} AS bucket_start_ms, w.overlap_ms AS reported_ms,
+                 CASE WHEN w.utilization_avg_pct IS NULL THEN 0 ELSE w.overlap_ms END AS utilization_measured_ms,
+                 COALESCE(w.utilization_avg_pct, 0) * w.overlap_ms AS utilization_pct_ms,
+                 COALESCE(w.memory_used_avg_mib, 0) * w.overlap_ms AS memory_mib_ms,
+                 CASE WHEN w.memory_used_avg_mib IS NULL THEN 0 ELSE w.overlap_ms END AS memory_measured_ms
+            FROM (${overlappingWindowsSql(db)}) w`,
+    params: overlapParams(part),
+  });
+  const fromRollups = (startMs: number, endMs: number) => ({
+    sql: `SELECT gpu_id, (hour_start_ms / ${bucketMs}) * ${bucketMs} AS bucket_start_ms, reported_ms, utilization_measured_ms,
+                 utilization_pct_ms, memory_mib_ms, memory_measured_ms
+            FROM gpu_usage_hourly
+           WHERE hour_start_ms >= ? AND hour_start_ms < ?`,
+    params: [startMs, endMs],
+  });
+  const parts: { sql: string; params: number[] }[] = [];
   if (bucketMs >= HOUR_MS) {
     const firstWholeHourMs = Math.ceil(window.startMs / HOUR_MS) * HOUR_MS;
     const lastWholeHourMs = Math.max(firstWholeHourMs, Math.floor(window.endMs / HOUR_MS) * HOUR_MS);
-    cells = [
-      ...(await cellsFromWindows(db, { startMs: window.startMs, endMs: Math.min(firstWholeHourMs, window.endMs) }, bucketMs)),
-      ...(await cellsFromRollups(db, firstWholeHourMs, lastWholeHourMs, bucketMs)),
-      ...(await cellsFromWindows(db, { startMs: Math.max(lastWholeHourMs, window.startMs), endMs: window.endMs }, bucketMs)),
-    ];
-  } else {
-    cells = await cellsFromWindows(db, window, bucketMs);
+    if (window.startMs < Math.min(firstWholeHourMs, window.endMs)) parts.push(fromWindows({ startMs: window.startMs, endMs: Math.min(firstWholeHourMs, window.endMs) }));
+    if (firstWholeHourMs < lastWholeHourMs) parts.push(fromRollups(firstWholeHourMs, lastWholeHourMs));
+    if (Math.max(lastWholeHourMs, window.startMs) < window.endMs) parts.push(fromWindows({ startMs: Math.max(lastWholeHourMs, window.startMs), endMs: window.endMs }));
+  } else if (window.startMs < window.endMs) {
+    parts.push(fromWindows(window));
   }
-  const { perGpu, series } = foldGpuBucketUsage(
-    cells.map((cell) => ({
-      gpuId: cell.gpu_id,
-      bucketStartMs: Number(cell.bucket_start_ms),
-      gpuHours: Number(cell.gpu_hours),
-      measuredGpuHours: Number(cell.measured_gpu_hours),
-      utilizationPctHours: Number(cell.utilization_pct_hours),
-      memoryMiBHours: Number(cell.memory_mib_hours ?? 0),
-      memoryMeasuredGpuHours: Number(cell.memory_measured_gpu_hours),
-    })),
+  if (parts.length === 0) parts.push({ sql: `${fromRollups(0, 0).sql} AND 1 = 0`, params: [0, 0] });
+  return { sql: parts.map((part) => part.sql).join("\n UNION ALL \n"), params: parts.flatMap((part) => part.params) };
+}
+
+/** The sums every usage query returns, in ms (converted to hours in JavaScript). */
+const USAGE_SUMS_SQL = `SUM(u.reported_ms) AS reported_ms, SUM(u.utilization_measured_ms) AS utilization_measured_ms,
+            SUM(u.utilization_pct_ms) AS utilization_pct_ms, SUM(u.memory_mib_ms) AS memory_mib_ms,
+            SUM(u.memory_measured_ms) AS memory_measured_ms`;
+
+type UsageSumsRow = {
+  reported_ms: number | string;
+  utilization_measured_ms: number | string;
+  utilization_pct_ms: number | string;
+  memory_mib_ms: number | string | null;
+  memory_measured_ms: number | string;
+};
+
+function hoursOf(row: UsageSumsRow) {
+  return {
+    gpuHours: Number(row.reported_ms) / HOUR_MS,
+    measuredGpuHours: Number(row.utilization_measured_ms) / HOUR_MS,
+    utilizationPctHours: Number(row.utilization_pct_ms) / HOUR_MS,
+  };
+}
+
+/**
+ * The overview's bucket: chooseBucketMs's, but at least an hour for windows of a
+ * day or more, so that long windows read the hourly rollups (a day of a
+ * 10,000-GPU fleet is 14 million raw windows, and 240,000 GPU-hours).
+ */
+export function overviewBucketMs(window: TimeWindow): number {
+  const bucketMs = chooseBucketMs(window);
+  return window.endMs - window.startMs >= 24 * HOUR_MS ? Math.max(bucketMs, HOUR_MS) : bucketMs;
+}
+
+export async function getOverview(db: SqlDatabase, window: TimeWindow, rankCount = 10): Promise<Overview> {
+  // 1. Usage per GPU (for the ranking and the fleet's totals) and per bucket (the
+  //    chart), each summed in the database, so a large fleet's GPU x bucket cells
+  //    never travel to the server.
+  const bucketMs = overviewBucketMs(window);
+  const usage = usageRowsSql(db, window, bucketMs);
+  const [gpuSums, bucketSums] = await Promise.all([
+    db.query<UsageSumsRow & { gpu_id: number }>(`SELECT u.gpu_id, ${USAGE_SUMS_SQL} FROM (${usage.sql}) u GROUP BY u.gpu_id`, usage.params),
+    db.query<UsageSumsRow & { bucket_start_ms: number | string; gpus_reporting: number | string }>(
+      `SELECT u.bucket_start_ms, ${USAGE_SUMS_SQL}, COUNT(DISTINCT u.gpu_id) AS gpus_reporting FROM (${usage.sql}) u GROUP BY u.bucket_start_ms ORDER BY u.bucket_start_ms`,
+      usage.params,
+    ),
+  ]);
+  const perGpu = new Map(
+    gpuSums.map((row) => {
+      const memoryMeasuredMs = Number(row.memory_measured_ms);
+      return [Number(row.gpu_id), { ...hoursOf(row), memoryUsedAvgMiB: memoryMeasuredMs > 0 ? Number(row.memory_mib_ms ?? 0) / memoryMeasuredMs : null }];
+    }),
   );
+  const series: UtilizationPoint[] = bucketSums.map((row) => {
+    const hours = hoursOf(row);
+    return { startMs: Number(row.bucket_start_ms), gpuHours: hours.gpuHours, utilizationAvgPct: averageUtilizationPct(hours), gpusReporting: Number(row.gpus_reporting) };
+  });
 
   // 2. The fleet's GPUs, to name the ones that reported.
   const gpus = await db.query<{ id: number; uuid: string; hostname: string; gpu_index: number; model_name: string; memory_total_mib: number }>(

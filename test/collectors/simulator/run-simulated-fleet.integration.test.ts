@@ -69,6 +69,8 @@ describe.each(kinds)("backfillFleet into $name", ({ create, skipReason }) => {
     // first hour from the raw windows: the same totals.
     const longer = await getOverview(db.sql, { startMs: DAY_START_MS - 30 * 60_000, endMs: DAY_START_MS + 3 * DAY_MS - 30 * 60_000 });
     expect(longer.series.bucketMs).toBe(3_600_000);
+    // Each GPU counts once per bucket, also in the partial first hour read from raw windows.
+    expect(longer.series.points.map((point) => point.gpusReporting)).toEqual(longer.series.points.map(() => 8));
     expect(longer.summary.gpuHours).toBeCloseTo(8 * 24, 9);
     expect(longer.summary.activeGpuHours).toBeCloseTo(truth.utilizationPctHours / 100, 6);
     const shifted = await getOverview(db.sql, { startMs: DAY_START_MS + 30 * 60_000, endMs: DAY_START_MS + 3 * DAY_MS + 30 * 60_000 });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import {
-  foldGpuBucketUsage,
   rankGpusByUtilization,
   summarizeFleetUtilization,
   type GpuUsageTotals,
@@ -47,25 +46,5 @@ describe("rankGpusByUtilization", () => {
     const { busiest, idlest } = rankGpusByUtilization(gpus, 3);
     expect(busiest.map((g) => g.uuid)).toEqual(["GPU-3", "GPU-2", "GPU-1"]);
     expect(idlest.map((g) => g.uuid)).toEqual(["GPU-4", "GPU-2", "GPU-1"]);
-  });
-});
-
-describe("foldGpuBucketUsage", () => {
-  it("sums cells into per-GPU totals and a per-bucket series in time order", () => {
-    const cell = (gpuId: number, bucketStartMs: number, gpuHours: number, pct: number) => ({
-      gpuId,
-      bucketStartMs,
-      gpuHours,
-      measuredGpuHours: gpuHours,
-      utilizationPctHours: pct * gpuHours,
-      memoryMiBHours: 2000 * gpuHours,
-      memoryMeasuredGpuHours: gpuHours,
-    });
-    const { perGpu, series } = foldGpuBucketUsage([cell(1, 3600_000, 1, 80), cell(2, 0, 1, 20), cell(1, 0, 0.5, 40)]);
-    expect(perGpu.get(1)).toEqual({ gpuHours: 1.5, measuredGpuHours: 1.5, utilizationPctHours: 100, memoryUsedAvgMiB: 2000 });
-    expect(series).toEqual([
-      { startMs: 0, gpuHours: 1.5, utilizationAvgPct: (20 + 20) / 1.5, gpusReporting: 2 },
-      { startMs: 3600_000, gpuHours: 1, utilizationAvgPct: 80, gpusReporting: 1 },
-    ]);
   });
 });
