@@ -22,6 +22,9 @@ interface NodeRow {
 
 const gpuLabel = (gpu: HeatmapGpu) => `${gpu.hostname} #${gpu.gpuIndex}`;
 
+/** GPUs drawn in the heatmap at a time (16 nodes of 8): a larger fleet is paged through. */
+export const HEATMAP_PAGE_ROWS = 128;
+
 /** Nodes and GPUs with their utilization and memory, and a GPU × hour heatmap. */
 export function FleetView({ heatmap, window, windows }: { heatmap: UtilizationHeatmap; window: string; windows: readonly string[] }) {
   const nodes = useMemo(() => summarizeNodes(heatmap.gpus), [heatmap.gpus]);
@@ -39,7 +42,8 @@ export function FleetView({ heatmap, window, windows }: { heatmap: UtilizationHe
       shared += gpu.sharedHours;
       jobFree += gpu.jobFreeHours;
     }
-    return { utilizationAvgPct: utilHours > 0 ? utilWeighted / utilHours : null, shared, jobFree, cells: heatmap.cells.length };
+    const reportedHours = heatmap.gpus.reduce((sum, gpu) => sum + gpu.reportedGpuHours, 0);
+    return { utilizationAvgPct: utilHours > 0 ? utilWeighted / utilHours : null, shared, jobFree, reportedHours };
   }, [heatmap]);
 
   const nodeColumns = useMemo<GridColumn<NodeRow>[]>(
@@ -99,7 +103,7 @@ export function FleetView({ heatmap, window, windows }: { heatmap: UtilizationHe
             <Stat
               label="GPU-hours without a job"
               value={formatGpuHours(fleet.jobFree)}
-              detail={`${formatGpuHours(fleet.shared)} shared by 2+ jobs, of ${formatGpuHours(fleet.cells)} reported`}
+              detail={`${formatGpuHours(fleet.shared)} shared by 2+ jobs, of ${formatGpuHours(fleet.reportedHours)} reported`}
             />
           </section>
           <section className="panel">
@@ -108,6 +112,7 @@ export function FleetView({ heatmap, window, windows }: { heatmap: UtilizationHe
               One row per GPU, one column per UTC hour. Red: the GPU reported but ran no job. Amber: a job held it but kept it under 10 % busy. Purple:
               two or more jobs shared it. Blues: one job, darker is busier. Hover a cell for its exact figures.
             </p>
+            <HeatmapPager heatmap={heatmap} window={window} />
             <UtilizationHeatmapChart heatmap={heatmap} />
           </section>
           <section className="panel">
@@ -135,6 +140,26 @@ export function FleetView({ heatmap, window, windows }: { heatmap: UtilizationHe
         </>
       )}
     </main>
+  );
+}
+
+/** "GPUs 129–256 of 10,000" with links to the previous and next pages; nothing when one page holds the fleet. */
+function HeatmapPager({ heatmap, window }: { heatmap: UtilizationHeatmap; window: string }) {
+  const { firstRow, rowCount } = heatmap.cellRows;
+  const total = heatmap.gpus.length;
+  if (firstRow === 0 && rowCount >= total) return null;
+  const href = (from: number) => `/fleet?window=${window}&from=${from}`;
+  const first = heatmap.gpus[firstRow];
+  const last = heatmap.gpus[firstRow + rowCount - 1];
+  return (
+    <nav className="window-links" aria-label="Heatmap pages">
+      <span className="hint">
+        GPUs {firstRow + 1}–{firstRow + rowCount} of {total.toLocaleString("en-US")}
+        {first && last ? ` (${gpuLabel(first)} to ${gpuLabel(last)})` : ""}
+      </span>
+      {firstRow > 0 && <a href={href(Math.max(0, firstRow - HEATMAP_PAGE_ROWS))}>‹ previous {HEATMAP_PAGE_ROWS}</a>}
+      {firstRow + rowCount < total && <a href={href(firstRow + HEATMAP_PAGE_ROWS)}>next {HEATMAP_PAGE_ROWS} ›</a>}
+    </nav>
   );
 }
 

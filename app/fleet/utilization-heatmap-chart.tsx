@@ -34,18 +34,21 @@ function hourLabel(ms: number, days: boolean): string {
 export function UtilizationHeatmapChart({ heatmap }: { heatmap: UtilizationHeatmap }) {
   const { option, height } = useMemo(() => {
     const multiDay = heatmap.hourStartsMs.length > 24;
-    const gpuLabels = heatmap.gpus.map((gpu) => `${gpu.hostname} #${gpu.gpuIndex}`);
-    // [hour column, GPU row, utilization %, jobs, memory MiB, class]
+    // The GPU rows the cells cover (one page of a large fleet); chart rows count from the first of them.
+    const { firstRow, rowCount } = heatmap.cellRows;
+    const shownGpus = heatmap.gpus.slice(firstRow, firstRow + rowCount);
+    const gpuLabels = shownGpus.map((gpu) => `${gpu.hostname} #${gpu.gpuIndex}`);
+    // [hour column, chart row, utilization %, jobs, memory MiB, class]
     const data = heatmap.cells.map(([row, column, utilizationPct, jobCount, memoryMiB]) => [
       column,
-      row,
+      row - firstRow,
       utilizationPct,
       jobCount,
       memoryMiB,
       cellClass(utilizationPct, jobCount),
     ]);
     return {
-      height: Math.max(320, heatmap.gpus.length * 7 + 110),
+      height: Math.max(320, shownGpus.length * 7 + 110),
       option: {
         animation: false,
         grid: { left: 130, right: 24, top: 36, bottom: 48 },
@@ -53,7 +56,7 @@ export function UtilizationHeatmapChart({ heatmap }: { heatmap: UtilizationHeatm
           position: "top",
           formatter: (param: { value: [number, number, number | null, number, number | null, number] }) => {
             const [column, row, utilizationPct, jobCount, memoryMiB, cls] = param.value;
-            const gpu = heatmap.gpus[row];
+            const gpu = shownGpus[row];
             const hourMs = heatmap.hourStartsMs[column];
             return [
               `<b>${gpuLabels[row]}</b> (${gpu.modelName})`,
@@ -80,7 +83,7 @@ export function UtilizationHeatmapChart({ heatmap }: { heatmap: UtilizationHeatm
             interval: 0,
             fontSize: 11,
             formatter: (_label: string, index: number) =>
-              index === 0 || heatmap.gpus[index - 1]?.hostname !== heatmap.gpus[index]?.hostname ? heatmap.gpus[index].hostname : "",
+              index === 0 || shownGpus[index - 1]?.hostname !== shownGpus[index]?.hostname ? shownGpus[index].hostname : "",
           },
           axisTick: { show: false },
         },

@@ -230,14 +230,18 @@ interface Unit {
   gpu: AllocationGpu;
   period: Period;
   periodIndex: number;
-  scopeKey: string;
+  /** Idle scope and step, as a number (see scopeStepKey). */
+  scopeStepKey: number;
   gpuHours: number;
   activeGpuHours: number;
   /** What the job pays under the chosen basis. */
   cost: number;
   /** What it would pay under the allocation basis (for waste). */
   allocationCost: number;
-  split: SplitGpuHours;
+  splitSole: number;
+  splitUtilization: number;
+  splitMemory: number;
+  splitEven: number;
   idleCost: number;
 }
 
@@ -253,6 +257,9 @@ interface Unit {
  *     an __idle__ row, or shared to the jobs of the same scope by cost (weighted)
  *     or equally per job (even); a scope with nothing to share with keeps its idle;
  *  5. units are filtered, grouped by the aggregate keys (and step), and summed.
+ *
+ * A month of a 10,000-GPU fleet is hundreds of thousands of usage rows: the hot
+ * loops key their maps by numbers, not strings, and allocate one object per unit.
  */
 export function allocateCosts(
   gpus: readonly AllocationGpu[],
@@ -261,25 +268,41 @@ export function allocateCosts(
   prices: readonly PriceEntry[],
   options: AllocationOptions,
 ): AllocationResult {
-  // 1. Periods.
+  // 1. Periods, and the steps they belong to.
   const periods = periodsOf(options);
+  const stepStarts: number[] = [];
+  const stepIndexOfPeriod = periods.map((period) => {
+    if (stepStarts[stepStarts.length - 1] !== period.stepStartMs) stepStarts.push(period.stepStartMs);
+    return stepStarts.length - 1;
+  });
+  const stepEndOf = new Map(periods.map((period) => [period.stepStartMs, period.stepEndMs]));
   const gpuById = new Map(gpus.map((gpu) => [gpu.gpuId, gpu]));
   const jobById = new Map(jobs.map((job) => [job.jobId, job]));
   const unpriced = new Set<string>();
   const currencies = new Set<string>();
   // Numeric keys for (GPU, period) pairs keep the hot loops free of string building.
   const gpuPeriodKey = (gpuId: number, periodIndex: number) => periodIndex * 2 ** 31 + gpuId;
-  // A MIG instance's cost is part of its parent's, so its idle is settled where the parent's is.
-  const scopeCache = new Map<number, string>();
-  const scopeOf = (device: AllocationGpu) => {
-    let scope = scopeCache.get(device.gpuId);
-    if (scope === undefined) {
+  // Idle scopes (a cluster or a node) by number; a MIG instance's cost is part of
+  // its parent's, so its idle is settled where the parent's is.
+  const scopeIds = new Map<string, number>();
+  const scopeIdCache = new Map<number, number>();
+  const scopeIdOf = (device: AllocationGpu) => {
+    let scopeId = scopeIdCache.get(device.gpuId);
+    if (scopeId === undefined) {
       const gpu = device.migParentGpuId !== null ? (gpuById.get(device.migParentGpuId) ?? device) : device;
-      scope = options.idleBy === "node" ? `node:${gpu.nodeId}` : `cluster:${gpu.clusterName}`;
-      scopeCache.set(device.gpuId, scope);
+      const scope = options.idleBy === "node" ? `node:${gpu.nodeId}` : `cluster:${gpu.clusterName}`;
+      scopeId = scopeIds.get(scope);
+      if (scopeId === undefined) {
+        scopeId = scopeIds.size;
+        scopeIds.set(scope, scopeId);
+      }
+      scopeIdCache.set(device.gpuId, scopeId);
     }
-    return scope;
+    return scopeId;
   };
+  const stepCount = Math.max(1, stepStarts.length);
+  const scopeStepKey = (device: AllocationGpu, periodIndex: number) => scopeIdOf(device) * stepCount + stepIndexOfPeriod[periodIndex];
+  const stepStartOfKey = (key: number) => stepStarts[key % stepCount];
 
   /**
    * Price of a whole GPU of this device's model (a MIG instance: its parent's), in
@@ -299,34 +322,36 @@ export function allocateCosts(
     }
     return price;
   };
+  /** Hours of the period the device existed (its first to last report, widened to whole hours). */
+  const lifetimeHours = (gpu: AllocationGpu, period: Period) => {
+    const lifeStartMs = Math.floor(gpu.firstSeenMs / HOUR_MS) * HOUR_MS;
+    const lifeEndMs = Math.ceil(gpu.lastSeenMs / HOUR_MS) * HOUR_MS;
+    return Math.max(0, Math.min(lifeEndMs, period.endMs) - Math.max(lifeStartMs, period.startMs)) / HOUR_MS;
+  };
 
   // 2. Fleet cost per idle scope and step (not per price period: a price change
   //    must not change how idle is shared). A MIG instance whose parent is
   //    registered is part of the parent; one whose parent never reported stands
   //    for its slice.
-  const fleetCost = new Map<string, number>(); // `${scope}|${stepStartMs}`
-  const gpuLifetimeHours = new Map<number, number>(); // by gpuPeriodKey
+  const fleetCost = new Map<number, number>(); // by scopeStepKey
   let fleetGpuHours = 0;
   for (const gpu of gpus) {
-    const lifeStartMs = Math.floor(gpu.firstSeenMs / HOUR_MS) * HOUR_MS;
-    const lifeEndMs = Math.ceil(gpu.lastSeenMs / HOUR_MS) * HOUR_MS;
+    const isPartOfParent = gpu.migParentGpuId !== null && gpuById.has(gpu.migParentGpuId);
+    if (isPartOfParent) continue;
     periods.forEach((period, index) => {
-      const hours = Math.max(0, Math.min(lifeEndMs, period.endMs) - Math.max(lifeStartMs, period.startMs)) / HOUR_MS;
-      gpuLifetimeHours.set(gpuPeriodKey(gpu.gpuId, index), hours);
-      const isPartOfParent = gpu.migParentGpuId !== null && gpuById.has(gpu.migParentGpuId);
-      if (hours === 0 || isPartOfParent) return;
+      const hours = lifetimeHours(gpu, period);
+      if (hours === 0) return;
       const price = pricePerWholeGpuHour(gpu, index);
       fleetGpuHours += hours * gpu.fractionOfGpu;
       if (price === null) return;
-      const key = `${scopeOf(gpu)}|${period.stepStartMs}`;
+      const key = scopeStepKey(gpu, index);
       fleetCost.set(key, (fleetCost.get(key) ?? 0) + hours * gpu.fractionOfGpu * price);
     });
   }
 
   // 3. Units: usage priced by basis.
-  const unitsByGpuPeriod = new Map<number, Map<number, Unit>>(); // gpuPeriodKey → jobId → unit
+  const unitsByGpuPeriod = new Map<number, Map<number, Unit>>(); // gpuPeriodKey → job id → unit
   const units: Unit[] = [];
-  const heldHoursByGpuPeriod = new Map<number, number>();
   for (const row of usage) {
     const gpu = gpuById.get(row.gpuId);
     const job = jobById.get(row.jobId);
@@ -347,12 +372,15 @@ export function allocateCosts(
         gpu,
         period,
         periodIndex,
-        scopeKey: `${scopeOf(gpu)}|${period.stepStartMs}`,
+        scopeStepKey: scopeStepKey(gpu, periodIndex),
         gpuHours: 0,
         activeGpuHours: 0,
         cost: 0,
         allocationCost: 0,
-        split: { sole: 0, utilization: 0, memory: 0, even: 0 },
+        splitSole: 0,
+        splitUtilization: 0,
+        splitMemory: 0,
+        splitEven: 0,
         idleCost: 0,
       };
       jobsOnGpu.set(row.jobId, unit);
@@ -360,24 +388,33 @@ export function allocateCosts(
     }
     unit.gpuHours += row.shareMs / HOUR_MS;
     unit.activeGpuHours += row.activeMs / HOUR_MS;
-    unit.split.sole += row.soleMs / HOUR_MS;
-    unit.split.utilization += row.utilizationSplitMs / HOUR_MS;
-    unit.split.memory += row.memorySplitMs / HOUR_MS;
-    unit.split.even += row.evenSplitMs / HOUR_MS;
-    heldHoursByGpuPeriod.set(gpuPeriod, (heldHoursByGpuPeriod.get(gpuPeriod) ?? 0) + row.shareMs / HOUR_MS);
+    unit.splitSole += row.soleMs / HOUR_MS;
+    unit.splitUtilization += row.utilizationSplitMs / HOUR_MS;
+    unit.splitMemory += row.memorySplitMs / HOUR_MS;
+    unit.splitEven += row.evenSplitMs / HOUR_MS;
   }
-  for (const unit of units) {
+  for (const jobsOnGpu of unitsByGpuPeriod.values()) {
     // A GPU cannot be held for longer than it existed in the period: scale down
     // (guards against overlapping windows of jobs stored by different batches).
-    const gpuPeriod = gpuPeriodKey(unit.gpu.gpuId, unit.periodIndex);
-    const lifetime = gpuLifetimeHours.get(gpuPeriod) ?? 0;
-    const held = heldHoursByGpuPeriod.get(gpuPeriod) ?? 0;
+    let held = 0;
+    let any: Unit | undefined;
+    for (const unit of jobsOnGpu.values()) {
+      held += unit.gpuHours;
+      any = unit;
+    }
+    const lifetime = lifetimeHours(any!.gpu, any!.period);
     const scale = held > lifetime ? (lifetime > 0 ? lifetime / held : 0) : 1;
-    if (scale < 1) {
+    if (scale >= 1) continue;
+    for (const unit of jobsOnGpu.values()) {
       unit.gpuHours *= scale;
       unit.activeGpuHours *= scale;
-      for (const method of ["sole", "utilization", "memory", "even"] as const) unit.split[method] *= scale;
+      unit.splitSole *= scale;
+      unit.splitUtilization *= scale;
+      unit.splitMemory *= scale;
+      unit.splitEven *= scale;
     }
+  }
+  for (const unit of units) {
     const price = pricePerWholeGpuHour(unit.gpu, unit.periodIndex);
     if (price === null) continue;
     const perDeviceHour = price * unit.gpu.fractionOfGpu;
@@ -389,16 +426,17 @@ export function allocateCosts(
   }
 
   // 4. Idle per scope and step.
-  const allocatedByScope = new Map<string, number>();
-  const unitsByScope = new Map<string, Unit[]>();
-  for (const unit of units) {
-    allocatedByScope.set(unit.scopeKey, (allocatedByScope.get(unit.scopeKey) ?? 0) + unit.cost);
-    const list = unitsByScope.get(unit.scopeKey);
-    if (list) list.push(unit);
-    else unitsByScope.set(unit.scopeKey, [unit]);
+  const allocatedByScope = new Map<number, number>();
+  for (const unit of units) allocatedByScope.set(unit.scopeStepKey, (allocatedByScope.get(unit.scopeStepKey) ?? 0) + unit.cost);
+  const unitsByScope = new Map<number, Unit[]>();
+  if (options.shareIdle !== "none") {
+    for (const unit of units) {
+      const list = unitsByScope.get(unit.scopeStepKey);
+      if (list) list.push(unit);
+      else unitsByScope.set(unit.scopeStepKey, [unit]);
+    }
   }
   const idleRowsByStep = new Map<number, AllocationRow>();
-  const stepEndOf = new Map(periods.map((period) => [period.stepStartMs, period.stepEndMs]));
   const keepIdle = (stepStartMs: number, amount: number) => {
     let row = idleRowsByStep.get(stepStartMs);
     if (!row) {
@@ -408,9 +446,9 @@ export function allocateCosts(
     row.idleCost += amount;
     row.totalCost += amount;
   };
-  const scopes = new Set<string>([...fleetCost.keys(), ...allocatedByScope.keys()]);
+  const scopes = new Set<number>([...fleetCost.keys(), ...allocatedByScope.keys()]);
   for (const scopeKey of scopes) {
-    const stepStartMs = Number(scopeKey.slice(scopeKey.lastIndexOf("|") + 1));
+    const stepStartMs = stepStartOfKey(scopeKey);
     const idle = (fleetCost.get(scopeKey) ?? 0) - (allocatedByScope.get(scopeKey) ?? 0);
     if (idle === 0) continue;
     const members = unitsByScope.get(scopeKey) ?? [];
@@ -450,8 +488,10 @@ export function allocateCosts(
     }
   }
 
-  // 5. Filter, group, sum.
-  const rowsByKey = new Map<string, AllocationRow>();
+  // 5. Filter, group, sum. A row's name depends on the unit's job and GPU only:
+  //    computed once per pair.
+  const rowsByName = new Map<string, Map<number, AllocationRow>>(); // name → step start → row
+  const nameByJobGpu = new Map<number, Map<number, string | null>>(); // job id → GPU id → name; null: filtered out
   const totals = emptyRow("__total__", {}, options.windowStartMs, options.windowEndMs);
   const addTo = (row: AllocationRow, unit: Unit) => {
     row.gpuHours += unit.gpuHours;
@@ -460,23 +500,43 @@ export function allocateCosts(
     row.idleCost += unit.idleCost;
     row.totalCost += unit.cost + unit.idleCost;
     row.wasteCost += unit.gpuHours > 0 ? unit.allocationCost * (1 - unit.activeGpuHours / unit.gpuHours) : 0;
-    for (const method of ["sole", "utilization", "memory", "even"] as const) row.splitGpuHours[method] += unit.split[method];
+    row.splitGpuHours.sole += unit.splitSole;
+    row.splitGpuHours.utilization += unit.splitUtilization;
+    row.splitGpuHours.memory += unit.splitMemory;
+    row.splitGpuHours.even += unit.splitEven;
   };
+  const rows: AllocationRow[] = [];
   for (const unit of units) {
-    if (!matchesFilter(options.filter, unit.job, unit.gpu)) continue;
-    const values = options.aggregate.map((key) => propertyValue(key, unit.job, unit.gpu));
-    const name = options.aggregate.length === 0 ? "__all__" : values.join("/");
-    const rowKey = `${name}\u0000${unit.period.stepStartMs}`;
-    let row = rowsByKey.get(rowKey);
+    let namesOfJob = nameByJobGpu.get(unit.job.jobId);
+    if (!namesOfJob) {
+      namesOfJob = new Map();
+      nameByJobGpu.set(unit.job.jobId, namesOfJob);
+    }
+    let name = namesOfJob.get(unit.gpu.gpuId);
+    if (name === undefined) {
+      name = matchesFilter(options.filter, unit.job, unit.gpu)
+        ? options.aggregate.length === 0
+          ? "__all__"
+          : options.aggregate.map((key) => propertyValue(key, unit.job, unit.gpu)).join("/")
+        : null;
+      namesOfJob.set(unit.gpu.gpuId, name);
+    }
+    if (name === null) continue;
+    let rowsOfName = rowsByName.get(name);
+    if (!rowsOfName) {
+      rowsOfName = new Map();
+      rowsByName.set(name, rowsOfName);
+    }
+    let row = rowsOfName.get(unit.period.stepStartMs);
     if (!row) {
-      const properties = Object.fromEntries(options.aggregate.map((key, index) => [key, values[index]]));
+      const properties = Object.fromEntries(options.aggregate.map((key) => [key, propertyValue(key, unit.job, unit.gpu)]));
       row = emptyRow(name, properties, unit.period.stepStartMs, unit.period.stepEndMs);
-      rowsByKey.set(rowKey, row);
+      rowsOfName.set(unit.period.stepStartMs, row);
+      rows.push(row);
     }
     addTo(row, unit);
     addTo(totals, unit);
   }
-  const rows = [...rowsByKey.values()];
   // With a filter the fleet's idle is not the filtered rows' to show.
   if (options.filter.size === 0) {
     for (const idleRow of idleRowsByStep.values()) {
