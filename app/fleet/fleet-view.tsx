@@ -6,6 +6,7 @@ import { DataGrid, type GridColumn } from "../components/data-grid";
 import { formatGpuHours, formatMiB, formatPct } from "../components/format";
 import { Stat } from "../components/stat";
 import { WindowLinks } from "../components/window-links";
+import { HEATMAP_PAGE_ROWS } from "./heatmap-pages";
 import { UtilizationHeatmapChart } from "./utilization-heatmap-chart";
 
 interface NodeRow {
@@ -21,9 +22,6 @@ interface NodeRow {
 }
 
 const gpuLabel = (gpu: HeatmapGpu) => `${gpu.hostname} #${gpu.gpuIndex}`;
-
-/** GPUs drawn in the heatmap at a time (16 nodes of 8): a larger fleet is paged through. */
-export const HEATMAP_PAGE_ROWS = 128;
 
 /** Nodes and GPUs with their utilization and memory, and a GPU × hour heatmap. */
 export function FleetView({ heatmap, window, windows }: { heatmap: UtilizationHeatmap; window: string; windows: readonly string[] }) {

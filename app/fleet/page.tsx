@@ -2,7 +2,8 @@ import { FLEET_HEATMAP_WINDOWS } from "@/server/api/trpc/procedures/fleet/get-ut
 import { createCaller } from "@/server/api/trpc/root";
 import { createTrpcContext } from "@/server/api/trpc/init";
 import { pageWindowFrom } from "../components/window-links";
-import { FleetView, HEATMAP_PAGE_ROWS } from "./fleet-view";
+import { FleetView } from "./fleet-view";
+import { HEATMAP_PAGE_ROWS } from "./heatmap-pages";
 
 export const dynamic = "force-dynamic";
 
