@@ -23,7 +23,7 @@ export function OverviewSpend({ window }: { window: string }) {
   const queries = spendQueries(window);
   const byModel = useQuery(trpc.allocation.get.queryOptions(queries.byModel));
   const byTeam = useQuery(trpc.allocation.get.queryOptions(queries.byTeamOverTime));
-  const open = useQuery(trpc.recommendations.list.queryOptions({ state: "open", limit: 500 }));
+  const open = useQuery(trpc.recommendations.summary.queryOptions({ state: "open" }));
 
   if (byModel.isPending) return <p className="status">Loading spend…</p>;
   if (byModel.isError) return <p className="status error">Could not load spend: {byModel.error.message}</p>;
@@ -32,11 +32,7 @@ export function OverviewSpend({ window }: { window: string }) {
   const idleCost = allocation.rows.filter((row) => row.name === IDLE_ROW_NAME).reduce((sum, row) => sum + row.totalCost, 0);
   const activeGpuHours = allocation.totals.activeGpuHours;
   const models: ModelRow[] = allocation.rows.filter((row) => row.name !== IDLE_ROW_NAME);
-  const openRecommendations = open.data ?? [];
-  const largest = openRecommendations.reduce<(typeof openRecommendations)[number] | null>(
-    (best, recommendation) => (best === null || recommendation.projectedMonthlySaving > best.projectedMonthlySaving ? recommendation : best),
-    null,
-  );
+  const largest = open.data?.largest ?? null;
   const modelColumns: GridColumn<ModelRow>[] = [
     { id: "name", header: "Model", value: (row) => displayRowName(row.name), display: (row) => (row.name.startsWith("__") ? displayRowName(row.name) : <Link href={`/models/${encodeURIComponent(row.name)}`}>{row.name}</Link>) },
     ...costFigureColumns<ModelRow>(currency).filter((column) => ["totalCost", "gpuHours", "efficiency", "wasteCost"].includes(column.id)),
@@ -61,7 +57,7 @@ export function OverviewSpend({ window }: { window: string }) {
         />
         <Stat
           label="Open recommendations"
-          value={String(openRecommendations.length)}
+          value={String(open.data?.count ?? 0)}
           detail={largest ? `largest: ${formatMoney(largest.projectedMonthlySaving, largest.currency ?? currency)}/month (${largest.kind})` : "run the optimizer to get some"}
         />
       </section>

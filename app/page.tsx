@@ -14,7 +14,7 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
     queryClient.prefetchQuery(trpc.overview.get.queryOptions({ window })),
     queryClient.prefetchQuery(trpc.allocation.get.queryOptions(spend.byModel)),
     queryClient.prefetchQuery(trpc.allocation.get.queryOptions(spend.byTeamOverTime)),
-    queryClient.prefetchQuery(trpc.recommendations.list.queryOptions({ state: "open", limit: 500 })),
+    queryClient.prefetchQuery(trpc.recommendations.summary.queryOptions({ state: "open" })),
   ]);
   return (
     <HydrationBoundary state={dehydrate(queryClient)}>

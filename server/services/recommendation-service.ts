@@ -352,6 +352,22 @@ export async function listRecommendations(prisma: AppPrismaClient, query: ListQu
   return rows.map(toRecommendation);
 }
 
+export interface RecommendationSummary {
+  /** Recommendations in the state asked for. */
+  count: number;
+  /** The one with the largest projected monthly saving, or null when there is none. */
+  largest: Recommendation | null;
+}
+
+/** How many recommendations are in a state, and the largest: what the overview shows, without listing them all. */
+export async function summarizeRecommendations(prisma: AppPrismaClient, state: RecommendationState): Promise<RecommendationSummary> {
+  const [count, largest] = await Promise.all([
+    prisma.recommendation.count({ where: { state } }),
+    prisma.recommendation.findFirst({ where: { state }, orderBy: [{ projectedMonthlySaving: "desc" }, { id: "asc" }] }),
+  ]);
+  return { count, largest: largest ? toRecommendation(largest) : null };
+}
+
 export async function getRecommendation(prisma: AppPrismaClient, id: number): Promise<Recommendation> {
   const row = await prisma.recommendation.findUnique({ where: { id } });
   if (!row) throw new ServiceError(404, `recommendation ${id} not found`, "id");

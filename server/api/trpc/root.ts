@@ -14,6 +14,7 @@ import { getRetentionProcedure } from "./procedures/retention/get-retention";
 import { listRecommendationsProcedure } from "./procedures/recommendations/list-recommendations";
 import { runRecommendationsProcedure } from "./procedures/recommendations/run-recommendations";
 import { setRecommendationStateProcedure } from "./procedures/recommendations/set-recommendation-state";
+import { summarizeRecommendationsProcedure } from "./procedures/recommendations/summarize-recommendations";
 
 /** Routers only wire procedures together; each procedure lives in its own file. */
 export const appRouter = createTrpcRouter({
@@ -31,6 +32,7 @@ export const appRouter = createTrpcRouter({
   }),
   recommendations: createTrpcRouter({
     list: listRecommendationsProcedure,
+    summary: summarizeRecommendationsProcedure,
     run: runRecommendationsProcedure,
     setState: setRecommendationStateProcedure,
   }),

@@ -13,6 +13,7 @@ import {
   exportPlan,
   getRecommendation,
   listRecommendations,
+  summarizeRecommendations,
   measureRealizedSaving,
   runRecommendations,
   setRecommendationState,
@@ -88,6 +89,9 @@ describe.each(kinds)("recommendations on a simulated fleet in $name", ({ create,
     }
     const listed = await listRecommendations(db.prisma, { state: "open" });
     expect(listed.map((r) => r.id).sort()).toEqual(stored.map((r) => r.id).sort());
+    // The overview's summary: the count, and the largest saving (the list's first).
+    expect(await summarizeRecommendations(db.prisma, "open")).toEqual({ count: stored.length, largest: listed[0] });
+    expect(await summarizeRecommendations(db.prisma, "applied")).toEqual({ count: 0, largest: null });
 
     // A second run replaces the open ones instead of piling them up.
     const again = await runRecommendations(db.sql, db.prisma, { nowMs: END_MS, lookbackDays: 14, packingTimeLimitMs: 3_000 });
