@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { SAFETY_NET_WAL_PAGES, startSqliteCheckpointer, type SqliteCheckpointer } from "./sqlite-checkpointer";
 import type { BulkInsert, SqlDatabase, SqlExecutor, SqlRow, SqlValue } from "./sql-database";
 
 function bindable(params: readonly SqlValue[]): unknown[] {
@@ -19,8 +20,10 @@ export class SqliteDatabase implements SqlDatabase {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly statements = new Map<string, Database.Statement>();
   private readonly arrayStatements = new Map<string, Database.Statement>();
+  /** Runs the WAL checkpoints off the event loop (sqlite-checkpointer.ts); null: SQLite's own, at commit. */
+  readonly checkpointer: SqliteCheckpointer | null;
 
-  constructor(filePath: string) {
+  constructor(filePath: string, options: { checkpointInWorker?: boolean } = {}) {
     fs.mkdirSync(path.dirname(filePath), { recursive: true });
     this.connection = new Database(filePath);
     // WAL lets the UI read while ingest writes; NORMAL sync is durable across a
@@ -29,6 +32,8 @@ export class SqliteDatabase implements SqlDatabase {
     this.connection.pragma("synchronous = NORMAL");
     this.connection.pragma("busy_timeout = 5000");
     this.connection.pragma("foreign_keys = ON");
+    this.checkpointer = options.checkpointInWorker === false ? null : startSqliteCheckpointer(filePath, { log: (line) => console.warn(line) });
+    if (this.checkpointer) this.connection.pragma(`wal_autocheckpoint = ${SAFETY_NET_WAL_PAGES}`);
   }
 
   private prepare(sql: string): Database.Statement {
@@ -129,6 +134,7 @@ export class SqliteDatabase implements SqlDatabase {
 
   async close(): Promise<void> {
     await this.queue;
+    await this.checkpointer?.stop();
     this.connection.close();
   }
 }
