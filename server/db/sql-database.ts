@@ -37,6 +37,14 @@ export interface SqlExecutor {
    * key (counters and sums). Keys must be unique within one call.
    */
   addMany(insert: BulkInsert): Promise<void>;
+  /**
+   * insertMany of several tables, in one round trip where the driver allows it
+   * (PostgreSQL: one statement of data-modifying CTEs); the inserted indexes of
+   * each, in order.
+   */
+  insertManyTogether(inserts: readonly BulkInsert[]): Promise<number[][]>;
+  /** addMany of several tables, in one round trip where the driver allows it. */
+  addManyTogether(inserts: readonly BulkInsert[]): Promise<void>;
 }
 
 /**

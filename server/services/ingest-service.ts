@@ -263,40 +263,43 @@ function storeBatch(db: SqlDatabase, node: AuthenticatedNode, batch: IngestBatch
       utilizationAvgPct: w.utilizationAvgPct ?? null,
       memoryUsedAvgMiB: w.memoryUsedAvgMiB,
     }));
-    const gpuWindowsStored = await tx.insertMany({
-      table: "gpu_usage_window",
-      columns: GPU_WINDOW_COLUMNS,
-      conflictColumns: ["gpu_id", "start_ms"],
-      rows: batch.gpuWindows.map((w, index) => [
-        gpuWindowRows[index].gpuId,
-        w.startMs,
-        w.endMs,
-        w.sampleCount,
-        w.utilizationAvgPct,
-        w.utilizationMaxPct,
-        w.smActiveAvgPct ?? null,
-        w.memoryUsedAvgMiB,
-        w.memoryUsedMaxMiB,
-        w.powerAvgW,
-        w.energyJ,
-      ]),
-    });
-    const jobWindowsStored = await tx.insertMany({
-      table: "job_usage_window",
-      columns: JOB_WINDOW_COLUMNS,
-      conflictColumns: ["gpu_id", "job_id", "start_ms"],
-      rows: batch.jobWindows.map((w, index) => [
-        jobWindowRows[index].gpuId,
-        jobWindowRows[index].jobId,
-        w.startMs,
-        w.endMs,
-        w.sampleCount,
-        w.processCount,
-        w.utilizationAvgPct ?? null,
-        w.memoryUsedAvgMiB,
-        w.memoryUsedMaxMiB,
-      ]),
-    });
+    // Both window tables in one call: one round trip on PostgreSQL.
+    const [gpuWindowsStored, jobWindowsStored] = await tx.insertManyTogether([
+      {
+        table: "gpu_usage_window",
+        columns: GPU_WINDOW_COLUMNS,
+        conflictColumns: ["gpu_id", "start_ms"],
+        rows: batch.gpuWindows.map((w, index) => [
+          gpuWindowRows[index].gpuId,
+          w.startMs,
+          w.endMs,
+          w.sampleCount,
+          w.utilizationAvgPct,
+          w.utilizationMaxPct,
+          w.smActiveAvgPct ?? null,
+          w.memoryUsedAvgMiB,
+          w.memoryUsedMaxMiB,
+          w.powerAvgW,
+          w.energyJ,
+        ]),
+      },
+      {
+        table: "job_usage_window",
+        columns: JOB_WINDOW_COLUMNS,
+        conflictColumns: ["gpu_id", "job_id", "start_ms"],
+        rows: batch.jobWindows.map((w, index) => [
+          jobWindowRows[index].gpuId,
+          jobWindowRows[index].jobId,
+          w.startMs,
+          w.endMs,
+          w.sampleCount,
+          w.processCount,
+          w.utilizationAvgPct ?? null,
+          w.memoryUsedAvgMiB,
+          w.memoryUsedMaxMiB,
+        ]),
+      },
+    ]);
     await addHourlyRollups(
       tx,
       hourlyContributions(

@@ -1,4 +1,4 @@
-import type { SqlDatabase, SqlExecutor } from "../db/sql-database";
+import type { BulkInsert, SqlDatabase, SqlExecutor } from "../db/sql-database";
 import { oldestRebuildableHourMs } from "./retention-service";
 import {
   DAY_MS,
@@ -11,13 +11,18 @@ import {
   type JobWindowUsage,
 } from "../domain/rollup";
 
-/** Adds hourly contributions to the rollup tables (inside the caller's transaction). */
+/**
+ * Adds hourly contributions to the rollup tables (inside the caller's
+ * transaction): the GPU hours, the job hours and the job days, in one call (one
+ * round trip on PostgreSQL).
+ */
 export async function addHourlyRollups(
   tx: SqlExecutor,
   contributions: { gpu: readonly GpuHourlyContribution[]; job: readonly JobHourlyContribution[] },
 ): Promise<void> {
+  const inserts: BulkInsert[] = [];
   if (contributions.gpu.length > 0) {
-    await tx.addMany({
+    inserts.push({
       table: "gpu_usage_hourly",
       columns: [
         { name: "gpu_id", type: "integer" },
@@ -43,14 +48,15 @@ export async function addHourlyRollups(
     });
   }
   if (contributions.job.length > 0) {
-    await tx.addMany({ table: "job_usage_hourly", columns: jobColumns("hour_start_ms"), conflictColumns: ["job_id", "gpu_id", "hour_start_ms"], rows: contributions.job.map((c) => jobRow(c, c.hourStartMs)) });
-    await tx.addMany({
+    inserts.push({ table: "job_usage_hourly", columns: jobColumns("hour_start_ms"), conflictColumns: ["job_id", "gpu_id", "hour_start_ms"], rows: contributions.job.map((c) => jobRow(c, c.hourStartMs)) });
+    inserts.push({
       table: "job_usage_daily",
       columns: jobColumns("day_start_ms"),
       conflictColumns: ["job_id", "gpu_id", "day_start_ms"],
       rows: dailyJobContributions(contributions.job).map((c) => jobRow(c, c.dayStartMs)),
     });
   }
+  if (inserts.length > 0) await tx.addManyTogether(inserts);
 }
 
 function jobColumns(timeColumn: "hour_start_ms" | "day_start_ms") {
