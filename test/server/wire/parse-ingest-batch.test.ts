@@ -3,9 +3,9 @@ import { describe, expect, it } from "vitest";
 import { ingestBatchSchema, type IngestBatch } from "../../../server/wire/ingest-v1";
 import { fastParseIngestBatch, parseIngestBatch } from "../../../server/wire/parse-ingest-batch";
 import { makeBatch } from "../../support/batches";
+import { withValueAt, type Json, type JsonPath } from "../../support/json-edits";
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type Path = (string | number)[];
+type Path = JsonPath;
 
 function leafPaths(value: Json, path: Path = [], out: Path[] = []): Path[] {
   if (value !== null && typeof value === "object") {
@@ -13,19 +13,6 @@ function leafPaths(value: Json, path: Path = [], out: Path[] = []): Path[] {
   }
   out.push(path);
   return out;
-}
-
-function withValueAt(root: Json, path: Path, replacement: Json | undefined): Json {
-  if (path.length === 0) return replacement ?? null;
-  const copy = structuredClone(root) as Record<string | number, Json>;
-  let target = copy;
-  for (const key of path.slice(0, -1)) target = target[key] as Record<string | number, Json>;
-  const last = path[path.length - 1];
-  if (replacement === undefined) {
-    if (Array.isArray(target)) target.splice(Number(last), 1);
-    else delete target[last];
-  } else target[last] = replacement;
-  return copy;
 }
 
 /** Values that sit on or just past the schema's bounds, or have the wrong type. */

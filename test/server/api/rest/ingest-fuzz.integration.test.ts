@@ -19,6 +19,7 @@ import { issueNodeToken } from "../../../../server/services/node-tokens";
 import { addPriceEntry } from "../../../../server/services/price-book-service";
 import type { IngestBatch } from "../../../../server/wire/ingest-v1";
 import { makeBatch, MINUTE_MS } from "../../../support/batches";
+import { withValueAt, type Json, type JsonPath } from "../../../support/json-edits";
 import { databaseKinds, type TestDatabase } from "../../../support/test-databases";
 
 const kinds = await databaseKinds();
@@ -29,8 +30,7 @@ const NOW_MS = Date.UTC(2026, 10, 27, 12, 0, 0);
 const HOSTNAME = "fuzz-node";
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type Path = (string | number)[];
+type Path = JsonPath;
 
 // ---------------------------------------------------------------------------
 // Valid batches to start from.
@@ -76,18 +76,6 @@ function leaves(value: Json, path: Path = [], out: { path: Path; value: Json }[]
   return out;
 }
 
-function setAt(root: Json, path: Path, replacement: Json | undefined): Json {
-  const copy = structuredClone(root) as Record<string | number, Json>;
-  let target = copy as Record<string | number, Json>;
-  for (const key of path.slice(0, -1)) target = target[key] as Record<string | number, Json>;
-  const last = path[path.length - 1];
-  if (replacement === undefined) {
-    if (Array.isArray(target)) target.splice(Number(last), 1);
-    else delete target[last];
-  } else target[last] = replacement;
-  return copy as Json;
-}
-
 /** Nested arrays or objects as JSON text: deeper than JSON.stringify (recursive) could write. */
 function nestedText(depth: number, array: boolean): string {
   return array ? "[".repeat(depth) + "]".repeat(depth) : '{"a":'.repeat(depth) + "1" + "}".repeat(depth);
@@ -122,35 +110,35 @@ function mutantOf(batch: IngestBatch): fc.Arbitrary<Mutant> {
 
   const options: fc.Arbitrary<Mutant>[] = [
     // Wrong types: no field takes an object, an array or a boolean where a primitive goes.
-    fc.tuple(anyLeaf, fc.constantFrom<Json>({}, [], true, false, { $: 1 }, [1, 2])).map(([leaf, value]) => mutated(`${pathText(leaf.path)} = ${JSON.stringify(value)}`, setAt(json, leaf.path, value))),
+    fc.tuple(anyLeaf, fc.constantFrom<Json>({}, [], true, false, { $: 1 }, [1, 2])).map(([leaf, value]) => mutated(`${pathText(leaf.path)} = ${JSON.stringify(value)}`, withValueAt(json, leaf.path, value))),
     // A number as text, NaN and Infinity as strings included.
-    fc.tuple(fc.constantFrom(...numbers), fc.constantFrom(...NUMERIC_TEXTS)).map(([leaf, value]) => mutated(`${pathText(leaf.path)} = "${value}"`, setAt(json, leaf.path, value))),
+    fc.tuple(fc.constantFrom(...numbers), fc.constantFrom(...NUMERIC_TEXTS)).map(([leaf, value]) => mutated(`${pathText(leaf.path)} = "${value}"`, withValueAt(json, leaf.path, value))),
     // A string as a number.
-    fc.tuple(fc.constantFrom(...strings), fc.double()).map(([leaf, value]) => mutated(`${pathText(leaf.path)} = ${value}`, setAt(json, leaf.path, Number.isFinite(value) ? value : 0))),
+    fc.tuple(fc.constantFrom(...strings), fc.double()).map(([leaf, value]) => mutated(`${pathText(leaf.path)} = ${value}`, withValueAt(json, leaf.path, Number.isFinite(value) ? value : 0))),
     // Out of range: must be refused. (Percentages are leaves only where not null.)
-    ...(percents.length === 0 ? [] : [fc.tuple(fc.constantFrom(...percents), fc.oneof(fc.double({ min: 100.000001, max: 1e308, noNaN: true }), fc.double({ min: -1e308, max: -1e-9, noNaN: true }))).map(([leaf, value]) => mutated(`${pathText(leaf.path)} = ${value}`, setAt(json, leaf.path, value)))]),
-    fc.tuple(fc.constantFrom(...numbers.filter((leaf) => NON_NEGATIVE_FIELDS.has(String(leaf.path.at(-1))))), fc.double({ min: -1e308, max: -1e-9, noNaN: true })).map(([leaf, value]) => mutated(`${pathText(leaf.path)} = ${value}`, setAt(json, leaf.path, value))),
+    ...(percents.length === 0 ? [] : [fc.tuple(fc.constantFrom(...percents), fc.oneof(fc.double({ min: 100.000001, max: 1e308, noNaN: true }), fc.double({ min: -1e308, max: -1e-9, noNaN: true }))).map(([leaf, value]) => mutated(`${pathText(leaf.path)} = ${value}`, withValueAt(json, leaf.path, value)))]),
+    fc.tuple(fc.constantFrom(...numbers.filter((leaf) => NON_NEGATIVE_FIELDS.has(String(leaf.path.at(-1))))), fc.double({ min: -1e308, max: -1e-9, noNaN: true })).map(([leaf, value]) => mutated(`${pathText(leaf.path)} = ${value}`, withValueAt(json, leaf.path, value))),
     // Huge, tiny and fractional numbers anywhere: refused or stored, never a 5xx.
-    fc.tuple(fc.constantFrom(...numbers), fc.constantFrom(...HUGE_NUMBERS)).map(([leaf, value]) => mutated(`${pathText(leaf.path)} = ${value}`, setAt(json, leaf.path, value), false)),
+    fc.tuple(fc.constantFrom(...numbers), fc.constantFrom(...HUGE_NUMBERS)).map(([leaf, value]) => mutated(`${pathText(leaf.path)} = ${value}`, withValueAt(json, leaf.path, value), false)),
     // Any JSON value anywhere: refused or stored, never a 5xx.
-    fc.tuple(anyLeaf, fc.jsonValue({ maxDepth: 3 })).map(([leaf, value]) => mutated(`${pathText(leaf.path)} = ${JSON.stringify(value).slice(0, 80)}`, setAt(json, leaf.path, value as Json), false)),
+    fc.tuple(anyLeaf, fc.jsonValue({ maxDepth: 3 })).map(([leaf, value]) => mutated(`${pathText(leaf.path)} = ${JSON.stringify(value).slice(0, 80)}`, withValueAt(json, leaf.path, value as Json), false)),
     // A missing required field.
-    fc.constantFrom(...REQUIRED_TOP).map((key) => mutated(`delete ${key}`, setAt(json, [key], undefined))),
+    fc.constantFrom(...REQUIRED_TOP).map((key) => mutated(`delete ${key}`, withValueAt(json, [key], undefined))),
     // Negative or empty durations.
     fc.tuple(fc.constantFrom("gpuWindows", ...(batch.jobWindows.length > 0 ? ["jobWindows"] : [])), fc.nat({ max: 10 * MINUTE_MS })).map(([list, backMs]) => {
       const windows = batch[list as "gpuWindows" | "jobWindows"];
-      return mutated(`${list}[0].endMs = startMs - ${backMs}`, setAt(json, [list, 0, "endMs"], windows[0].startMs - backMs));
+      return mutated(`${list}[0].endMs = startMs - ${backMs}`, withValueAt(json, [list, 0, "endMs"], windows[0].startMs - backMs));
     }),
     // Unknown GPUs and jobs; a GPU listed twice; clock skew.
-    fc.string({ minLength: 1, maxLength: 40 }).filter((uuid) => !gpuUuids.includes(uuid)).map((uuid) => mutated(`gpuWindows[0].gpuUuid = ${uuid}`, setAt(json, ["gpuWindows", 0, "gpuUuid"], uuid))),
-    fc.constant(mutated("gpus[1] = gpus[0]", setAt(json, ["gpus", 1], batch.gpus[0] as unknown as Json))),
-    fc.integer({ min: 6 * MINUTE_MS, max: 400 * 86_400_000 }).map((aheadMs) => mutated(`gpuWindows[0] ${aheadMs} ms ahead`, setAt(setAt(json, ["gpuWindows", 0, "startMs"], NOW_MS + aheadMs - MINUTE_MS), ["gpuWindows", 0, "endMs"], NOW_MS + aheadMs))),
-    fc.constant(mutated("schemaVersion = 2", setAt(json, ["schemaVersion"], 2))),
-    fc.string({ maxLength: 40 }).map((id) => mutated(`batchId = ${id}`, setAt(json, ["batchId"], id))),
+    fc.string({ minLength: 1, maxLength: 40 }).filter((uuid) => !gpuUuids.includes(uuid)).map((uuid) => mutated(`gpuWindows[0].gpuUuid = ${uuid}`, withValueAt(json, ["gpuWindows", 0, "gpuUuid"], uuid))),
+    fc.constant(mutated("gpus[1] = gpus[0]", withValueAt(json, ["gpus", 1], batch.gpus[0] as unknown as Json))),
+    fc.integer({ min: 6 * MINUTE_MS, max: 400 * 86_400_000 }).map((aheadMs) => mutated(`gpuWindows[0] ${aheadMs} ms ahead`, withValueAt(withValueAt(json, ["gpuWindows", 0, "startMs"], NOW_MS + aheadMs - MINUTE_MS), ["gpuWindows", 0, "endMs"], NOW_MS + aheadMs))),
+    fc.constant(mutated("schemaVersion = 2", withValueAt(json, ["schemaVersion"], 2))),
+    fc.string({ maxLength: 40 }).map((id) => mutated(`batchId = ${id}`, withValueAt(json, ["batchId"], id))),
     // Deep nesting in a known field.
     fc.tuple(fc.integer({ min: 2, max: 100_000 }), fc.boolean(), fc.constantFrom<Path>(["node", "labels"], ["gpus", 0], ["jobs"], ["node", "labels", "pool"])).map(([depth, array, path]) => ({
       what: `${pathText(path)} nested ${depth} deep`,
-      body: JSON.stringify(setAt(json, path, "\u0001NEST\u0001")).replace(JSON.stringify("\u0001NEST\u0001"), nestedText(depth, array)),
+      body: JSON.stringify(withValueAt(json, path, "\u0001NEST\u0001")).replace(JSON.stringify("\u0001NEST\u0001"), nestedText(depth, array)),
       invalid: true,
     })),
     // Text-level damage: truncated JSON; NaN and Infinity as JSON tokens.
@@ -159,12 +147,12 @@ function mutantOf(batch: IngestBatch): fc.Arbitrary<Mutant> {
     // Invalid UTF-8 inside a string value.
     fc.tuple(fc.constantFrom(...strings), fc.constantFrom([0xff], [0xc3, 0x28], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0x80], [0xf8, 0x88, 0x80, 0x80, 0x80])).map(([leaf, bytes]) => {
       const marker = "\u0001MARK\u0001";
-      const body = Buffer.from(JSON.stringify(setAt(json, leaf.path, `${leaf.value}${marker}`)));
+      const body = Buffer.from(JSON.stringify(withValueAt(json, leaf.path, `${leaf.value}${marker}`)));
       const at = body.indexOf(Buffer.from(JSON.stringify(marker).slice(1, -1)));
       return { what: `${pathText(leaf.path)} with bytes ${bytes.join(",")}`, body: Buffer.concat([body.subarray(0, at), Buffer.from(bytes), body.subarray(at + JSON.stringify(marker).length - 2)]), invalid: true };
     }),
     // Control characters and lone surrogates in strings: refused or stored, never a 5xx.
-    fc.tuple(fc.constantFrom(...strings), fc.constantFrom("\u0000", "a\u0000b", "\ud800", "\udfff", "\u001f", "\ufffe")).map(([leaf, value]) => mutated(`${pathText(leaf.path)} = ${JSON.stringify(value)}`, setAt(json, leaf.path, value), false)),
+    fc.tuple(fc.constantFrom(...strings), fc.constantFrom("\u0000", "a\u0000b", "\ud800", "\udfff", "\u001f", "\ufffe")).map(([leaf, value]) => mutated(`${pathText(leaf.path)} = ${JSON.stringify(value)}`, withValueAt(json, leaf.path, value), false)),
     // Encodings: truncated gzip, gzip not declared, declared but not gzip, unknown encodings.
     fc.integer({ min: 0, max: 30 }).map((cut) => ({ what: `gzip truncated by ${cut + 1} bytes`, body: gzipSync(text).subarray(0, -(cut + 1)), headers: { "content-encoding": "gzip" }, invalid: true })),
     fc.constant<Mutant>({ what: "gzip body without content-encoding", body: gzipSync(text), invalid: true }),
@@ -288,7 +276,7 @@ describe.each(kinds)("ingest and allocation fuzzing on $name", ({ create, skipRe
     const text = JSON.stringify({ ...makeBatch(), node: { hostname: HOSTNAME, labels: { pool: "a100" } } });
     const tenMiB = "x".repeat(10 * 1024 * 1024);
     for (const path of [["node", "hostname"], ["node", "labels", "pool"], ["gpus", 0, "uuid"], ["jobs", 0, "team"], ["batchId"], ["newField"]] as Path[]) {
-      await check({ what: `10 MiB string at ${path.join(".")}`, body: JSON.stringify(setAt(JSON.parse(text) as Json, path, tenMiB)), invalid: path[0] !== "newField" });
+      await check({ what: `10 MiB string at ${path.join(".")}`, body: JSON.stringify(withValueAt(JSON.parse(text) as Json, path, tenMiB)), invalid: path[0] !== "newField" });
     }
     const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20), { level: 9 });
     expect(bomb.length).toBeLessThan(100 * 1024);
