@@ -187,17 +187,19 @@ async function extendHistory(db: TestDatabase, fromMs: number, toMs: number, day
     [fromMs, toMs],
   );
   const firstMs = fromMs - copies * spanMs;
-  await db.sql.query(`DELETE FROM job_usage_daily WHERE day_start_ms < ?`, [toMs]);
+  // Daily rollups of the whole days before the backfill's last day, from the
+  // hourly ones: live ingest keeps writing that day's (and later) daily rows, and
+  // rewriting them here would race it. A month-long query reads that partial day
+  // from the hourly rollups anyway.
+  const lastDayStartMs = Math.floor(toMs / DAY_MS) * DAY_MS;
+  await db.sql.query(`DELETE FROM job_usage_daily WHERE day_start_ms < ?`, [lastDayStartMs]);
   await db.sql.query(
     `INSERT INTO job_usage_daily (day_start_ms, ${job})
      SELECT (hour_start_ms / ${DAY_MS}) * ${DAY_MS}, job_id, gpu_id, SUM(reported_ms), SUM(share_ms), SUM(active_ms), SUM(sole_ms),
             SUM(utilization_split_ms), SUM(memory_split_ms), SUM(even_split_ms), SUM(memory_mib_ms)
        FROM job_usage_hourly WHERE hour_start_ms < ?
-      GROUP BY job_id, gpu_id, (hour_start_ms / ${DAY_MS}) * ${DAY_MS}
-     ON CONFLICT (job_id, gpu_id, day_start_ms) DO UPDATE SET reported_ms = excluded.reported_ms, share_ms = excluded.share_ms,
-        active_ms = excluded.active_ms, sole_ms = excluded.sole_ms, utilization_split_ms = excluded.utilization_split_ms,
-        memory_split_ms = excluded.memory_split_ms, even_split_ms = excluded.even_split_ms, memory_mib_ms = excluded.memory_mib_ms`,
-    [Math.ceil(toMs / DAY_MS) * DAY_MS],
+      GROUP BY job_id, gpu_id, (hour_start_ms / ${DAY_MS}) * ${DAY_MS}`,
+    [lastDayStartMs],
   );
   await db.sql.query(`UPDATE gpu SET first_seen_ms = LEAST(first_seen_ms, ?)`, [firstMs]);
   await db.sql.query(`UPDATE job SET first_seen_ms = first_seen_ms - ? WHERE first_seen_ms < ?`, [copies * spanMs, toMs]);
