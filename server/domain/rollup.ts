@@ -47,15 +47,18 @@ export interface JobShare {
  */
 export function shareGpuWindow(gpuUtilizationPct: number | null, jobs: readonly JobWindowUsage[]): JobShare[] {
   if (jobs.length === 0) return [];
+  if (jobs.length === 1) {
+    // The usual case, without the arrays the split below needs.
+    const job = jobs[0];
+    const busy = job.utilizationAvgPct !== null ? job.utilizationAvgPct / 100 : (gpuUtilizationPct ?? 0) / 100;
+    return [{ jobId: job.jobId, share: 1, method: "sole", activeFraction: Math.min(1, Math.max(0, busy)) }];
+  }
   const sum = (values: (number | null)[]) => values.reduce<number>((total, value) => total + (value ?? 0), 0);
   const utilizations = jobs.map((job) => job.utilizationAvgPct);
   const memories = jobs.map((job) => job.memoryUsedAvgMiB);
   let method: ShareMethod;
   let weights: number[];
-  if (jobs.length === 1) {
-    method = "sole";
-    weights = [1];
-  } else if (utilizations.every((value) => value !== null) && sum(utilizations) > 0) {
+  if (utilizations.every((value) => value !== null) && sum(utilizations) > 0) {
     method = "utilization";
     weights = utilizations.map((value) => value! / sum(utilizations));
   } else if (memories.every((value) => value !== null) && sum(memories) > 0) {
@@ -74,12 +77,33 @@ export function shareGpuWindow(gpuUtilizationPct: number | null, jobs: readonly 
 
 /** The parts of [startMs, endMs) in each UTC hour it touches. */
 export function splitByHour(startMs: number, endMs: number): { hourStartMs: number; ms: number }[] {
+  const firstHourStartMs = Math.floor(startMs / HOUR_MS) * HOUR_MS;
+  // The usual case: a window inside one hour.
+  if (endMs <= firstHourStartMs + HOUR_MS) return endMs > startMs ? [{ hourStartMs: firstHourStartMs, ms: endMs - startMs }] : [];
   const parts: { hourStartMs: number; ms: number }[] = [];
   for (let hourStartMs = Math.floor(startMs / HOUR_MS) * HOUR_MS; hourStartMs < endMs; hourStartMs += HOUR_MS) {
     const ms = Math.min(endMs, hourStartMs + HOUR_MS) - Math.max(startMs, hourStartMs);
     if (ms > 0) parts.push({ hourStartMs, ms });
   }
   return parts;
+}
+
+/** A map keyed by two numbers (an id and a time), as nested maps. */
+class PairMap<V> {
+  private readonly outer = new Map<number, Map<number, V>>();
+
+  get(first: number, second: number): V | undefined {
+    return this.outer.get(first)?.get(second);
+  }
+
+  set(first: number, second: number, value: V): void {
+    let inner = this.outer.get(first);
+    if (!inner) {
+      inner = new Map();
+      this.outer.set(first, inner);
+    }
+    inner.set(second, value);
+  }
 }
 
 export interface GpuHourlyContribution {
@@ -118,16 +142,18 @@ export function hourlyContributions(
   jobWindows: readonly JobWindowUsage[],
   context: { gpuWindows: readonly GpuWindowUsage[]; jobWindows: readonly JobWindowUsage[] } = { gpuWindows, jobWindows },
 ): { gpu: GpuHourlyContribution[]; job: JobHourlyContribution[] } {
-  const gpuHours = new Map<string, GpuHourlyContribution>();
+  // Keyed by numbers in nested maps (ids, then times): string keys cost more than
+  // the sums themselves. Entries are also kept in a list, in the order first met.
+  const gpuHours = new PairMap<GpuHourlyContribution>();
+  const gpuEntries: GpuHourlyContribution[] = [];
   for (const window of gpuWindows) {
-    // Energy is spread over the hours in proportion to the time in each.
     const durationMs = window.endMs - window.startMs;
     for (const part of splitByHour(window.startMs, window.endMs)) {
-      const key = `${window.gpuId}:${part.hourStartMs}`;
-      let entry = gpuHours.get(key);
+      let entry = gpuHours.get(window.gpuId, part.hourStartMs);
       if (!entry) {
         entry = { gpuId: window.gpuId, hourStartMs: part.hourStartMs, reportedMs: 0, utilizationMeasuredMs: 0, utilizationPctMs: 0, memoryMeasuredMs: 0, memoryMiBMs: 0, energyJ: 0 };
-        gpuHours.set(key, entry);
+        gpuHours.set(window.gpuId, part.hourStartMs, entry);
+        gpuEntries.push(entry);
       }
       entry.reportedMs += part.ms;
       if (window.utilizationAvgPct !== null) {
@@ -142,27 +168,32 @@ export function hourlyContributions(
     }
   }
 
-  // Shares are decided per GPU window: group the batch's job windows by (GPU, start).
-  const gpuUtilization = new Map<string, number | null>();
-  for (const window of context.gpuWindows) gpuUtilization.set(`${window.gpuId}:${window.startMs}`, window.utilizationAvgPct);
-  const sharedBy = new Map<string, JobWindowUsage[]>();
+  // GPU windows by (GPU, start): their utilization, and the job windows that shared them.
+  const gpuUtilization = new PairMap<number | null>();
+  for (const window of context.gpuWindows) gpuUtilization.set(window.gpuId, window.startMs, window.utilizationAvgPct);
+  const sharedBy = new PairMap<JobWindowUsage[]>();
   for (const window of context.jobWindows) {
-    const key = `${window.gpuId}:${window.startMs}`;
-    const list = sharedBy.get(key);
+    const list = sharedBy.get(window.gpuId, window.startMs);
     if (list) list.push(window);
-    else sharedBy.set(key, [window]);
+    else sharedBy.set(window.gpuId, window.startMs, [window]);
   }
-  const jobHours = new Map<string, JobHourlyContribution>();
+  // Job hours by (job, GPU) and hour.
+  const jobHours = new Map<number, PairMap<JobHourlyContribution>>();
+  const jobEntries: JobHourlyContribution[] = [];
   for (const window of jobWindows) {
-    const windowKey = `${window.gpuId}:${window.startMs}`;
-    const shares = shareGpuWindow(gpuUtilization.get(windowKey) ?? null, sharedBy.get(windowKey) ?? [window]);
+    const shares = shareGpuWindow(gpuUtilization.get(window.gpuId, window.startMs) ?? null, sharedBy.get(window.gpuId, window.startMs) ?? [window]);
     const mine = shares.find((share) => share.jobId === window.jobId)!;
+    let hoursOfJob = jobHours.get(window.jobId);
+    if (!hoursOfJob) {
+      hoursOfJob = new PairMap();
+      jobHours.set(window.jobId, hoursOfJob);
+    }
     for (const part of splitByHour(window.startMs, window.endMs)) {
-      const key = `${window.jobId}:${window.gpuId}:${part.hourStartMs}`;
-      let entry = jobHours.get(key);
+      let entry = hoursOfJob.get(window.gpuId, part.hourStartMs);
       if (!entry) {
         entry = { jobId: window.jobId, gpuId: window.gpuId, hourStartMs: part.hourStartMs, reportedMs: 0, shareMs: 0, activeMs: 0, soleMs: 0, utilizationSplitMs: 0, memorySplitMs: 0, evenSplitMs: 0, memoryMiBMs: 0 };
-        jobHours.set(key, entry);
+        hoursOfJob.set(window.gpuId, part.hourStartMs, entry);
+        jobEntries.push(entry);
       }
       const shareMs = mine.share * part.ms;
       entry.reportedMs += part.ms;
@@ -175,7 +206,7 @@ export function hourlyContributions(
       entry.memoryMiBMs += (window.memoryUsedAvgMiB ?? 0) * part.ms;
     }
   }
-  return { gpu: [...gpuHours.values()], job: [...jobHours.values()] };
+  return { gpu: gpuEntries, job: jobEntries };
 }
 
 export const DAY_MS = 24 * HOUR_MS;
