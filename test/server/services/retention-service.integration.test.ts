@@ -6,6 +6,7 @@ import { deleteExpiredWindows } from "../../../server/services/retention-service
 import { rebuildHourlyRollups } from "../../../server/services/rollup-service";
 import { makeBatch, MINUTE_MS } from "../../support/batches";
 import { databaseKinds, type TestDatabase } from "../../support/test-databases";
+import { ingestRequest } from "../../support/in-process-server";
 
 const kinds = await databaseKinds();
 const DAY_MS = 86_400_000;
@@ -31,7 +32,7 @@ describe.each(kinds)("deleteExpiredWindows on $name", ({ create, skipReason }) =
     const recent = at(RECENT_MS);
     const batch = makeBatch({ gpuWindows: [...old.gpuWindows, ...recent.gpuWindows], jobWindows: [...old.jobWindows, ...recent.jobWindows] });
     const response = await handleIngestRequest(
-      new Request("http://gpu-roi.test/api/v1/ingest", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(batch) }),
+      ingestRequest(batch, token),
       // History older than the default bound (the retention) is loaded on purpose here.
       { db: db.sql, metrics: createServerMetrics(), maxBodyBytes: 1 << 20, nowMs: () => NOW_MS, windowTimeBounds: { futureToleranceMs: 0, maxAgeMs: 30 * DAY_MS } },
     );

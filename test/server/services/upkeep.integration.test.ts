@@ -8,6 +8,7 @@ import { issueNodeToken } from "../../../server/services/node-tokens";
 import { runRetentionUpkeep } from "../../../server/services/upkeep";
 import { makeBatch, MINUTE_MS } from "../../support/batches";
 import { databaseKinds, type TestDatabase } from "../../support/test-databases";
+import { ingestRequest } from "../../support/in-process-server";
 
 const kinds = await databaseKinds();
 const DAY_MS = 86_400_000;
@@ -33,7 +34,7 @@ describe.each(kinds)("runRetentionUpkeep on $name, from two server processes' po
       jobWindows: minutes.flatMap((startMs) => template.jobWindows.map((w) => ({ ...w, startMs, endMs: startMs + MINUTE_MS }))),
     });
     const response = await handleIngestRequest(
-      new Request("http://gpu-roi.test/api/v1/ingest", { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(batch) }),
+      ingestRequest(batch, token),
       // Windows older than ingest accepts by default: this test needs them stored to expire them.
       { db: db.sql, metrics: createServerMetrics(), maxBodyBytes: 1 << 20, nowMs: () => NOW_MS, windowTimeBounds: { futureToleranceMs: DEFAULT_FUTURE_TOLERANCE_MS, maxAgeMs: 30 * 86_400_000 } },
     );

@@ -9,6 +9,7 @@ import { issueNodeToken } from "../../../../server/services/node-tokens";
 import { addPriceEntry } from "../../../../server/services/price-book-service";
 import type { IngestBatch, WireGpuWindow, WireJobWindow } from "../../../../server/wire/ingest-v1";
 import { databaseKinds, type TestDatabase } from "../../../support/test-databases";
+import { ingestRequest } from "../../../support/in-process-server";
 
 const kinds = await databaseKinds();
 const HOUR_MS = 3_600_000;
@@ -80,7 +81,7 @@ describe.each(kinds)("handleAllocationRequest on $name", ({ create, skipReason }
     await addPriceEntry(db.prisma, { gpuModel: MODEL, costPerGpuHour: 2, effectiveFromMs: Date.UTC(2026, 10, 1) }, T0_MS);
     await addPriceEntry(db.prisma, { gpuModel: MODEL, costPerGpuHour: 3, effectiveFromMs: T0_MS + 2 * HOUR_MS }, T0_MS);
     const response = await handleIngestRequest(
-      new Request("http://gpu-roi.test/api/v1/ingest", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(batch()) }),
+      ingestRequest(batch(), token),
       { db: db.sql, metrics: createServerMetrics(), maxBodyBytes: 1 << 20, nowMs },
     );
     expect(response.status).toBe(200);
@@ -166,7 +167,7 @@ describe.each(kinds)("handleAllocationRequest on $name", ({ create, skipReason }
     };
     const token = (await issueNodeToken(db.prisma, { clusterName: "lab", hostname: "node-a", nowMs: T0_MS })).token;
     const ingested = await handleIngestRequest(
-      new Request("http://gpu-roi.test/api/v1/ingest", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(long) }),
+      ingestRequest(long, token),
       // Received once the three days have passed (windows may not end after the server's clock).
       { db: db.sql, metrics: createServerMetrics(), maxBodyBytes: 1 << 20, nowMs: () => toMs },
     );

@@ -9,11 +9,13 @@ import { createServerMetrics } from "../../../../server/services/metrics";
 import { issueNodeToken } from "../../../../server/services/node-tokens";
 import { makeBatch, MINUTE_MS, T0_MS } from "../../../support/batches";
 import { databaseKinds, type TestDatabase } from "../../../support/test-databases";
+import { ingestRequest } from "../../../support/in-process-server";
 
 const kinds = await databaseKinds();
 
-function post(body: BodyInit, token: string, contentType = "application/json"): Request {
-  return new Request("http://127.0.0.1/api/v1/ingest", { method: "POST", headers: { "content-type": contentType, authorization: `Bearer ${token}` }, body });
+/** The body exactly as given (malformed text, bytes), with the node token. */
+function post(body: string | Uint8Array, token: string, contentType?: string): Request {
+  return ingestRequest(null, token, { raw: body, contentType });
 }
 
 describe.each(kinds)("handleIngestRequest with input the fuzzer found on $name", ({ create, skipReason }) => {

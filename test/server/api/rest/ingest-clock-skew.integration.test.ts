@@ -5,19 +5,12 @@ import { createServerMetrics } from "../../../../server/services/metrics";
 import { issueNodeToken } from "../../../../server/services/node-tokens";
 import { makeBatch, MINUTE_MS, T0_MS } from "../../../support/batches";
 import { databaseKinds, type TestDatabase } from "../../../support/test-databases";
+import { ingestRequest } from "../../../support/in-process-server";
 
 const kinds = await databaseKinds();
 const DAY_MS = 86_400_000;
 /** The server's clock in these tests: 2026-11-02T00:10:00Z, ten minutes after the batch's windows start. */
 const NOW_MS = T0_MS + 10 * MINUTE_MS;
-
-function post(body: unknown, token: string): Request {
-  return new Request("http://127.0.0.1/api/v1/ingest", {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify(body),
-  });
-}
 
 /** The batch of test/support with every window moved by `shiftMs`. */
 function shifted(batchId: string, shiftMs: number) {
@@ -56,7 +49,7 @@ describe.each(kinds)("handleIngestRequest clock skew on $name", ({ create, skipR
 
   it.skipIf(skipReason)("refuses a batch with a window ending more than 5 min after the server's clock, naming it, and stores nothing", async () => {
     // The windows end at 00:01 + 15 min = 00:16, six minutes after the server's 00:10.
-    const response = await handleIngestRequest(post(shifted("10000000-0000-4000-8000-000000000001", 15 * MINUTE_MS), token), context);
+    const response = await handleIngestRequest(ingestRequest(shifted("10000000-0000-4000-8000-000000000001", 15 * MINUTE_MS), token), context);
     expect(response.status).toBe(400);
     const { error } = await response.json();
     expect(error.field).toBe("gpuWindows[0].endMs");
@@ -72,7 +65,7 @@ describe.each(kinds)("handleIngestRequest clock skew on $name", ({ create, skipR
     const batch = shifted("10000000-0000-4000-8000-000000000002", 0);
     batch.jobWindows = [{ ...batch.jobWindows[0], startMs: NOW_MS - 15 * DAY_MS, endMs: NOW_MS - 15 * DAY_MS + MINUTE_MS }];
     batch.gpuWindows = [...batch.gpuWindows, { ...batch.gpuWindows[0], startMs: NOW_MS - 15 * DAY_MS, endMs: NOW_MS - 15 * DAY_MS + MINUTE_MS }];
-    const response = await handleIngestRequest(post(batch, token), context);
+    const response = await handleIngestRequest(ingestRequest(batch, token), context);
     expect(response.status).toBe(400);
     const { error } = await response.json();
     expect(error.field).toBe("gpuWindows[2].startMs");
@@ -82,9 +75,9 @@ describe.each(kinds)("handleIngestRequest clock skew on $name", ({ create, skipR
   });
 
   it.skipIf(skipReason)("stores windows within the bounds: ending up to 5 min ahead (a slightly fast clock) and 14 days back", async () => {
-    const ahead = await handleIngestRequest(post(shifted("10000000-0000-4000-8000-000000000003", 14 * MINUTE_MS), token), context);
+    const ahead = await handleIngestRequest(ingestRequest(shifted("10000000-0000-4000-8000-000000000003", 14 * MINUTE_MS), token), context);
     expect(ahead.status).toBe(200);
-    const old = await handleIngestRequest(post(shifted("10000000-0000-4000-8000-000000000004", NOW_MS - T0_MS - 14 * DAY_MS), token), context);
+    const old = await handleIngestRequest(ingestRequest(shifted("10000000-0000-4000-8000-000000000004", NOW_MS - T0_MS - 14 * DAY_MS), token), context);
     expect(old.status).toBe(200);
     expect(await windowCount()).toBe(6);
   });

@@ -17,6 +17,7 @@ import { issueNodeToken } from "../../../../server/services/node-tokens";
 import { addPriceEntry } from "../../../../server/services/price-book-service";
 import type { IngestBatch } from "../../../../server/wire/ingest-v1";
 import { databaseKinds, type TestDatabase } from "../../../support/test-databases";
+import { ingestRequest } from "../../../support/in-process-server";
 
 const kinds = await databaseKinds();
 const START_MS = Date.UTC(2026, 10, 2, 0, 0, 0); // Monday 2026-11-02T00:00Z
@@ -157,11 +158,7 @@ describe.each(kinds)("handleIngestRequest with duplicate and out-of-order batche
     let windowsAlreadyStored = 0;
     for (const { hostname, batch } of delivered) {
       const response = await handleIngestRequest(
-        new Request("http://gpu-roi.test/api/v1/ingest", {
-          method: "POST",
-          headers: { "content-type": "application/json", authorization: `Bearer ${tokens.get(hostname)}` },
-          body: JSON.stringify(batch),
-        }),
+        ingestRequest(batch, tokens.get(hostname)!),
         context,
       );
       expect(response.status).toBe(200);

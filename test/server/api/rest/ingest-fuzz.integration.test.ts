@@ -21,6 +21,7 @@ import type { IngestBatch } from "../../../../server/wire/ingest-v1";
 import { makeBatch, MINUTE_MS } from "../../../support/batches";
 import { withValueAt, type Json, type JsonPath } from "../../../support/json-edits";
 import { databaseKinds, type TestDatabase } from "../../../support/test-databases";
+import { ingestRequest } from "../../../support/in-process-server";
 
 const kinds = await databaseKinds();
 const RUNS = Number(process.env.FUZZ_RUNS ?? 600);
@@ -222,11 +223,7 @@ describe.each(kinds)("ingest and allocation fuzzing on $name", ({ create, skipRe
   });
 
   async function send(mutant: Mutant): Promise<{ status: number; body: unknown }> {
-    const request = new Request("http://gpu-roi.test/api/v1/ingest", {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${token}`, ...mutant.headers },
-      body: mutant.body as BodyInit,
-    });
+    const request = ingestRequest(null, token, { raw: mutant.body, headers: mutant.headers });
     const response = await handleIngestRequest(request, context);
     const text = await response.text();
     stats.requests += 1;

@@ -1,24 +1,12 @@
-import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleIngestRequest, type IngestHandlerContext } from "../../../../server/api/rest/ingest-handler";
 import { createServerMetrics } from "../../../../server/services/metrics";
 import { issueNodeToken } from "../../../../server/services/node-tokens";
 import { makeBatch, MINUTE_MS, T0_MS } from "../../../support/batches";
 import { databaseKinds, type TestDatabase } from "../../../support/test-databases";
+import { ingestRequest } from "../../../support/in-process-server";
 
 const kinds = await databaseKinds();
-
-function post(body: unknown, token: string | null, init: { gzip?: boolean; raw?: string } = {}): Request {
-  const json = init.raw ?? JSON.stringify(body);
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (init.gzip) headers["content-encoding"] = "gzip";
-  return new Request("http://127.0.0.1/api/v1/ingest", {
-    method: "POST",
-    headers,
-    body: init.gzip ? gzipSync(json) : json,
-  });
-}
 
 async function countRows(db: TestDatabase): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
@@ -48,7 +36,7 @@ describe.each(kinds)("handleIngestRequest on $name", ({ create, skipReason }) =>
   });
 
   it.skipIf(skipReason)("stores a gzip batch and reads its windows back", async () => {
-    const response = await handleIngestRequest(post(makeBatch(), token, { gzip: true }), context);
+    const response = await handleIngestRequest(ingestRequest(makeBatch(), token, { gzip: true }), context);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({
       batchId: makeBatch().batchId,
@@ -72,7 +60,7 @@ describe.each(kinds)("handleIngestRequest on $name", ({ create, skipReason }) =>
 
   it.skipIf(skipReason)("acknowledges a repeated batchId without storing it twice", async () => {
     const before = await countRows(db);
-    const response = await handleIngestRequest(post(makeBatch(), token), context);
+    const response = await handleIngestRequest(ingestRequest(makeBatch(), token), context);
     expect(response.status).toBe(200);
     expect((await response.json()).duplicate).toBe(true);
     expect(await countRows(db)).toEqual(before);
@@ -80,7 +68,7 @@ describe.each(kinds)("handleIngestRequest on $name", ({ create, skipReason }) =>
 
   it.skipIf(skipReason)("skips windows already stored under another batchId", async () => {
     const batch = makeBatch({ batchId: "11111111-2222-4333-8444-555555555555" });
-    const response = await handleIngestRequest(post(batch, token), context);
+    const response = await handleIngestRequest(ingestRequest(batch, token), context);
     expect(await response.json()).toMatchObject({ duplicate: false, gpuWindowsStored: 0, jobWindowsStored: 0, windowsAlreadyStored: 3 });
   });
 
@@ -90,7 +78,7 @@ describe.each(kinds)("handleIngestRequest on $name", ({ create, skipReason }) =>
       gpuWindows: makeBatch().gpuWindows.map((w) => ({ ...w, startMs: w.startMs + 60 * MINUTE_MS, endMs: w.endMs + 60 * MINUTE_MS })),
       jobWindows: [],
     });
-    const answers = await Promise.all([handleIngestRequest(post(batch, token), context), handleIngestRequest(post(batch, token), context)]);
+    const answers = await Promise.all([handleIngestRequest(ingestRequest(batch, token), context), handleIngestRequest(ingestRequest(batch, token), context)]);
     const acks = await Promise.all(answers.map((answer) => answer.json()));
     expect(acks.map((ack) => ack.duplicate).sort()).toEqual([false, true]);
     const [row] = await db.sql.query<{ n: number }>(`SELECT COUNT(*) AS n FROM gpu_usage_window WHERE start_ms = ?`, [T0_MS + 60 * MINUTE_MS]);
@@ -101,7 +89,7 @@ describe.each(kinds)("handleIngestRequest on $name", ({ create, skipReason }) =>
     const before = await countRows(db);
     const batch = makeBatch({ batchId: "22222222-2222-4333-8444-555555555555" });
     batch.gpuWindows[1] = { ...batch.gpuWindows[1], utilizationAvgPct: 140 };
-    const response = await handleIngestRequest(post(batch, token), context);
+    const response = await handleIngestRequest(ingestRequest(batch, token), context);
     expect(response.status).toBe(400);
     const body = await response.json();
     expect(body.error.field).toBe("gpuWindows[1].utilizationAvgPct");
@@ -112,13 +100,13 @@ describe.each(kinds)("handleIngestRequest on $name", ({ create, skipReason }) =>
   it.skipIf(skipReason)("rejects a window for a GPU the batch does not list", async () => {
     const batch = makeBatch({ batchId: "33333333-2222-4333-8444-555555555555" });
     batch.jobWindows[0] = { ...batch.jobWindows[0], gpuUuid: "GPU-unknown" };
-    const response = await handleIngestRequest(post(batch, token), context);
+    const response = await handleIngestRequest(ingestRequest(batch, token), context);
     expect(response.status).toBe(400);
     expect((await response.json()).error.field).toBe("jobWindows[0].gpuUuid");
   });
 
   it.skipIf(skipReason)("answers 400 for a body that is not JSON", async () => {
-    const response = await handleIngestRequest(post(null, token, { raw: "{not json" }), context);
+    const response = await handleIngestRequest(ingestRequest(null, token, { raw: "{not json" }), context);
     expect(response.status).toBe(400);
     expect((await response.json()).error.message).toMatch(/^body: not valid JSON/);
   });
@@ -126,20 +114,20 @@ describe.each(kinds)("handleIngestRequest on $name", ({ create, skipReason }) =>
   it.skipIf(skipReason)("answers 401 without a token or with an unknown one, and stores nothing", async () => {
     const before = await countRows(db);
     const batch = makeBatch({ batchId: "44444444-2222-4333-8444-555555555555" });
-    expect((await handleIngestRequest(post(batch, null), context)).status).toBe(401);
-    expect((await handleIngestRequest(post(batch, "groi_not-a-real-token"), context)).status).toBe(401);
+    expect((await handleIngestRequest(ingestRequest(batch, null), context)).status).toBe(401);
+    expect((await handleIngestRequest(ingestRequest(batch, "groi_not-a-real-token"), context)).status).toBe(401);
     expect(await countRows(db)).toEqual(before);
   });
 
   it.skipIf(skipReason)("answers 403 when a token's node claims another hostname or another node's GPU", async () => {
     const before = await countRows(db);
     const claimsOtherHost = makeBatch({ batchId: "55555555-2222-4333-8444-555555555555" });
-    const response = await handleIngestRequest(post(claimsOtherHost, otherToken), context);
+    const response = await handleIngestRequest(ingestRequest(claimsOtherHost, otherToken), context);
     expect(response.status).toBe(403);
     expect((await response.json()).error.field).toBe("node.hostname");
 
     const stealsGpu = makeBatch({ batchId: "66666666-2222-4333-8444-555555555555", node: { hostname: "node-b" } });
-    const second = await handleIngestRequest(post(stealsGpu, otherToken), context);
+    const second = await handleIngestRequest(ingestRequest(stealsGpu, otherToken), context);
     expect(second.status).toBe(403);
     expect((await second.json()).error.field).toBe("gpus[0].uuid");
     expect(await countRows(db)).toEqual(before);
@@ -150,9 +138,9 @@ describe.each(kinds)("handleIngestRequest on $name", ({ create, skipReason }) =>
     const batch = makeBatch({ batchId: "77777777-2222-4333-8444-555555555555" });
     const windows = Array.from({ length: 2000 }, (_, i) => ({ ...batch.gpuWindows[0], startMs: T0_MS + (i + 10) * MINUTE_MS, endMs: T0_MS + (i + 11) * MINUTE_MS }));
     const big = { ...batch, gpuWindows: windows };
-    expect((await handleIngestRequest(post(big, token), context)).status).toBe(413);
+    expect((await handleIngestRequest(ingestRequest(big, token), context)).status).toBe(413);
     // Compresses far below the limit but expands past it.
-    expect((await handleIngestRequest(post(big, token, { gzip: true }), context)).status).toBe(413);
+    expect((await handleIngestRequest(ingestRequest(big, token, { gzip: true }), context)).status).toBe(413);
     expect(await countRows(db)).toEqual(before);
   });
 });

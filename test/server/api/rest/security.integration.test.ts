@@ -17,18 +17,11 @@ import { authenticateNodeToken, issueNodeToken } from "../../../../server/servic
 import { ServiceError } from "../../../../server/services/service-error";
 import { makeBatch, MINUTE_MS, T0_MS } from "../../../support/batches";
 import { databaseKinds, type TestDatabase } from "../../../support/test-databases";
+import { ingestRequest } from "../../../support/in-process-server";
 
 const kinds = await databaseKinds();
 const ADMIN_TOKEN = "admin-secret-for-security-tests";
 const NOW_MS = T0_MS + 10 * MINUTE_MS;
-
-function ingest(body: unknown, token: string): Request {
-  return new Request("http://gpu-roi.test/api/v1/ingest", {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify(body),
-  });
-}
 
 function adminRequest(method: string, path: string, token: string | null, body?: unknown): Request {
   return new Request(`http://gpu-roi.test${path}`, {
@@ -89,7 +82,7 @@ describe.each(kinds)("security on $name", ({ create, skipReason }) => {
     tokenA = (await issueNodeToken(db.prisma, { clusterName: "lab", hostname: "node-a", nowMs: T0_MS })).token;
     tokenB = (await issueNodeToken(db.prisma, { clusterName: "lab", hostname: "node-b", nowMs: T0_MS })).token;
     context = { db: db.sql, metrics: createServerMetrics(), maxBodyBytes: 1 << 20, nowMs: () => NOW_MS };
-    expect((await handleIngestRequest(ingest(makeBatch(), tokenA), context)).status).toBe(200);
+    expect((await handleIngestRequest(ingestRequest(makeBatch(), tokenA), context)).status).toBe(200);
   });
   afterAll(async () => {
     await db?.dispose();
@@ -123,12 +116,12 @@ describe.each(kinds)("security on $name", ({ create, skipReason }) => {
     // Token B, body saying node-a, with node-a's GPUs and a window node-a has not sent.
     const claim = makeBatch({ batchId: "99999999-0000-4000-8000-000000000001", node: { hostname: "node-a", labels: { pool: "stolen" } } });
     claim.gpuWindows = claim.gpuWindows.map((w) => ({ ...w, startMs: w.startMs + MINUTE_MS, endMs: w.endMs + MINUTE_MS }));
-    const refused = await handleIngestRequest(ingest(claim, tokenB), context);
+    const refused = await handleIngestRequest(ingestRequest(claim, tokenB), context);
     expect(refused.status).toBe(403);
     expect((await refused.json()).error.field).toBe("node.hostname");
     // Token B, its own hostname, node-a's GPU uuids.
     const steal = { ...claim, batchId: "99999999-0000-4000-8000-000000000002", node: { hostname: "node-b" } };
-    const stolen = await handleIngestRequest(ingest(steal, tokenB), context);
+    const stolen = await handleIngestRequest(ingestRequest(steal, tokenB), context);
     expect(stolen.status).toBe(403);
     expect((await stolen.json()).error.field).toBe("gpus[0].uuid");
     expect(await snapshot(db)).toBe(before);
@@ -141,7 +134,7 @@ describe.each(kinds)("security on $name", ({ create, skipReason }) => {
       gpuWindows: makeBatch().gpuWindows.map((w) => ({ ...w, gpuUuid: w.gpuUuid.replace("aaaa", "bbbb") })),
       jobWindows: [],
     });
-    expect((await handleIngestRequest(ingest(own, tokenB), context)).status).toBe(200);
+    expect((await handleIngestRequest(ingestRequest(own, tokenB), context)).status).toBe(200);
     const owners = await db.sql.query<{ uuid: string; hostname: string }>(`SELECT g.uuid, n.hostname FROM gpu g JOIN node n ON n.id = g.node_id ORDER BY g.uuid`);
     expect(owners).toEqual([
       { uuid: "GPU-aaaa-0", hostname: "node-a" },
@@ -188,9 +181,9 @@ describe.each(kinds)("security on $name", ({ create, skipReason }) => {
     let nowMs = NOW_MS;
     const limited: IngestHandlerContext = { ...context, nowMs: () => nowMs, rateLimiter: new IngestRateLimiter(3) };
     const batch = (n: number) => makeBatch({ batchId: `77777777-0000-4000-8000-00000000000${n}`, jobWindows: [] });
-    for (let n = 1; n <= 3; n++) expect((await handleIngestRequest(ingest(batch(n), tokenA), limited)).status).toBe(200);
+    for (let n = 1; n <= 3; n++) expect((await handleIngestRequest(ingestRequest(batch(n), tokenA), limited)).status).toBe(200);
     const before = await snapshot(db);
-    const refused = await handleIngestRequest(ingest(batch(4), tokenA), limited);
+    const refused = await handleIngestRequest(ingestRequest(batch(4), tokenA), limited);
     expect(refused.status).toBe(429);
     expect(refused.headers.get("retry-after")).toBe("20");
     expect(await refused.json()).toEqual({
@@ -199,13 +192,13 @@ describe.each(kinds)("security on $name", ({ create, skipReason }) => {
     expect(await snapshot(db)).toBe(before);
     expect(await limited.metrics.registry.getSingleMetricAsString("gpu_roi_ingest_batches_total")).toContain('gpu_roi_ingest_batches_total{result="rate_limited"} 1');
     // Another token has its own bucket; an unknown token is refused before it costs a bucket.
-    expect((await handleIngestRequest(ingest({ ...batch(5), node: { hostname: "node-b" } }, tokenB), limited)).status).not.toBe(429);
-    expect((await handleIngestRequest(ingest(batch(5), "groi_unknown"), limited)).status).toBe(401);
+    expect((await handleIngestRequest(ingestRequest({ ...batch(5), node: { hostname: "node-b" } }, tokenB), limited)).status).not.toBe(429);
+    expect((await handleIngestRequest(ingestRequest(batch(5), "groi_unknown"), limited)).status).toBe(401);
     expect(limited.rateLimiter!.trackedTokens).toBe(2);
     // Twenty seconds later one request is allowed again.
     nowMs += 20_000;
-    expect((await handleIngestRequest(ingest(batch(4), tokenA), limited)).status).toBe(200);
-    expect((await handleIngestRequest(ingest(batch(6), tokenA), limited)).status).toBe(429);
+    expect((await handleIngestRequest(ingestRequest(batch(4), tokenA), limited)).status).toBe(200);
+    expect((await handleIngestRequest(ingestRequest(batch(6), tokenA), limited)).status).toBe(429);
   });
 
   it.skipIf(skipReason)("writes no token and no token hash to the logs, on ingest and admin paths, failures included", async () => {
@@ -218,10 +211,10 @@ describe.each(kinds)("security on $name", ({ create, skipReason }) => {
     const issued = await (await handleIssueNodeToken(adminRequest("POST", "/api/v1/node-tokens", ADMIN_TOKEN, { cluster: "lab", hostname: "node-log" }), { prisma: db.prisma, adminToken: ADMIN_TOKEN, nowMs: () => NOW_MS })).json();
     const secrets = [issued.token as string, tokenA, ADMIN_TOKEN];
     const logBatch = makeBatch({ batchId: "66666666-0000-4000-8000-000000000001", node: { hostname: "node-log" }, gpus: [{ ...makeBatch().gpus[0], uuid: "GPU-log-0" }], gpuWindows: [{ ...makeBatch().gpuWindows[0], gpuUuid: "GPU-log-0" }], jobWindows: [] });
-    expect((await handleIngestRequest(ingest(logBatch, issued.token), context)).status).toBe(200);
-    expect((await handleIngestRequest(ingest(logBatch, `${issued.token}x`), context)).status).toBe(401);
-    expect((await handleIngestRequest(ingest({ ...logBatch, node: { hostname: "node-a" } }, issued.token), context)).status).toBe(403);
-    expect((await handleIngestRequest(ingest({ ...logBatch, batchId: "nope" }, issued.token), context)).status).toBe(400);
+    expect((await handleIngestRequest(ingestRequest(logBatch, issued.token), context)).status).toBe(200);
+    expect((await handleIngestRequest(ingestRequest(logBatch, `${issued.token}x`), context)).status).toBe(401);
+    expect((await handleIngestRequest(ingestRequest({ ...logBatch, node: { hostname: "node-a" } }, issued.token), context)).status).toBe(403);
+    expect((await handleIngestRequest(ingestRequest({ ...logBatch, batchId: "nope" }, issued.token), context)).status).toBe(400);
     // An unexpected failure (the 500 path logs the error).
     const failing = new Proxy(db.sql, {
       get(target, property) {
@@ -230,14 +223,14 @@ describe.each(kinds)("security on $name", ({ create, skipReason }) => {
         return typeof value === "function" ? value.bind(target) : value;
       },
     });
-    expect((await handleIngestRequest(ingest({ ...logBatch, batchId: "66666666-0000-4000-8000-000000000002" }, issued.token), { ...context, db: failing })).status).toBe(500);
+    expect((await handleIngestRequest(ingestRequest({ ...logBatch, batchId: "66666666-0000-4000-8000-000000000002" }, issued.token), { ...context, db: failing })).status).toBe(500);
     const limiter = new IngestRateLimiter(1);
-    await handleIngestRequest(ingest(logBatch, issued.token), { ...context, rateLimiter: limiter });
-    expect((await handleIngestRequest(ingest(logBatch, issued.token), { ...context, rateLimiter: limiter })).status).toBe(429);
+    await handleIngestRequest(ingestRequest(logBatch, issued.token), { ...context, rateLimiter: limiter });
+    expect((await handleIngestRequest(ingestRequest(logBatch, issued.token), { ...context, rateLimiter: limiter })).status).toBe(429);
     const [{ id }] = await db.sql.query<{ id: number }>(`SELECT t.id FROM node_token t JOIN node n ON n.id = t.node_id WHERE n.hostname = 'node-log'`);
     expect((await handleRevokeNodeToken(adminRequest("POST", `/api/v1/node-tokens/${id}/revoke`, "wrong", {}), String(id), { prisma: db.prisma, adminToken: ADMIN_TOKEN, nowMs: () => NOW_MS })).status).toBe(401);
     expect((await handleRevokeNodeToken(adminRequest("POST", `/api/v1/node-tokens/${id}/revoke`, ADMIN_TOKEN, {}), String(id), { prisma: db.prisma, adminToken: ADMIN_TOKEN, nowMs: () => NOW_MS })).status).toBe(200);
-    expect((await handleIngestRequest(ingest(logBatch, issued.token), context)).status).toBe(401);
+    expect((await handleIngestRequest(ingestRequest(logBatch, issued.token), context)).status).toBe(401);
     stdout.mockRestore();
     stderr.mockRestore();
 

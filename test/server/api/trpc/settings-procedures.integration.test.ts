@@ -6,6 +6,7 @@ import { createServerMetrics } from "../../../../server/services/metrics";
 import { issueNodeToken } from "../../../../server/services/node-tokens";
 import { makeBatch, MINUTE_MS, T0_MS } from "../../../support/batches";
 import { databaseKinds, type TestDatabase } from "../../../support/test-databases";
+import { ingestRequest } from "../../../support/in-process-server";
 
 const kinds = await databaseKinds();
 const NOW_MS = T0_MS + 3_600_000;
@@ -72,7 +73,7 @@ describe.each(kinds)("prices.add and retention.get on $name", ({ create, skipRea
       jobWindows: template.jobWindows.map((w) => ({ ...w, startMs, endMs: startMs + MINUTE_MS })),
     });
     const response = await handleIngestRequest(
-      new Request("http://gpu-roi.test/api/v1/ingest", { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(batch) }),
+      ingestRequest(batch, token),
       { db: db.sql, metrics: createServerMetrics(), maxBodyBytes: 1 << 20, nowMs: () => NOW_MS },
     );
     expect(response.status).toBe(200);
