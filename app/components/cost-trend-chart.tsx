@@ -3,6 +3,7 @@
 import { useMemo } from "react";
 import { displayRowName } from "./cost-columns";
 import { EChart } from "./echart";
+import { escapeHtml } from "./escape-html";
 import { formatMoney } from "./format";
 
 export interface CostPoint {
@@ -12,6 +13,27 @@ export interface CostPoint {
 }
 
 const OTHER = "other";
+
+/** What ECharts hands an axis tooltip's formatter for each series at the hovered step. */
+export interface CostTooltipParam {
+  seriesName: string;
+  value: number;
+  /** ECharts' own colored dot (HTML it builds from the palette). */
+  marker: string;
+  axisValueLabel: string;
+}
+
+/**
+ * The tooltip of one step, as the HTML ECharts shows: exact figures, largest
+ * first, with the step's total. Series names are row names (teams, models,
+ * experiments, nodes: chosen by workloads), so they are escaped.
+ */
+export function costTrendTooltip(params: CostTooltipParam[], currency: string | null): string {
+  const list = [...params].filter((param) => param.value !== 0).sort((a, b) => b.value - a.value);
+  const total = list.reduce((sum, param) => sum + param.value, 0);
+  const lines = list.map((param) => `${param.marker}${escapeHtml(displayRowName(param.seriesName))}: <b>${formatMoney(param.value, currency)}</b>`);
+  return [`${escapeHtml(params[0]?.axisValueLabel ?? "")} UTC — total <b>${formatMoney(total, currency)}</b>`, ...lines].join("<br/>");
+}
 
 function stepLabel(ms: number, stepMs: number): string {
   const iso = new Date(ms).toISOString();
@@ -60,15 +82,7 @@ export function CostTrendChart({
       tooltip: {
         trigger: "axis",
         axisPointer: { type: "shadow" },
-        // Exact figures, largest first, with the step's total.
-        formatter: (params: { seriesName: string; value: number; marker: string; axisValueLabel: string }[]) => {
-          const list = [...params].filter((param) => param.value !== 0).sort((a, b) => b.value - a.value);
-          const total = list.reduce((sum, param) => sum + param.value, 0);
-          const lines = list.map(
-            (param) => `${param.marker}${escapeHtml(displayRowName(param.seriesName))}: <b>${formatMoney(param.value, currency)}</b>`,
-          );
-          return [`${escapeHtml(params[0]?.axisValueLabel ?? "")} UTC — total <b>${formatMoney(total, currency)}</b>`, ...lines].join("<br/>");
-        },
+        formatter: (params: CostTooltipParam[]) => costTrendTooltip(params, currency),
       },
       xAxis: { type: "category", data: steps.map((ms) => stepLabel(ms, stepMs)) },
       yAxis: { type: "value", axisLabel: { formatter: (value: number) => formatMoney(value, currency).replace(/\.00$/, "") } },
@@ -84,8 +98,4 @@ export function CostTrendChart({
   }, [points, currency, stepMs, topCount]);
 
   return <EChart option={option} height={height} ariaLabel={ariaLabel} />;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }

@@ -1,8 +1,9 @@
 "use client";
 
 import { useMemo } from "react";
-import type { UtilizationHeatmap } from "@/server/services/fleet-service";
+import type { HeatmapGpu, UtilizationHeatmap } from "@/server/services/fleet-service";
 import { EChart } from "../components/echart";
+import { escapeHtml } from "../components/escape-html";
 import { formatMiB } from "../components/format";
 
 // Cell classes: idle and shared GPU-hours get colors of their own so they stand out.
@@ -24,6 +25,24 @@ function cellClass(utilizationPct: number | null, jobCount: number): number {
   if (utilizationPct < 50) return 2;
   if (utilizationPct < 80) return 3;
   return 4;
+}
+
+/** One cell's tooltip, as the HTML ECharts shows: the GPU's names are escaped (nodes choose them). */
+export function heatmapCellTooltip(
+  gpu: Pick<HeatmapGpu, "hostname" | "gpuIndex" | "modelName" | "memoryTotalMiB">,
+  hourMs: number,
+  utilizationPct: number | null,
+  jobCount: number,
+  memoryMiB: number | null,
+): string {
+  return [
+    `<b>${escapeHtml(`${gpu.hostname} #${gpu.gpuIndex}`)}</b> (${escapeHtml(gpu.modelName)})`,
+    `${new Date(hourMs).toISOString().slice(0, 13).replace("T", " ")}:00 UTC, 1 hour`,
+    `Utilization: <b>${utilizationPct === null ? "n/a" : `${utilizationPct.toFixed(1)} %`}</b>`,
+    `Jobs: <b>${jobCount}</b>`,
+    `Memory used: <b>${formatMiB(memoryMiB)}</b> of ${formatMiB(gpu.memoryTotalMiB)}`,
+    CLASSES[cellClass(utilizationPct, jobCount)].label,
+  ].join("<br/>");
 }
 
 function hourLabel(ms: number, days: boolean): string {
@@ -55,17 +74,8 @@ export function UtilizationHeatmapChart({ heatmap }: { heatmap: UtilizationHeatm
         tooltip: {
           position: "top",
           formatter: (param: { value: [number, number, number | null, number, number | null, number] }) => {
-            const [column, row, utilizationPct, jobCount, memoryMiB, cls] = param.value;
-            const gpu = shownGpus[row];
-            const hourMs = heatmap.hourStartsMs[column];
-            return [
-              `<b>${gpuLabels[row]}</b> (${gpu.modelName})`,
-              `${new Date(hourMs).toISOString().slice(0, 13).replace("T", " ")}:00 UTC, 1 hour`,
-              `Utilization: <b>${utilizationPct === null ? "n/a" : `${utilizationPct.toFixed(1)} %`}</b>`,
-              `Jobs: <b>${jobCount}</b>`,
-              `Memory used: <b>${formatMiB(memoryMiB)}</b> of ${formatMiB(gpu.memoryTotalMiB)}`,
-              CLASSES[cls].label,
-            ].join("<br/>");
+            const [column, row, utilizationPct, jobCount, memoryMiB] = param.value;
+            return heatmapCellTooltip(shownGpus[row], heatmap.hourStartsMs[column], utilizationPct, jobCount, memoryMiB);
           },
         },
         xAxis: {
