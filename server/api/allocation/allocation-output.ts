@@ -1,6 +1,7 @@
 /** The allocation result as the API shows it: RFC 3339 times, rounded figures, JSON or CSV. */
 import type { AllocationRow } from "../../domain/allocation";
 import type { AllocationQuery, AllocationResponse } from "../../services/allocation-service";
+import { csvDocument, type CsvValue } from "../../wire/csv";
 
 // Money and hours keep 6 decimals: far below a cent, so sums of rows still match
 // the fleet's cost to the cent.
@@ -50,31 +51,22 @@ export function allocationJson(result: AllocationResponse, query: AllocationQuer
 
 export type AllocationJson = ReturnType<typeof allocationJson>;
 
-function csvField(value: string | number | null): string {
-  if (value === null) return "";
-  const text = String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
 /** CSV: one line per row (the aggregate keys as columns), then the totals line. */
 export function allocationCsv(json: AllocationJson): string {
   const header = ["name", ...json.aggregate, "start", "end", "gpuHours", "activeGpuHours", "gpuCost", "idleCost", "totalCost", "efficiency", "wasteCost", "currency"];
-  const line = (row: AllocationOutputRow) =>
-    [
-      row.name,
-      ...json.aggregate.map((key) => row.properties[key] ?? ""),
-      row.start,
-      row.end,
-      row.gpuHours,
-      row.activeGpuHours,
-      row.gpuCost,
-      row.idleCost,
-      row.totalCost,
-      row.efficiency,
-      row.wasteCost,
-      row.currency,
-    ]
-      .map(csvField)
-      .join(",");
-  return [header.join(","), ...json.rows.map(line), line(json.totals)].join("\n") + "\n";
+  const line = (row: AllocationOutputRow): CsvValue[] => [
+    row.name,
+    ...json.aggregate.map((key) => row.properties[key] ?? ""),
+    row.start,
+    row.end,
+    row.gpuHours,
+    row.activeGpuHours,
+    row.gpuCost,
+    row.idleCost,
+    row.totalCost,
+    row.efficiency,
+    row.wasteCost,
+    row.currency,
+  ];
+  return csvDocument(header, [...json.rows.map(line), line(json.totals)]);
 }
