@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
-const BUILD_INPUTS = ["app", "server", "collectors", "next.config.js", "tsconfig.json", "package-lock.json"];
+const BUILD_INPUTS = ["app", "server", "collectors", "proxy.ts", "instrumentation.ts", "next.config.js", "tsconfig.json", "package-lock.json"];
 const FINGERPRINT_FILE = path.join(".next", "gpu-roi-build-fingerprint");
 
 function collect(root: string, entry: string, hash: ReturnType<typeof createHash>): void {
