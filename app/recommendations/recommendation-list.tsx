@@ -5,7 +5,9 @@ import { useState } from "react";
 import { DataGrid, type GridColumn } from "../components/data-grid";
 import { formatMoney, formatUtcDateTime } from "../components/format";
 import { Stat } from "../components/stat";
-import { ADMIN_TOKEN_STORAGE_KEY, useTRPC } from "../trpc/client";
+import { AdminSignIn } from "../components/admin-sign-in";
+import { useAdminSession } from "../trpc/admin-session";
+import { useTRPC } from "../trpc/client";
 
 const STATES = ["open", "accepted", "applied", "dismissed"] as const;
 type State = (typeof STATES)[number];
@@ -25,13 +27,13 @@ const NEXT_STATES: Record<State, { state: State; label: string }[]> = {
 /**
  * The optimizer's recommendations: projected monthly saving, the plan to apply,
  * and the workflow open → accepted → applied (then the saving measured), or dismissed.
- * Changing a state or running the optimizer needs the admin token, kept for this tab only.
+ * Changing a state or running the optimizer needs an admin session (sign in with the admin token).
  */
 export function RecommendationList() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [shown, setShown] = useState<State>("open");
-  const [adminToken, setAdminToken] = useState(() => (typeof window === "undefined" ? "" : (window.sessionStorage.getItem(ADMIN_TOKEN_STORAGE_KEY) ?? "")));
+  const { isAdmin } = useAdminSession();
   const list = useQuery(trpc.recommendations.list.queryOptions({ limit: 500 }));
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.recommendations.list.queryKey() });
   const setState = useMutation(trpc.recommendations.setState.mutationOptions({ onSuccess: refresh }));
@@ -39,18 +41,12 @@ export function RecommendationList() {
   const [localError, setLocalError] = useState<string | null>(null);
   const error = localError ?? setState.error?.message ?? run.error?.message ?? null;
   const act = (id: number, state: State) => {
-    if (!adminToken) {
-      setLocalError("Enter the admin token (GPU_ROI_ADMIN_TOKEN) to change a recommendation.");
+    if (!isAdmin) {
+      setLocalError("Sign in with the admin token (GPU_ROI_ADMIN_TOKEN) to change a recommendation.");
       return;
     }
     setLocalError(null);
     setState.mutate({ id, state });
-  };
-
-  const saveToken = (token: string) => {
-    setAdminToken(token);
-    if (token) window.sessionStorage.setItem(ADMIN_TOKEN_STORAGE_KEY, token);
-    else window.sessionStorage.removeItem(ADMIN_TOKEN_STORAGE_KEY);
   };
 
   type Row = NonNullable<typeof list.data>[number];
@@ -97,14 +93,8 @@ export function RecommendationList() {
       <header className="page-header">
         <h1>Recommendations</h1>
         <div className="admin-bar">
-          <input
-            type="password"
-            aria-label="Admin token"
-            placeholder="admin token (to act)"
-            value={adminToken}
-            onChange={(event) => saveToken(event.target.value)}
-          />
-          <button type="button" disabled={!adminToken || run.isPending} onClick={() => run.mutate({ lookbackDays: 14 })}>
+          <AdminSignIn placeholder="admin token (to act)" />
+          <button type="button" disabled={!isAdmin || run.isPending} onClick={() => run.mutate({ lookbackDays: 14 })}>
             {run.isPending ? "Running the optimizer…" : "Run now"}
           </button>
         </div>

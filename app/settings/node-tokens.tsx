@@ -3,20 +3,20 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { formatUtcDateTime } from "../components/format";
-import { useAdminToken } from "../trpc/admin-token";
+import { useAdminSession } from "../trpc/admin-session";
 import { useTRPC } from "../trpc/client";
 
 /**
  * Collector tokens: issue one for a node (shown once, only its hash is kept) and
- * revoke one. Admin only: the admin token is kept for this tab.
+ * revoke one. Admin only: shown once signed in as admin.
  */
 export function NodeTokens() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [adminToken] = useAdminToken();
+  const { isAdmin } = useAdminSession();
   const [cluster, setCluster] = useState("default");
   const [hostname, setHostname] = useState("");
-  const tokens = useQuery({ ...trpc.nodeTokens.list.queryOptions(), enabled: adminToken !== "", retry: false });
+  const tokens = useQuery({ ...trpc.nodeTokens.list.queryOptions(), enabled: isAdmin, retry: false });
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.nodeTokens.list.queryKey() });
   const issue = useMutation(trpc.nodeTokens.issue.mutationOptions({ onSuccess: refresh }));
   const revoke = useMutation(trpc.nodeTokens.revoke.mutationOptions({ onSuccess: refresh }));
@@ -25,9 +25,9 @@ export function NodeTokens() {
   return (
     <section className="panel" aria-label="Node tokens">
       <h2>Collector tokens</h2>
-      <p className="hint">Each GPU node&apos;s collector sends with its own token. Enter the admin token (GPU_ROI_ADMIN_TOKEN) above to see and manage them.</p>
+      <p className="hint">Each GPU node&apos;s collector sends with its own token. Sign in above with the admin token (GPU_ROI_ADMIN_TOKEN) to see and manage them.</p>
       {error && <p className="status error">{error.message}</p>}
-      {adminToken && (
+      {isAdmin && (
         <>
           <form
             className="form-row token-form"

@@ -1,6 +1,6 @@
 import { dehydrate, HydrationBoundary } from "@tanstack/react-query";
+import { AdminSignIn } from "../components/admin-sign-in";
 import { getQueryClient, trpc } from "../trpc/server";
-import { AdminTokenInput } from "./admin-token-input";
 import { NodeTokens } from "./node-tokens";
 import { PriceBook } from "./price-book";
 import { RetentionInfo } from "./retention-info";
@@ -16,7 +16,7 @@ export default async function SettingsPage() {
       <main>
         <header className="page-header">
           <h1>Settings</h1>
-          <AdminTokenInput />
+          <AdminSignIn placeholder="admin token (to change settings)" />
         </header>
         <section className="panel" aria-label="Price book">
           <PriceBook />

@@ -3,18 +3,18 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { formatMoney, formatUtcDateTime } from "../components/format";
-import { useAdminToken } from "../trpc/admin-token";
+import { useAdminSession } from "../trpc/admin-session";
 import { useTRPC } from "../trpc/client";
 import { calculateTco, DEFAULT_TCO_FORM, formatRatePerGpuHour, setPriceCommand, TCO_FORM_FIELDS, type TcoFormValues } from "./tco-form";
 
 /**
  * On-prem cost of ownership: the rate per GPU-hour and its parts, live as the
- * inputs change; with the admin token, saved as a GPU model's price from now.
+ * inputs change; signed in as admin, saved as a GPU model's price from now.
  */
 export function TcoCalculator() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [adminToken] = useAdminToken();
+  const { isAdmin } = useAdminSession();
   const prices = useQuery(trpc.prices.list.queryOptions());
   const knownModels = useMemo(() => [...new Set((prices.data ?? []).map((price) => price.gpuModel))].sort(), [prices.data]);
   const [values, setValues] = useState<TcoFormValues>(DEFAULT_TCO_FORM);
@@ -110,11 +110,11 @@ export function TcoCalculator() {
             <label>
               Currency <input value={currency} onChange={(event) => setCurrency(event.target.value)} size={4} maxLength={3} />
             </label>
-            <button type="submit" disabled={!adminToken || !calculation.ok || gpuModel.trim() === "" || add.isPending}>
+            <button type="submit" disabled={!isAdmin || !calculation.ok || gpuModel.trim() === "" || add.isPending}>
               Save as price from now
             </button>
           </form>
-          {!adminToken && <p className="hint">Enter the admin token above to save the rate in the price book.</p>}
+          {!isAdmin && <p className="hint">Sign in above with the admin token to save the rate in the price book.</p>}
           {add.error && <p className="status error">{add.error.message}</p>}
           {add.data && (
             <p className="status" role="status">

@@ -9,9 +9,6 @@ import { makeQueryClient } from "./query-client";
 
 export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
 
-/** Where an admin's token is kept for this browser tab (never in local storage or cookies). */
-export const ADMIN_TOKEN_STORAGE_KEY = "gpu-roi-admin-token";
-
 let browserQueryClient: QueryClient | undefined;
 
 function getQueryClient(): QueryClient {
@@ -26,14 +23,8 @@ export function TrpcReactProvider({ children }: { children: ReactNode }) {
   const [trpcClient] = useState(() =>
     createTRPCClient<AppRouter>({
       links: [
-        httpBatchLink({
-          url: "/api/trpc",
-          // Admin actions (running the optimizer, changing a recommendation) need the admin token.
-          headers() {
-            const token = typeof window === "undefined" ? null : window.sessionStorage.getItem(ADMIN_TOKEN_STORAGE_KEY);
-            return token ? { authorization: `Bearer ${token}` } : {};
-          },
-        }),
+        // Admin actions ride on the admin session's HttpOnly cookie (app/trpc/admin-session.ts), which fetch sends same-origin.
+        httpBatchLink({ url: "/api/trpc" }),
       ],
     }),
   );

@@ -14,6 +14,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { displayRowName } from "../../app/components/cost-columns";
 import { CHROMIUM_ARGS, CHROMIUM_PATH, buildAppIfNeeded, chromiumUnavailableReason, startE2eApp, type E2eApp } from "../support/e2e-app";
+import { signInAsAdmin } from "../support/e2e-admin";
 import { STATIC_PAGES, detailPages, visitPage, type AppPage, type PageVisit } from "../support/e2e-pages";
 import { PROJECT_ROOT } from "../support/test-databases";
 
@@ -232,7 +233,7 @@ describe.skipIf(skipReason !== null)("web app in Chromium", () => {
   );
 
   it(
-    "accepts a recommendation from the page with the admin token",
+    "accepts a recommendation from the page signed in as admin",
     async () => {
       const page = await context.newPage();
       const failedRequests: string[] = [];
@@ -241,7 +242,7 @@ describe.skipIf(skipReason !== null)("web app in Chromium", () => {
       });
       try {
         await page.goto(`${app!.baseUrl}/recommendations`, { waitUntil: "load" });
-        await page.getByLabel("Admin token").fill(app!.adminToken);
+        await signInAsAdmin(page, app!.adminToken);
         const firstRow = page.locator("table.data-table tbody tr").filter({ has: page.getByRole("button", { name: "Accept" }) }).first();
         await firstRow.waitFor({ state: "visible", timeout: PAGE_TIMEOUT_MS });
         const planHref = await firstRow.locator('a[href*="/plan"]').getAttribute("href");
@@ -262,7 +263,7 @@ describe.skipIf(skipReason !== null)("web app in Chromium", () => {
     2 * 60_000,
   );
   it(
-    "prices a GPU-hour live in the cost-of-ownership calculator and saves it as a price with the admin token",
+    "prices a GPU-hour live in the cost-of-ownership calculator and saves it as a price signed in as admin",
     async () => {
       const page = await context.newPage();
       try {
@@ -283,7 +284,7 @@ describe.skipIf(skipReason !== null)("web app in Chromium", () => {
         const saveButton = calculator.getByRole("button", { name: "Save as price from now" });
         await calculator.getByRole("combobox", { name: "GPU model" }).fill("NVIDIA H100 80GB HBM3");
         expect(await saveButton.isDisabled()).toBe(true);
-        await page.getByLabel("Admin token").fill(app!.adminToken);
+        await signInAsAdmin(page, app!.adminToken);
         const priceRows = page.locator('section[aria-label="Price book"] table tbody tr');
         const rowsBefore = await priceRows.count();
         await saveButton.click();

@@ -3,7 +3,7 @@ import type { AppPrismaClient } from "../../db/prisma-client";
 import { getServerDatabase } from "../../db/server-database";
 import type { SqlDatabase } from "../../db/sql-database";
 import { TimeWindowError } from "../../domain/time-window";
-import { requireAdmin } from "../rest/admin-auth";
+import { authenticateAdmin } from "../rest/admin-session";
 import { serverRecommendationRunner, type RecommendationRunner } from "../../services/recommendation-runner";
 import { ServiceError } from "../../services/service-error";
 
@@ -11,24 +11,25 @@ export interface TrpcContext {
   db: SqlDatabase;
   prisma: AppPrismaClient;
   nowMs: () => number;
-  /** The request carried the admin token (Authorization: Bearer $GPU_ROI_ADMIN_TOKEN). */
+  /** The request carried the admin token (Authorization: Bearer $GPU_ROI_ADMIN_TOKEN) or, from the app's own pages, an admin session. */
   isAdmin: boolean;
+  /** Why the request is not admin, when it is not (a wrong token, a session used from another site). */
+  adminRefusal?: ServiceError;
   /** Where an on-demand optimizer run executes (the server: a child process, one at a time). */
   runRecommendations: RecommendationRunner;
 }
 
 export function createTrpcContext(options: { req?: Request } = {}): TrpcContext {
   const { sql, prisma, target } = getServerDatabase();
-  let isAdmin = false;
-  if (options.req) {
-    try {
-      requireAdmin(options.req, process.env.GPU_ROI_ADMIN_TOKEN);
-      isAdmin = true;
-    } catch {
-      isAdmin = false;
-    }
-  }
-  return { db: sql, prisma, nowMs: Date.now, isAdmin, runRecommendations: serverRecommendationRunner(target.url) };
+  const authentication = options.req ? authenticateAdmin(options.req, process.env.GPU_ROI_ADMIN_TOKEN, Date.now()) : null;
+  return {
+    db: sql,
+    prisma,
+    nowMs: Date.now,
+    isAdmin: authentication?.via != null,
+    adminRefusal: authentication?.via === null ? authentication.refusal : undefined,
+    runRecommendations: serverRecommendationRunner(target.url),
+  };
 }
 
 const t = initTRPC.context<TrpcContext>().create();
@@ -58,10 +59,15 @@ const mapErrors = t.middleware(async ({ next }) => {
 export const createTrpcRouter = t.router;
 export const publicProcedure = t.procedure.use(mapErrors);
 
-/** Procedures that change state: only for requests that carry the admin token. */
+/** Procedures that change state: only for requests that carry the admin token or an admin session from the app's pages. */
 export const adminProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.isAdmin) {
-    throw new TRPCError({ code: "UNAUTHORIZED", message: "authorization: the admin token is required (Authorization: Bearer <GPU_ROI_ADMIN_TOKEN>)" });
+    // A session sent from another site is forbidden; anything else lacks the token (as before sessions existed).
+    const forbidden = ctx.adminRefusal?.field === "origin";
+    throw new TRPCError({
+      code: forbidden ? "FORBIDDEN" : "UNAUTHORIZED",
+      message: forbidden ? ctx.adminRefusal!.message : "authorization: the admin token is required (Authorization: Bearer <GPU_ROI_ADMIN_TOKEN>)",
+    });
   }
   return next();
 });

@@ -1,0 +1,48 @@
+import { z } from "zod";
+import { requireAdmin } from "./admin-auth";
+import { ADMIN_SESSION_COOKIE, ADMIN_SESSION_TTL_MS, adminSessionCookie, requestCookie, verifyAdminSession } from "./admin-session";
+import { jsonResponse, parseOrThrow, responseForError } from "./http-responses";
+import { readJsonBody } from "./read-request-body";
+
+export interface AdminSessionContext {
+  adminToken: string | undefined;
+  nowMs: () => number;
+}
+
+const NO_STORE = { "cache-control": "no-store" };
+const signInSchema = z.object({ token: z.string().min(1).max(4096) });
+
+function sessionJson(expiresAtMs: number | null, adminToken: string | undefined) {
+  return { admin: expiresAtMs !== null, expiresAt: expiresAtMs === null ? null : new Date(expiresAtMs).toISOString(), adminApiEnabled: Boolean(adminToken) };
+}
+
+/** GET: whether this browser is signed in as admin; all a page learns about the admin session. */
+export function handleGetAdminSession(request: Request, context: AdminSessionContext): Response {
+  const session = verifyAdminSession(requestCookie(request, ADMIN_SESSION_COOKIE), context.adminToken, context.nowMs());
+  return jsonResponse(sessionJson(session?.expiresAtMs ?? null, context.adminToken), 200, NO_STORE);
+}
+
+/** POST: signs in with the admin token (Authorization: Bearer, or `{"token"}` as the body) and sets the session cookie. */
+export async function handleCreateAdminSession(request: Request, context: AdminSessionContext): Promise<Response> {
+  try {
+    let checked = request;
+    if (!request.headers.has("authorization")) {
+      const { token } = parseOrThrow(signInSchema, await readJsonBody(request, 8 * 1024));
+      checked = new Request(request.url, { headers: { authorization: `Bearer ${token}` } });
+    }
+    requireAdmin(checked, context.adminToken);
+    const nowMs = context.nowMs();
+    const expiresAtMs = nowMs + ADMIN_SESSION_TTL_MS;
+    return jsonResponse(sessionJson(expiresAtMs, context.adminToken), 200, {
+      ...NO_STORE,
+      "set-cookie": adminSessionCookie(request, { adminToken: context.adminToken!, expiresAtMs, nowMs }),
+    });
+  } catch (error) {
+    return responseForError(error);
+  }
+}
+
+/** DELETE: signs out (clears the cookie). */
+export function handleDeleteAdminSession(request: Request, context: AdminSessionContext): Response {
+  return jsonResponse(sessionJson(null, context.adminToken), 200, { ...NO_STORE, "set-cookie": adminSessionCookie(request, null) });
+}
