@@ -16,6 +16,7 @@ import { displayRowName } from "../../app/components/cost-columns";
 import { CHROMIUM_ARGS, CHROMIUM_PATH, buildAppIfNeeded, chromiumUnavailableReason, startE2eApp, type E2eApp } from "../support/e2e-app";
 import { signInAsAdmin } from "../support/e2e-admin";
 import { STATIC_PAGES, detailPages, visitPage, type AppPage, type PageVisit } from "../support/e2e-pages";
+import { parseCsv } from "../support/parse-csv";
 import { PROJECT_ROOT } from "../support/test-databases";
 
 const skipReason = chromiumUnavailableReason();
@@ -39,35 +40,6 @@ function shownNumber(text: string): { value: number; decimals: number } | null {
   const match = /-?[\d,]+(?:\.(\d+))?/.exec(text.replace(/−/g, "-"));
   if (!match) return null;
   return { value: Number(match[0].replace(/,/g, "")), decimals: match[1]?.length ?? 0 };
-}
-
-/** Splits a CSV document (quoted fields, "" escapes) into lines of fields. */
-function parseCsv(text: string): string[][] {
-  const lines: string[][] = [];
-  let field = "";
-  let line: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    if (quoted) {
-      if (char === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (char === '"') quoted = false;
-      else field += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ",") {
-      line.push(field);
-      field = "";
-    } else if (char === "\n") {
-      line.push(field);
-      lines.push(line);
-      line = [];
-      field = "";
-    } else field += char;
-  }
-  if (field !== "" || line.length > 0) lines.push([...line, field]);
-  return lines;
 }
 
 describe.skipIf(skipReason !== null)("web app in Chromium", () => {

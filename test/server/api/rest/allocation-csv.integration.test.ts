@@ -10,30 +10,11 @@ import { issueNodeToken } from "../../../../server/services/node-tokens";
 import { addPriceEntry } from "../../../../server/services/price-book-service";
 import { makeBatch, MINUTE_MS, T0_MS } from "../../../support/batches";
 import { ingestRequest } from "../../../support/in-process-server";
+import { parseCsv } from "../../../support/parse-csv";
 import { databaseKinds, type TestDatabase } from "../../../support/test-databases";
 
 const kinds = await databaseKinds();
 const FORMULA_TEAMS = ['=HYPERLINK("http://evil.test","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)", "\t=1+1", "\r=1+1"];
-
-/** Parses CSV text (quoted fields, "" escapes, CR and LF inside quotes). */
-function parseCsv(text: string): string[][] {
-  const lines: string[][] = [];
-  let line: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    if (quoted) {
-      if (char === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (char === '"') quoted = false;
-      else field += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ",") line.push(field), (field = "");
-    else if (char === "\n") line.push(field), lines.push(line), (line = []), (field = "");
-    else field += char;
-  }
-  return lines;
-}
 
 describe.each(kinds)("allocation CSV on $name", ({ create, skipReason }) => {
   let db: TestDatabase;
