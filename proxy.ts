@@ -39,3 +39,11 @@ export function proxy(request: NextRequest): Response {
   requestHeaders.set("content-security-policy", contentSecurityPolicy);
   return withSecurityHeaders(NextResponse.next({ request: { headers: requestHeaders } }), contentSecurityPolicy);
 }
+
+export const config = {
+  // Every path but ingest: with a proxy, Next.js copies each request body into
+  // memory (cutting it short past 10 MB) before the route reads it, and ingest
+  // takes bodies up to GPU_ROI_INGEST_MAX_BYTES (16 MiB) that it reads as a
+  // stream against that limit. next.config.js gives ingest the same headers.
+  matcher: ["/((?!api/v1/ingest$).*)"],
+};

@@ -237,6 +237,8 @@ describe.skipIf(skipReason !== null)("web app in Chromium", () => {
   it(
     "prices a GPU-hour live in the cost-of-ownership calculator and saves it as a price signed in as admin",
     async () => {
+      // Signed out (an earlier test signed this browser in): saving needs the sign-in below.
+      await context.clearCookies();
       const page = await context.newPage();
       try {
         await page.goto(`${app!.baseUrl}/settings`, { waitUntil: "load" });

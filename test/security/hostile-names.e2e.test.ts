@@ -359,6 +359,25 @@ describe.skipIf(skipReason !== null)("admin session, security headers and malfor
     );
   });
 
+  it("hands ingest a body larger than the proxy's 10 MB copy whole, with the security headers", async () => {
+    const issued = await fetch(`${app!.baseUrl}/api/v1/node-tokens`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${app!.adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ cluster: "sim", hostname: "large-body-node" }),
+    });
+    const { token } = (await issued.json()) as { token: string };
+    const batch = { schemaVersion: 1, batchId: randomUUID(), node: { hostname: "large-body-node" }, gpus: [], jobs: [], gpuWindows: [], jobWindows: [] };
+    // Valid JSON of 11 MB whose batch comes last: a body cut at 10 MB would not parse.
+    const response = await fetch(`${app!.baseUrl}/api/v1/ingest`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: " ".repeat(11 * 1024 * 1024) + JSON.stringify(batch),
+    });
+    expect(response.status, await response.clone().text()).toBe(200);
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(response.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+  });
+
   it("answers 400 to a path segment that is not valid percent-encoded UTF-8, JSON for the API", async () => {
     for (const path of ["/api/v1/experiments/%ff%fe", "/api/v1/recommendations/%ff/plan", "/api/v1/experiments/a%zz"]) {
       const response = await fetch(app!.baseUrl + path);

@@ -1,5 +1,14 @@
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { isPagePath, malformedPathSegment, pageContentSecurityPolicy } from "../../../../server/api/rest/security-headers";
+import {
+  isPagePath,
+  malformedPathSegment,
+  NON_PAGE_CONTENT_SECURITY_POLICY,
+  pageContentSecurityPolicy,
+  SECURITY_HEADERS,
+} from "../../../../server/api/rest/security-headers";
+import { PROJECT_ROOT } from "../../../support/test-databases";
 
 describe("malformedPathSegment", () => {
   it("names the first segment whose percent-escapes are not UTF-8 or not hex", () => {
@@ -37,5 +46,15 @@ describe("pageContentSecurityPolicy", () => {
     expect(policy).toContain("frame-ancestors 'none'");
     expect(policy).toContain("object-src 'none'");
     expect(pageContentSecurityPolicy("abc123", true)).toContain("'strict-dynamic' 'unsafe-eval';");
+  });
+});
+
+describe("next.config.js headers", () => {
+  it("give ingest, which the proxy leaves out, the same security headers as every other API answer", async () => {
+    type HeaderRule = { source: string; headers: { key: string; value: string }[] };
+    const config = (await import(pathToFileURL(path.join(PROJECT_ROOT, "next.config.js")).href)) as { default: { headers(): Promise<HeaderRule[]> } };
+    const ingest = (await config.default.headers()).find((rule) => rule.source === "/api/v1/ingest");
+    const given = Object.fromEntries(ingest!.headers.map(({ key, value }) => [key.toLowerCase(), value]));
+    expect(given).toEqual({ ...SECURITY_HEADERS, "content-security-policy": NON_PAGE_CONTENT_SECURITY_POLICY });
   });
 });
