@@ -40,8 +40,9 @@ const COMMA = 0x2c;
 /**
  * The first limit the JSON text passes, or null. Brackets and commas inside
  * strings are skipped. Malformed text is not this function's concern: JSON.parse
- * refuses it afterwards. One pass of charCodeAt over the text: about a third of
- * what JSON.parse spends on the same text, and nothing allocated.
+ * refuses it afterwards. One pass of charCodeAt over the text, nothing
+ * allocated: on ingest batches, about a fifth to two fifths of what decoding and
+ * JSON.parse spend on the same body (about 1 µs a window on a busy 2-core machine).
  */
 export function jsonShapeViolation(text: string, limits: JsonShapeLimits): JsonShapeViolation | null {
   const { maxDepth, maxElements } = limits;
