@@ -15,10 +15,10 @@ import type { SqlDatabase } from "../db/sql-database";
  * that took the server out sends no ingest that could clear the failure).
  */
 export class DatabaseWriteHealth {
-  private failure: { message: string; atMs: number } | null = null;
+  private failure: { message: string } | null = null;
 
-  recordFailure(error: unknown, atMs: number): void {
-    this.failure = { message: error instanceof Error ? error.message : String(error), atMs };
+  recordFailure(error: unknown): void {
+    this.failure = { message: error instanceof Error ? error.message : String(error) };
   }
 
   recordSuccess(): void {
@@ -26,7 +26,7 @@ export class DatabaseWriteHealth {
   }
 
   /** The last write's failure, or null when the last write succeeded (or none failed yet). */
-  get lastFailure(): { message: string; atMs: number } | null {
+  get lastFailure(): { message: string } | null {
     return this.failure;
   }
 }

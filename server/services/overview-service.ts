@@ -141,7 +141,8 @@ export async function getOverview(db: SqlDatabase, window: TimeWindow, rankCount
     const gpusReporting = Number(row.gpus_reporting);
     // Overlapping windows (different batches) never make a bucket hold more GPU-hours than passed for its GPUs.
     const bucketHours = (Math.min(startMs + bucketMs, window.endMs) - Math.max(startMs, window.startMs)) / HOUR_MS;
-    const hours = scaledHours(hoursOf(row), reportedHoursScale(hoursOf(row).gpuHours, gpusReporting * bucketHours));
+    const reported = hoursOf(row);
+    const hours = scaledHours(reported, reportedHoursScale(reported.gpuHours, gpusReporting * bucketHours));
     return { startMs, gpuHours: hours.gpuHours, utilizationAvgPct: averageUtilizationPct(hours), gpusReporting };
   });
 

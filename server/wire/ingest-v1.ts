@@ -199,10 +199,10 @@ function overlapIssues<Window extends { startMs: number; endMs: number }>(
   const runs = new Map<string, Map<string, Run>>();
   const runOf = (window: Window) => runs.get(gpuOf(window))?.get(jobOf(window));
   const issues: CrossReferenceIssue[] = [];
-  const subject = kind === "gpuWindows" ? "GPU" : "job on the same GPU";
+  const subject = kind === "gpuWindows" ? "GPU" : "job on one GPU";
   const overlap = (index: number, earlierIndex: number) => ({
     path: [kind, index, "startMs"],
-    message: `overlaps ${kind}[${earlierIndex}] of the same ${subject}: windows of one ${kind === "gpuWindows" ? "GPU" : "job on one GPU"} must not overlap`,
+    message: `overlaps ${kind}[${earlierIndex}]: windows of one ${subject} must not overlap`,
   });
   let anyUnordered = false;
   windows.forEach((window, index) => {

@@ -1,7 +1,6 @@
 import type { SqlDatabase } from "../../db/sql-database";
 import { DEFAULT_FUTURE_TOLERANCE_MS, windowTimeIssues, type WindowTimeBounds } from "../../domain/window-time-bounds";
-import type { DatabaseWriteHealth } from "../../services/database-write-health";
-import { isDatabaseWriteFailure } from "../../services/database-write-health";
+import { isDatabaseWriteFailure, type DatabaseWriteHealth } from "../../services/database-write-health";
 import { ingestBatch } from "../../services/ingest-service";
 import type { ServerMetrics } from "../../services/metrics";
 import { authenticateNodeToken } from "../../services/node-tokens";
@@ -115,7 +114,7 @@ export async function handleIngestRequest(request: Request, context: IngestHandl
     metrics.ingestWindows.inc({ kind: "gpu", result: "rejected" }, gpuWindowsInBody);
     metrics.ingestWindows.inc({ kind: "job", result: "rejected" }, jobWindowsInBody);
     if (isDatabaseUnavailable(error)) metrics.databaseUnavailable.inc({ route: "/api/v1/ingest" });
-    if (isDatabaseWriteFailure(error)) context.writeHealth?.recordFailure(error, context.nowMs());
+    if (isDatabaseWriteFailure(error)) context.writeHealth?.recordFailure(error);
     return responseForError(error);
   }
 }

@@ -48,7 +48,7 @@ describe("ingestBatchSchema", () => {
     expect(ingestBatchSchema.safeParse(withGpuWindows(window("GPU-aaaa-0", 0, 1), window("GPU-aaaa-0", 1, 2), window("GPU-aaaa-0", 1, 2), window("GPU-aaaa-1", 0, 2))).success).toBe(true);
     expect(firstIssue(withGpuWindows(window("GPU-aaaa-0", 0, 10), window("GPU-aaaa-1", 0, 10), window("GPU-aaaa-0", 5, 6)))).toEqual({
       field: "gpuWindows[2].startMs",
-      message: "overlaps gpuWindows[0] of the same GPU: windows of one GPU must not overlap",
+      message: "overlaps gpuWindows[0]: windows of one GPU must not overlap",
     });
     // Out of order: a window that starts inside a longer one sent after it.
     expect(firstIssue(withGpuWindows(window("GPU-aaaa-0", 20, 21), window("GPU-aaaa-0", 5, 6), window("GPU-aaaa-0", 0, 10))).field).toBe("gpuWindows[2].startMs");
