@@ -9,6 +9,7 @@
  * The invariant every result keeps: the sum of all rows' totalCost (idle rows
  * included) equals the fleet's cost for the window.
  */
+import { lifetimeHoursInWindow } from "./gpu-lifetime";
 import { priceFor, type PriceEntry } from "./pricing";
 
 const HOUR_MS = 3_600_000;
@@ -323,11 +324,7 @@ export function allocateCosts(
     return price;
   };
   /** Hours of the period the device existed (its first to last report, widened to whole hours). */
-  const lifetimeHours = (gpu: AllocationGpu, period: Period) => {
-    const lifeStartMs = Math.floor(gpu.firstSeenMs / HOUR_MS) * HOUR_MS;
-    const lifeEndMs = Math.ceil(gpu.lastSeenMs / HOUR_MS) * HOUR_MS;
-    return Math.max(0, Math.min(lifeEndMs, period.endMs) - Math.max(lifeStartMs, period.startMs)) / HOUR_MS;
-  };
+  const lifetimeHours = (gpu: AllocationGpu, period: Period) => lifetimeHoursInWindow(gpu, period);
 
   // 2. Fleet cost per idle scope and step (not per price period: a price change
   //    must not change how idle is shared). A MIG instance whose parent is

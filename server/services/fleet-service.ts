@@ -1,4 +1,5 @@
 import type { SqlDatabase } from "../db/sql-database";
+import { lifetimeHoursInWindow } from "../domain/gpu-lifetime";
 import { HOUR_MS } from "../domain/rollup";
 import type { TimeWindow } from "../domain/time-window";
 
@@ -10,6 +11,7 @@ export interface HeatmapGpu {
   gpuIndex: number;
   modelName: string;
   memoryTotalMiB: number;
+  /** At most the hours the GPU existed in the window, even if windows of it overlap. */
   reportedGpuHours: number;
   /** Time-weighted over the hours with a utilization reading; null without one. */
   utilizationAvgPct: number | null;
@@ -85,8 +87,8 @@ export async function getUtilizationHeatmap(db: SqlDatabase, window: TimeWindow,
   for (let hour = startMs; hour < endMs; hour += HOUR_MS) hourStartsMs.push(hour);
 
   const [gpus, sums, jobHours] = await Promise.all([
-    db.query<{ id: number; uuid: string; hostname: string; gpu_index: number; model_name: string; memory_total_mib: number }>(
-      `SELECT g.id, g.uuid, n.hostname, g.gpu_index, g.model_name, g.memory_total_mib
+    db.query<{ id: number; uuid: string; hostname: string; gpu_index: number; model_name: string; memory_total_mib: number; first_seen_ms: number; last_seen_ms: number }>(
+      `SELECT g.id, g.uuid, n.hostname, g.gpu_index, g.model_name, g.memory_total_mib, g.first_seen_ms, g.last_seen_ms
          FROM gpu g JOIN node n ON n.id = g.node_id
         ORDER BY n.hostname, g.gpu_index, g.id`,
     ),
@@ -155,7 +157,10 @@ export async function getUtilizationHeatmap(db: SqlDatabase, window: TimeWindow,
         gpuIndex: Number(gpu.gpu_index),
         modelName: gpu.model_name,
         memoryTotalMiB: Number(gpu.memory_total_mib),
-        reportedGpuHours: Number(sum?.reported_ms ?? 0) / HOUR_MS,
+        reportedGpuHours: Math.min(
+          Number(sum?.reported_ms ?? 0) / HOUR_MS,
+          lifetimeHoursInWindow({ firstSeenMs: Number(gpu.first_seen_ms), lastSeenMs: Number(gpu.last_seen_ms) }, { startMs, endMs }),
+        ),
         utilizationAvgPct: utilMeasuredMs > 0 ? Number(sum!.utilization_pct_ms) / utilMeasuredMs : null,
         memoryUsedAvgMiB: memMeasuredMs > 0 ? Number(sum!.memory_mib_ms) / memMeasuredMs : null,
         sharedHours: Number(withJobs?.shared_hours ?? 0),

@@ -94,7 +94,7 @@ async function extendSpans(tx: SqlExecutor, table: "gpu" | "job", spans: Readonl
 
 /**
  * Stores one batch in one transaction. Steps:
- *  1. claim the batchId (a repeated batch is acknowledged, nothing else written);
+ *  1. claim the batchId for this node (a repeated batch is acknowledged, nothing else written);
  *  2. mark the node seen and store its labels;
  *  3. register or refresh the batch's GPUs, refusing GPUs that belong to another node;
  *  4. register or refresh its jobs (keyed by cluster and external id);
@@ -122,7 +122,8 @@ export async function ingestBatch(
 
 function storeBatch(db: SqlDatabase, node: AuthenticatedNode, batch: IngestBatch, receivedAtMs: number): Promise<IngestAck> {
   return db.transaction(async (tx) => {
-    // 1. Claim the batch id. On PostgreSQL a concurrent insert of the same id
+    // 1. Claim the batch id, which is the node's own (another node may use the
+    //    same id). On PostgreSQL a concurrent insert of the same node and id
     //    waits for the other transaction and then does nothing.
     const claimed = await tx.insertMany({
       table: "ingest_batch",
@@ -134,7 +135,7 @@ function storeBatch(db: SqlDatabase, node: AuthenticatedNode, batch: IngestBatch
         { name: "job_window_count", type: "integer" },
       ],
       rows: [[batch.batchId, node.nodeId, receivedAtMs, batch.gpuWindows.length, batch.jobWindows.length]],
-      conflictColumns: ["batch_id"],
+      conflictColumns: ["node_id", "batch_id"],
     });
     if (claimed.length === 0) {
       return { batchId: batch.batchId, duplicate: true, gpuWindowsStored: 0, jobWindowsStored: 0, windowsAlreadyStored: 0 };
@@ -151,6 +152,7 @@ function storeBatch(db: SqlDatabase, node: AuthenticatedNode, batch: IngestBatch
     //    fleet's cost counts a GPU from its first reported minute, backfills
     //    included. Only changed metadata is written; spans are extended in one
     //    statement per distinct span (usually one per batch).
+    await refuseForeignMigParents(tx, node.nodeId, batch.gpus);
     const gpuSpan = spanOf(batch.gpuWindows, (window) => window.gpuUuid);
     const gpuSelectSql = `SELECT id, node_id AS owner, uuid AS key, ${metadataJson(db, ["gpu_index", "model_name", "memory_total_mib", "mig_parent_uuid", "mig_profile"])} AS metadata FROM gpu WHERE 1 = 1`;
     const storedGpus = await selectByKey<StoredRow>(tx, gpuSelectSql, [], batch.gpus.map((gpu) => gpu.uuid), "uuid");
@@ -318,6 +320,32 @@ function storeBatch(db: SqlDatabase, node: AuthenticatedNode, batch: IngestBatch
       windowsAlreadyStored,
     };
   });
+}
+
+/**
+ * A MIG instance's parent must be another GPU of the same node: one of the
+ * batch's GPUs, or one already registered to this node. A parent is priced
+ * through its instances and leaves the fleet's cost, so naming another node's
+ * GPU (or one no node has reported yet) would move that GPU's cost onto this
+ * node's instances.
+ */
+async function refuseForeignMigParents(tx: SqlExecutor, nodeId: number, gpus: IngestBatch["gpus"]): Promise<void> {
+  const batchUuids = new Set(gpus.map((gpu) => gpu.uuid));
+  const parentsOutsideBatch = new Set<string>();
+  for (const gpu of gpus) if (gpu.migParentUuid != null && !batchUuids.has(gpu.migParentUuid)) parentsOutsideBatch.add(gpu.migParentUuid);
+  const stored =
+    parentsOutsideBatch.size === 0
+      ? new Map<string, StoredRow>()
+      : await selectByKey<StoredRow>(tx, `SELECT id, node_id AS owner, uuid AS key, '' AS metadata FROM gpu WHERE 1 = 1`, [], [...parentsOutsideBatch], "uuid");
+  for (const [index, gpu] of gpus.entries()) {
+    const parent = gpu.migParentUuid;
+    if (parent == null) continue;
+    const ofThisNode = parent !== gpu.uuid && (batchUuids.has(parent) || stored.get(parent)?.owner === nodeId);
+    if (!ofThisNode) {
+      const field = `gpus[${index}].migParentUuid`;
+      throw new ServiceError(403, `${field}: MIG parent "${parent}" is not another GPU of this node`, field);
+    }
+  }
 }
 
 /** The earliest start and latest end of the windows of each key. */

@@ -1,5 +1,6 @@
 import type { SqlDatabase } from "../db/sql-database";
 import { sqlGreatest, sqlLeast } from "../db/sql-database";
+import { lifetimeHoursInWindow, reportedHoursScale } from "../domain/gpu-lifetime";
 import { HOUR_MS } from "../domain/rollup";
 import { chooseBucketMs, type TimeWindow } from "../domain/time-window";
 import {
@@ -100,6 +101,12 @@ function hoursOf(row: UsageSumsRow) {
   };
 }
 
+/** The same sums times `scale` (from reportedHoursScale), so averages stay as they were. */
+function scaledHours(hours: ReturnType<typeof hoursOf>, scale: number): ReturnType<typeof hoursOf> {
+  if (scale === 1) return hours;
+  return { gpuHours: hours.gpuHours * scale, measuredGpuHours: hours.measuredGpuHours * scale, utilizationPctHours: hours.utilizationPctHours * scale };
+}
+
 /**
  * The overview's bucket: chooseBucketMs's, but at least an hour for windows of a
  * day or more, so that long windows read the hourly rollups (a day of a
@@ -130,20 +137,28 @@ export async function getOverview(db: SqlDatabase, window: TimeWindow, rankCount
     }),
   );
   const series: UtilizationPoint[] = bucketSums.map((row) => {
-    const hours = hoursOf(row);
-    return { startMs: Number(row.bucket_start_ms), gpuHours: hours.gpuHours, utilizationAvgPct: averageUtilizationPct(hours), gpusReporting: Number(row.gpus_reporting) };
+    const startMs = Number(row.bucket_start_ms);
+    const gpusReporting = Number(row.gpus_reporting);
+    // Overlapping windows (different batches) never make a bucket hold more GPU-hours than passed for its GPUs.
+    const bucketHours = (Math.min(startMs + bucketMs, window.endMs) - Math.max(startMs, window.startMs)) / HOUR_MS;
+    const reported = hoursOf(row);
+    const hours = scaledHours(reported, reportedHoursScale(reported.gpuHours, gpusReporting * bucketHours));
+    return { startMs, gpuHours: hours.gpuHours, utilizationAvgPct: averageUtilizationPct(hours), gpusReporting };
   });
 
   // 2. The fleet's GPUs, to name the ones that reported.
-  const gpus = await db.query<{ id: number; uuid: string; hostname: string; gpu_index: number; model_name: string; memory_total_mib: number }>(
-    `SELECT g.id, g.uuid, n.hostname, g.gpu_index, g.model_name, g.memory_total_mib FROM gpu g JOIN node n ON n.id = g.node_id`,
+  const gpus = await db.query<{ id: number; uuid: string; hostname: string; gpu_index: number; model_name: string; memory_total_mib: number; first_seen_ms: number; last_seen_ms: number }>(
+    `SELECT g.id, g.uuid, n.hostname, g.gpu_index, g.model_name, g.memory_total_mib, g.first_seen_ms, g.last_seen_ms FROM gpu g JOIN node n ON n.id = g.node_id`,
   );
   const totals: GpuUsageTotals[] = [];
   const modelCounts = new Map<string, number>();
   for (const gpu of gpus) {
     modelCounts.set(gpu.model_name, (modelCounts.get(gpu.model_name) ?? 0) + 1);
-    const usage = perGpu.get(gpu.id);
-    if (!usage) continue;
+    const reported = perGpu.get(gpu.id);
+    if (!reported) continue;
+    // A GPU reports at most the hours it existed (as allocation counts it), even if windows of it overlap.
+    const lifetimeHours = lifetimeHoursInWindow({ firstSeenMs: Number(gpu.first_seen_ms), lastSeenMs: Number(gpu.last_seen_ms) }, window);
+    const usage = { ...reported, ...scaledHours(reported, reportedHoursScale(reported.gpuHours, lifetimeHours)) };
     totals.push({
       gpuId: gpu.id,
       uuid: gpu.uuid,

@@ -137,7 +137,10 @@ export interface CrossReferenceIssue {
 /**
  * Cross-references: every window names a GPU (and job) declared in the batch, so
  * the server never has to guess what a window belongs to; GPUs and jobs are
- * declared once; windows end after they start and last at most MAX_WINDOW_MS.
+ * declared once; windows end after they start and last at most MAX_WINDOW_MS;
+ * windows of one GPU (of one job on one GPU) do not overlap, so a GPU never
+ * reports more time than passed. A window repeated with the same start is no
+ * overlap: storage keeps one (a resend within a batch).
  */
 export function crossReferenceIssues(batch: {
   gpus: readonly { uuid: string }[];
@@ -173,6 +176,66 @@ export function crossReferenceIssues(batch: {
       issues.push({ path: ["jobWindows", index, "jobExternalId"], message: `job "${window.jobExternalId}" is not listed in jobs` });
     }
   });
+  if (issues.length === 0) {
+    issues.push(...overlapIssues(batch.gpuWindows, "gpuWindows", (window) => window.gpuUuid, () => ""));
+    issues.push(...overlapIssues(batch.jobWindows, "jobWindows", (window) => window.gpuUuid, (window) => window.jobExternalId));
+  }
+  return issues;
+}
+
+/**
+ * Windows of one key (a GPU, or a job on a GPU) that overlap an earlier-starting
+ * one. Collectors send each key's windows in time order, so one pass comparing
+ * each window with the latest end so far of its key finds every overlap; the
+ * windows of a key that come out of order are sorted and checked again.
+ */
+function overlapIssues<Window extends { startMs: number; endMs: number }>(
+  windows: readonly Window[],
+  kind: "gpuWindows" | "jobWindows",
+  gpuOf: (window: Window) => string,
+  jobOf: (window: Window) => string,
+): CrossReferenceIssue[] {
+  type Run = { lastStartMs: number; maxEndIndex: number; unordered: number[] | null };
+  const runs = new Map<string, Map<string, Run>>();
+  const runOf = (window: Window) => runs.get(gpuOf(window))?.get(jobOf(window));
+  const issues: CrossReferenceIssue[] = [];
+  const subject = kind === "gpuWindows" ? "GPU" : "job on one GPU";
+  const overlap = (index: number, earlierIndex: number) => ({
+    path: [kind, index, "startMs"],
+    message: `overlaps ${kind}[${earlierIndex}]: windows of one ${subject} must not overlap`,
+  });
+  let anyUnordered = false;
+  windows.forEach((window, index) => {
+    const run = runOf(window);
+    if (!run) {
+      let byJob = runs.get(gpuOf(window));
+      if (!byJob) runs.set(gpuOf(window), (byJob = new Map()));
+      byJob.set(jobOf(window), { lastStartMs: window.startMs, maxEndIndex: index, unordered: null });
+    } else if (run.unordered || window.startMs < run.lastStartMs) {
+      run.unordered = [];
+      anyUnordered = true;
+    } else if (window.startMs !== run.lastStartMs && window.startMs < windows[run.maxEndIndex].endMs) {
+      issues.push(overlap(index, run.maxEndIndex));
+    } else {
+      run.lastStartMs = window.startMs;
+      if (window.endMs > windows[run.maxEndIndex].endMs) run.maxEndIndex = index;
+    }
+  });
+  if (!anyUnordered || issues.length > 0) return issues;
+  windows.forEach((window, index) => runOf(window)!.unordered?.push(index));
+  for (const byJob of runs.values()) {
+    for (const { unordered } of byJob.values()) {
+      if (!unordered) continue;
+      unordered.sort((a, b) => windows[a].startMs - windows[b].startMs || a - b);
+      let maxEndIndex = unordered[0];
+      for (const index of unordered.slice(1)) {
+        const window = windows[index];
+        const longest = windows[maxEndIndex];
+        if (window.startMs !== longest.startMs && window.startMs < longest.endMs) issues.push(overlap(Math.max(index, maxEndIndex), Math.min(index, maxEndIndex)));
+        else if (window.endMs > longest.endMs) maxEndIndex = index;
+      }
+    }
+  }
   return issues;
 }
 

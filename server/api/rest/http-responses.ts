@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { isDatabaseWriteFailure } from "../../services/database-write-health";
 import { ServiceError } from "../../services/service-error";
 import { formatIssuePath } from "../../wire/ingest-v1";
 
@@ -23,10 +24,14 @@ export function errorResponse(
 /** Network errors that mean the database server could not be reached or dropped the connection. */
 const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EPIPE", "EAI_AGAIN"]);
 
-/** Whether an error means the database could not be reached (answer 503, retry later). */
+/**
+ * Whether an error means the database could not be reached, or cannot take
+ * writes (read-only, I/O error, disk full): answer 503, retry later.
+ */
 export function isDatabaseUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   return (
+    isDatabaseWriteFailure(error) ||
     (typeof code === "string" &&
       (UNREACHABLE_CODES.has(code) ||
         code.startsWith("08") || // PostgreSQL connection_exception class

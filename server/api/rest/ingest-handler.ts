@@ -1,5 +1,6 @@
 import type { SqlDatabase } from "../../db/sql-database";
 import { DEFAULT_FUTURE_TOLERANCE_MS, windowTimeIssues, type WindowTimeBounds } from "../../domain/window-time-bounds";
+import { isDatabaseWriteFailure, type DatabaseWriteHealth } from "../../services/database-write-health";
 import { ingestBatch } from "../../services/ingest-service";
 import type { ServerMetrics } from "../../services/metrics";
 import { authenticateNodeToken } from "../../services/node-tokens";
@@ -32,6 +33,8 @@ export interface IngestHandlerContext {
   windowTimeBounds?: WindowTimeBounds;
   /** Requests per node token (429 past it); none: no limit. */
   rateLimiter?: IngestRateLimiter;
+  /** Told whether each batch's write succeeded, for /api/health. */
+  writeHealth?: DatabaseWriteHealth;
 }
 
 /**
@@ -97,6 +100,7 @@ export async function handleIngestRequest(request: Request, context: IngestHandl
     }
 
     const ack = await ingestBatch(context.db, node, parsed.data, nowMs);
+    context.writeHealth?.recordSuccess();
     metrics.ingestBatches.inc({ result: ack.duplicate ? "duplicate" : "accepted" });
     if (!ack.duplicate) {
       metrics.ingestWindows.inc({ kind: "gpu", result: "stored" }, ack.gpuWindowsStored);
@@ -110,6 +114,7 @@ export async function handleIngestRequest(request: Request, context: IngestHandl
     metrics.ingestWindows.inc({ kind: "gpu", result: "rejected" }, gpuWindowsInBody);
     metrics.ingestWindows.inc({ kind: "job", result: "rejected" }, jobWindowsInBody);
     if (isDatabaseUnavailable(error)) metrics.databaseUnavailable.inc({ route: "/api/v1/ingest" });
+    if (isDatabaseWriteFailure(error)) context.writeHealth?.recordFailure(error);
     return responseForError(error);
   }
 }

@@ -1,12 +1,15 @@
 import { gunzipSync } from "node:zlib";
 import { ServiceError } from "../../services/service-error";
+import { jsonShapeLimitsFor, jsonShapeViolation, type JsonShapeLimits } from "./json-shape-limits";
 
 /**
  * Reads a request body of at most `maxBytes` (after gzip decompression, when the
  * body is gzip-encoded) and parses it as JSON. Stops reading as soon as the limit
- * is passed, so an oversized upload costs no more than the limit.
+ * is passed, so an oversized upload costs no more than the limit; and refuses
+ * JSON nested too deep (400) or with too many elements (413) before parsing it,
+ * so a small body cannot make JSON.parse build millions of arrays.
  */
-export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+export async function readJsonBody(request: Request, maxBytes: number, shapeLimits: JsonShapeLimits = jsonShapeLimitsFor(maxBytes)): Promise<unknown> {
   const declaredLength = Number(request.headers.get("content-length") ?? "0");
   if (declaredLength > maxBytes) throw new ServiceError(413, `body: larger than the limit of ${maxBytes} bytes`);
 
@@ -48,6 +51,11 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
     text = new TextDecoder("utf-8", { fatal: true }).decode(body);
   } catch {
     throw new ServiceError(400, "body: not valid UTF-8");
+  }
+  const violation = jsonShapeViolation(text, shapeLimits);
+  if (violation?.kind === "depth") throw new ServiceError(400, `body: JSON nested deeper than ${violation.limit} levels`);
+  if (violation?.kind === "elements") {
+    throw new ServiceError(413, `body: more than ${violation.limit} JSON elements (arrays, objects and the items in them)`);
   }
   try {
     return JSON.parse(text);

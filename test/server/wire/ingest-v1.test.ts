@@ -41,6 +41,26 @@ describe("ingestBatchSchema", () => {
     expect(firstIssue(duplicateGpu).field).toBe("gpus[1].uuid");
   });
 
+  it("refuses overlapping windows of one GPU or of one job on one GPU, in or out of order, and lets other GPUs and jobs overlap", () => {
+    const window = (gpuUuid: string, startMinute: number, endMinute: number) => ({ ...makeBatch().gpuWindows[0], gpuUuid, startMs: T0_MS + startMinute * MINUTE_MS, endMs: T0_MS + endMinute * MINUTE_MS });
+    const withGpuWindows = (...gpuWindows: ReturnType<typeof window>[]) => makeBatch({ gpuWindows, jobWindows: [] });
+    // Back to back, one window repeated with the same start, and the other GPU over the same minutes: no overlap.
+    expect(ingestBatchSchema.safeParse(withGpuWindows(window("GPU-aaaa-0", 0, 1), window("GPU-aaaa-0", 1, 2), window("GPU-aaaa-0", 1, 2), window("GPU-aaaa-1", 0, 2))).success).toBe(true);
+    expect(firstIssue(withGpuWindows(window("GPU-aaaa-0", 0, 10), window("GPU-aaaa-1", 0, 10), window("GPU-aaaa-0", 5, 6)))).toEqual({
+      field: "gpuWindows[2].startMs",
+      message: "overlaps gpuWindows[0]: windows of one GPU must not overlap",
+    });
+    // Out of order: a window that starts inside a longer one sent after it.
+    expect(firstIssue(withGpuWindows(window("GPU-aaaa-0", 20, 21), window("GPU-aaaa-0", 5, 6), window("GPU-aaaa-0", 0, 10))).field).toBe("gpuWindows[2].startMs");
+    expect(ingestBatchSchema.safeParse(withGpuWindows(window("GPU-aaaa-0", 2, 3), window("GPU-aaaa-0", 0, 1), window("GPU-aaaa-0", 1, 2))).success).toBe(true);
+
+    const jobs = makeBatch({ jobs: [makeBatch().jobs[0], { ...makeBatch().jobs[0], externalId: "slurm-1002" }] });
+    const jobWindow = (jobExternalId: string, startMinute: number, endMinute: number) => ({ ...jobs.jobWindows[0], jobExternalId, startMs: T0_MS + startMinute * MINUTE_MS, endMs: T0_MS + endMinute * MINUTE_MS });
+    // Two jobs sharing a GPU over the same minutes is the normal case.
+    expect(ingestBatchSchema.safeParse({ ...jobs, jobWindows: [jobWindow("slurm-1001", 0, 1), jobWindow("slurm-1002", 0, 1)] }).success).toBe(true);
+    expect(firstIssue({ ...jobs, jobWindows: [jobWindow("slurm-1001", 0, 1), jobWindow("slurm-1001", 0.5, 1.5)] }).field).toBe("jobWindows[1].startMs");
+  });
+
   it("refuses an unknown schema version", () => {
     expect(firstIssue({ ...makeBatch(), schemaVersion: 2 }).field).toBe("schemaVersion");
   });

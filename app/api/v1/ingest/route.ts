@@ -3,6 +3,7 @@ import { DEFAULT_INGEST_MAX_BYTES, handleIngestRequest } from "@/server/api/rest
 import { ingestRateLimiterFromEnv } from "@/server/api/rest/ingest-rate-limiter";
 import { timedRoute } from "@/server/api/rest/timed-route";
 import { getServerDatabase } from "@/server/db/server-database";
+import { getDatabaseWriteHealth } from "@/server/services/database-write-health";
 import { getServerMetrics } from "@/server/services/metrics";
 
 export const runtime = "nodejs";
@@ -14,5 +15,5 @@ const windowTimeBounds = windowTimeBoundsFromEnv(process.env);
 const rateLimiter = ingestRateLimiterFromEnv(process.env);
 
 export const POST = timedRoute("/api/v1/ingest", (request) =>
-  handleIngestRequest(request, { db: getServerDatabase().sql, metrics: getServerMetrics(), maxBodyBytes, nowMs: Date.now, windowTimeBounds, rateLimiter }),
+  handleIngestRequest(request, { db: getServerDatabase().sql, metrics: getServerMetrics(), maxBodyBytes, nowMs: Date.now, windowTimeBounds, rateLimiter, writeHealth: getDatabaseWriteHealth() }),
 );
