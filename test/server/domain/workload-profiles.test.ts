@@ -79,6 +79,32 @@ describe("buildWorkloadProfiles", () => {
   });
 });
 
+describe("buildWorkloadProfiles with one job id in two clusters", () => {
+  it("profiles each cluster's job apart, sorted by id then cluster", () => {
+    const gpus: ProfileGpuRow[] = [
+      { gpuId: 1, gpuIndex: 0, modelName: "A100", memoryTotalMiB: 80_000, nodeId: 10, hostname: "gpu-01", clusterName: "west", migProfile: null },
+      { gpuId: 2, gpuIndex: 0, modelName: "A100", memoryTotalMiB: 80_000, nodeId: 20, hostname: "gpu-01", clusterName: "east", migProfile: null },
+    ];
+    const profiles = buildWorkloadProfiles({
+      jobs: [
+        { jobId: 1, externalId: "slurm-1001", clusterName: "west", kind: "training", requestedGpus: 1, team: null, project: null },
+        { jobId: 2, externalId: "slurm-1001", clusterName: "east", kind: "inference", requestedGpus: 1, team: null, project: null },
+      ],
+      gpus,
+      jobWindows: [
+        { jobId: 1, gpuId: 1, startMs: T0, endMs: T0 + 900_000, utilizationAvgPct: 10, memoryUsedMaxMiB: 1000 },
+        { jobId: 2, gpuId: 2, startMs: T0, endMs: T0 + 900_000, utilizationAvgPct: 70, memoryUsedMaxMiB: 2000 },
+      ],
+      gpuWindows: [],
+      jobHours: [],
+    });
+    expect(profiles.map((p) => [p.externalId, p.clusterName, p.jobKind, p.current[0].nodeId])).toEqual([
+      ["slurm-1001", "east", "inference", 20],
+      ["slurm-1001", "west", "training", 10],
+    ]);
+  });
+});
+
 describe("rightSizingStats", () => {
   it("measures low-efficiency share of runtime, p95 busy GPUs and held hours", () => {
     const hours = [];
