@@ -190,4 +190,21 @@ describe("exportPlan", () => {
     expect(hostileScript).toContain(`# cluster 'east\\nrm -rf /', pod 'x\\ntouch ${stubs.markerPath}': ask for 1 GPU(s) (smaller-model)`);
     expect(hostileScript).toContain("# its UID has characters a Kubernetes UID never has: no kubectl command for it; find the pod by hand");
   });
+
+  it("still exports a packing stored before cluster keying (node ids host#<id>, workload ids <job>@<part>)", () => {
+    const recommendation = packingRecommendation("east", ["slurm-5"], ["gpu-02#4"], "USD");
+    const inputs = recommendation.inputs;
+    delete inputs.cluster;
+    inputs.nodes = (inputs.nodes as PackedNode[]).map(({ id }) => ({ id }));
+    inputs.workloads = (inputs.workloads as PackedWorkload[]).map(({ cluster: _cluster, externalId: _externalId, ...solverWorkload }) => ({ ...solverWorkload, id: "slurm-5@0" }));
+    (recommendation.result as { best: Placement }).best.assignments[0].workload = "slurm-5@0";
+    expect(exportPlan(recommendation).shell.slice(3)).toEqual([
+      "# slurm job 5: run on 'to' GPU 0 (now 'gpu-02' GPU 0)",
+      "# a running Slurm job cannot move; requeue it onto the node:",
+      "scontrol requeue '5' && scontrol update JobId='5' NodeList='to'",
+      "# 'gpu-02' holds no workload in the plan: drain it to release its GPUs",
+      "kubectl cordon 'gpu-02'",
+      "scontrol update NodeName='gpu-02' State=DRAIN Reason='gpu-roi recommendation 7'",
+    ]);
+  });
 });
