@@ -16,7 +16,9 @@ export function percentile(values: readonly number[], p: number): number | null 
 
 export interface ProfileJobRow {
   jobId: number;
+  /** The scheduler's id: unique only within the job's cluster. */
   externalId: string;
+  clusterName: string;
   /** training | inference | notebook | other */
   kind: string;
   requestedGpus: number | null;
@@ -31,6 +33,7 @@ export interface ProfileGpuRow {
   memoryTotalMiB: number;
   nodeId: number;
   hostname: string;
+  clusterName: string;
   migProfile: string | null;
 }
 
@@ -78,7 +81,9 @@ export interface WorkloadPlacement {
 
 export interface WorkloadProfile {
   jobId: number;
+  /** The job is (clusterName, externalId): the same external id may run in another cluster. */
   externalId: string;
+  clusterName: string;
   jobKind: string;
   /** inference is latency-sensitive; everything else is batch. */
   kind: "latency-sensitive" | "batch";
@@ -218,6 +223,7 @@ export function buildWorkloadProfiles(input: WorkloadProfileInput, options: Work
     profiles.push({
       jobId: job.jobId,
       externalId: job.externalId,
+      clusterName: job.clusterName,
       jobKind: job.kind,
       kind: job.kind === "inference" ? "latency-sensitive" : "batch",
       team: job.team,
@@ -237,7 +243,7 @@ export function buildWorkloadProfiles(input: WorkloadProfileInput, options: Work
       rightSizing: rightSizingStats(hoursByJob.get(job.jobId) ?? [], gpuIds.size, memoryP99MiB, options.efficiencyThreshold),
     });
   }
-  return profiles.sort((a, b) => a.externalId.localeCompare(b.externalId));
+  return profiles.sort((a, b) => a.externalId.localeCompare(b.externalId) || a.clusterName.localeCompare(b.clusterName));
 }
 
 export interface RealizedSaving {

@@ -8,6 +8,7 @@ import type { AppPrismaClient } from "../db/prisma-client";
 import type { SqlDatabase } from "../db/sql-database";
 import { IDLE_ROW_NAME } from "../domain/allocation";
 import { HOURS_PER_MONTH, priceFor, type PriceEntry } from "../domain/pricing";
+import { clusterScopedKey, describeWorkload, suffixableId, workloadKey, type WorkloadRef } from "../domain/workload-keys";
 import { compareDailyCosts, inferenceDemandByHourOfWeek, type RealizedSaving, type WorkloadProfile } from "../domain/workload-profiles";
 import { optimizePacking } from "../../solver/packing/optimize";
 import type { GpuNode, Placement, Workload } from "../../solver/packing/types";
@@ -15,7 +16,9 @@ import { recommendRightSizing, DEFAULT_RIGHT_SIZING_OPTIONS, type GpuOffer, type
 import { planTidal, type BatchJob, type TidalPlan } from "../../solver/tidal/plan";
 import { allocate, loadPriceEntries } from "./allocation-service";
 import { ServiceError } from "./service-error";
-import { DEFAULT_LOOKBACK_DAYS, loadFixedGpusByHour, loadWorkloadProfiles } from "./workload-profile-service";
+import { DEFAULT_LOOKBACK_DAYS, loadFixedGpusByHour, loadWorkloadProfiles, type WorkloadProfileSet } from "./workload-profile-service";
+
+export { exportPlan, type ExportedPlan } from "./plan-export";
 
 export const RECOMMENDATION_KINDS = ["packing", "tidal", "right-sizing"] as const;
 export type RecommendationKind = (typeof RECOMMENDATION_KINDS)[number];
@@ -45,8 +48,10 @@ export interface Recommendation extends Finding {
 }
 
 export interface RecommendationInputs {
-  /** External ids of the jobs it touches (for the realized-saving measure). */
+  /** External ids of the jobs it touches (an id may stand for jobs of several clusters: see affectedWorkloads). */
   affectedJobs: string[];
+  /** The jobs it touches, each with its cluster (for the realized-saving measure); absent in recommendations stored before it existed. */
+  affectedWorkloads?: WorkloadRef[];
   gpuModel?: string;
   /** Price per GPU-hour the saving was projected with. */
   costPerGpuHour?: number | null;
@@ -97,6 +102,8 @@ export function toRecommendation(row: RecommendationRow): Recommendation {
 export interface Finding {
   kind: RecommendationKind;
   subject: string;
+  /** Subjects the same finding had before (open ones are replaced, accepted ones hold it back, as for `subject`). */
+  formerSubjects?: readonly string[];
   title: string;
   inputs: RecommendationInputs;
   result: unknown;
@@ -127,64 +134,84 @@ function runningNow(profiles: readonly WorkloadProfile[], activeWithinMs: number
  * The part of the lookback with data: from the first job window (whole hour) to
  * its end, so a fleet younger than the lookback is not scaled as if idle before.
  */
-function observedSpan(set: Awaited<ReturnType<typeof loadWorkloadProfiles>>): { startMs: number; days: number } {
+function observedSpan(set: WorkloadProfileSet): { startMs: number; days: number } {
   const first = Math.min(Number.POSITIVE_INFINITY, ...set.profiles.map((p) => p.firstSeenMs));
   const startMs = Number.isFinite(first) ? Math.max(set.windowStartMs, Math.floor(first / 3_600_000) * 3_600_000) : set.windowStartMs;
   return { startMs, days: Math.max(1 / 24, (set.windowEndMs - startMs) / DAY_MS) };
 }
 
-/** Packing per GPU model: the running workloads on the nodes of that model. */
-async function packingFindings(set: Awaited<ReturnType<typeof loadWorkloadProfiles>>, prices: PriceBook, options: RunOptions): Promise<Finding[]> {
+/** A workload of a packing finding as stored: the solver's workload (id unique in its cluster) and the job it is. */
+export type PackedWorkload = Workload & WorkloadRef;
+/** A node of a packing finding as stored: the solver's node (id = hostname, unique in its cluster) and where it is. */
+export type PackedNode = GpuNode & { cluster: string; hostname: string };
+
+/** The (cluster, GPU model) pairs of the fleet's whole GPUs, sorted. */
+function clusterModels(set: WorkloadProfileSet): { cluster: string; model: string }[] {
+  const pairs = new Map<string, { cluster: string; model: string }>();
+  for (const g of set.gpus) if (g.migProfile === null) pairs.set(clusterScopedKey(g.clusterName, g.modelName), { cluster: g.clusterName, model: g.modelName });
+  return [...pairs.values()].sort((a, b) => a.cluster.localeCompare(b.cluster) || a.model.localeCompare(b.model));
+}
+
+/** The refs of workloads, each job once. */
+function uniqueRefs(refs: readonly WorkloadRef[]): WorkloadRef[] {
+  return [...new Map(refs.map((ref) => [workloadKey(ref), { cluster: ref.cluster, externalId: ref.externalId }])).values()];
+}
+
+/**
+ * Packing per cluster and GPU model: the running workloads on the nodes of that
+ * model in that cluster. A job never moves to another cluster's node (another
+ * scheduler), and within a cluster a job id and a hostname are unique.
+ */
+async function packingFindings(set: WorkloadProfileSet, prices: PriceBook, options: RunOptions): Promise<Finding[]> {
   const running = runningNow(set.profiles, options.activeWithinMs ?? 3_600_000);
-  const wholeGpus = set.gpus.filter((g) => g.migProfile === null);
-  const models = [...new Set(wholeGpus.map((g) => g.modelName))].sort();
   const findings: Finding[] = [];
-  for (const model of models) {
-    const gpus = wholeGpus.filter((g) => g.modelName === model);
+  for (const { cluster, model } of clusterModels(set)) {
+    const gpus = set.gpus.filter((g) => g.migProfile === null && g.clusterName === cluster && g.modelName === model);
     const byNode = new Map<number, typeof gpus>();
     for (const g of gpus) byNode.set(g.nodeId, [...(byNode.get(g.nodeId) ?? []), g]);
-    const hostCount = new Map<string, number>();
-    for (const list of byNode.values()) hostCount.set(list[0].hostname, (hostCount.get(list[0].hostname) ?? 0) + 1);
-    const nodeName = (nodeId: number) => {
-      const host = byNode.get(nodeId)![0].hostname;
-      return hostCount.get(host)! > 1 ? `${host}#${nodeId}` : host;
-    };
+    const hostnameOf = (nodeId: number) => byNode.get(nodeId)![0].hostname;
     const modelPrice = prices.price(model);
-    const nodes: GpuNode[] = [...byNode.entries()].map(([nodeId, list]) => ({
-      id: nodeName(nodeId),
+    const nodes: PackedNode[] = [...byNode.entries()].map(([nodeId, list]) => ({
+      id: hostnameOf(nodeId),
+      cluster,
+      hostname: hostnameOf(nodeId),
       model,
       gpuCount: Math.max(...list.map((g) => g.gpuIndex)) + 1,
       gpuMemoryMiB: Math.min(...list.map((g) => g.memoryTotalMiB)),
       costPerGpuHour: prices.price(model, set.nodeLabels.get(nodeId) ?? {})?.costPerGpuHour ?? modelPrice?.costPerGpuHour ?? 1,
     }));
-    const workloads: Workload[] = [];
-    for (const p of running.filter((x) => x.gpuModel === model)) {
+    const workloads: PackedWorkload[] = [];
+    for (const p of running.filter((x) => x.clusterName === cluster && x.gpuModel === model)) {
       const parts = p.current.filter((c) => byNode.has(c.nodeId));
       parts.forEach((part, i) => {
         workloads.push({
-          id: parts.length > 1 ? `${p.externalId}@${i}` : p.externalId,
+          id: parts.length > 1 ? `${suffixableId(p.externalId)}@${i}` : suffixableId(p.externalId),
+          cluster,
+          externalId: p.externalId,
           gpuCount: part.gpuIndexes.length,
           gpuMilli: Math.max(1, Math.min(1000, Math.round(p.computeShare * 1000))),
           memoryNeedMiB: Math.round(p.memoryNeedMiB),
           kind: p.kind,
-          current: { node: nodeName(part.nodeId), gpuIndexes: part.gpuIndexes },
+          current: { node: hostnameOf(part.nodeId), gpuIndexes: part.gpuIndexes },
           profile: p.jobKind,
         });
       });
     }
     if (workloads.length === 0) continue;
-    options.onProgress?.(`packing ${model}: ${workloads.length} workloads on ${nodes.length} nodes`);
+    options.onProgress?.(`packing ${model} in ${cluster}: ${workloads.length} workloads on ${nodes.length} nodes`);
     const result = await optimizePacking(workloads, nodes, { timeLimitMs: options.packingTimeLimitMs ?? 20_000 });
     const current = result.baselines.current;
     // Never recommend more GPUs than today's placement uses: keep today's placement then.
     const best: Placement = current && result.best.gpusUsed > current.gpusUsed ? current : result.best;
     const freed = current ? Math.max(0, current.gpusUsed - best.gpusUsed) : 0;
     const price = modelPrice?.costPerGpuHour ?? null;
+    const affectedWorkloads = uniqueRefs(workloads);
     findings.push({
       kind: "packing",
-      subject: `packing:${model}`,
-      title: `Pack ${workloads.length} workloads on ${model}: ${current?.gpusUsed ?? "?"} -> ${best.gpusUsed} GPUs (${freed} freed)`,
-      inputs: { affectedJobs: [...new Set(workloads.map((w) => w.id.replace(/@\d+$/, "")))], gpuModel: model, costPerGpuHour: price, workloads, nodes },
+      subject: `packing:${clusterScopedKey(cluster, model)}`,
+      formerSubjects: [`packing:${model}`],
+      title: `Pack ${workloads.length} workloads on ${model} in ${cluster}: ${current?.gpusUsed ?? "?"} -> ${best.gpusUsed} GPUs (${freed} freed)`,
+      inputs: { affectedJobs: [...new Set(affectedWorkloads.map((w) => w.externalId))], affectedWorkloads, cluster, gpuModel: model, costPerGpuHour: price, workloads, nodes },
       result: { status: result.status, best, gpusFreed: freed, nodesFreed: current ? Math.max(0, current.nodesUsed - best.nodesUsed) : 0, gapPct: result.gapPct, messages: result.messages },
       projectedMonthlySaving: freed * (price ?? 0) * HOURS_PER_MONTH,
       currency: modelPrice?.currency ?? null,
@@ -201,8 +228,8 @@ function summarizePlacement(placement: Placement | undefined): unknown {
   return { method: placement.method, gpusUsed: placement.gpusUsed, nodesUsed: placement.nodesUsed, costPerHour: placement.costPerHour, unplaced: placement.unplaced.length, placedDemandShare: placement.placedDemandShare };
 }
 
-/** Right-sizing: one finding per job that holds more GPU than it uses. */
-function rightSizingFindings(set: Awaited<ReturnType<typeof loadWorkloadProfiles>>, prices: PriceBook): Finding[] {
+/** Right-sizing: one finding per job (of a cluster) that holds more GPU than it uses. */
+function rightSizingFindings(set: WorkloadProfileSet, prices: PriceBook): Finding[] {
   const offers: GpuOffer[] = [];
   for (const model of [...new Set(set.gpus.filter((g) => g.migProfile === null).map((g) => g.modelName))].sort()) {
     const price = prices.price(model);
@@ -210,30 +237,38 @@ function rightSizingFindings(set: Awaited<ReturnType<typeof loadWorkloadProfiles
     const memoryMiB = Math.max(...set.gpus.filter((g) => g.modelName === model && g.migProfile === null).map((g) => g.memoryTotalMiB));
     offers.push({ gpuModel: model, memoryMiB, costPerGpuHour: price.costPerGpuHour });
   }
+  // The solver's job id is the (cluster, id) key; what is stored names the job by its own id and its cluster.
+  const refByKey = new Map<string, WorkloadRef>();
   const jobs: JobUsageProfile[] = set.profiles
     .filter((p) => p.rightSizing.gpuHours > 0)
-    .map((p) => ({
-      jobId: p.externalId,
-      gpuModel: p.gpuModel,
-      gpuCount: p.gpuCount,
-      heldHours: p.rightSizing.heldHours,
-      lowEfficiencyShareOfRuntime: p.rightSizing.lowEfficiencyShareOfRuntime,
-      busyGpusP95: p.rightSizing.busyGpusP95,
-      memoryPerGpuP99MiB: p.rightSizing.memoryPerGpuP99MiB,
-    }));
+    .map((p) => {
+      const ref = { cluster: p.clusterName, externalId: p.externalId };
+      refByKey.set(workloadKey(ref), ref);
+      return {
+        jobId: workloadKey(ref),
+        gpuModel: p.gpuModel,
+        gpuCount: p.gpuCount,
+        heldHours: p.rightSizing.heldHours,
+        lowEfficiencyShareOfRuntime: p.rightSizing.lowEfficiencyShareOfRuntime,
+        busyGpusP95: p.rightSizing.busyGpusP95,
+        memoryPerGpuP99MiB: p.rightSizing.memoryPerGpuP99MiB,
+      };
+    });
   const started = performance.now();
   const recommendations: RightSizingRecommendation[] = recommendRightSizing(jobs, offers, { ...DEFAULT_RIGHT_SIZING_OPTIONS, lookbackDays: observedSpan(set).days });
   const seconds = (performance.now() - started) / 1000;
-  const byId = new Map(jobs.map((j) => [j.jobId, j]));
+  const byKey = new Map(jobs.map((j) => [j.jobId, j]));
   return recommendations.map((r) => {
-    const job = byId.get(r.jobId)!;
+    const ref = refByKey.get(r.jobId)!;
+    const job = { ...byKey.get(r.jobId)!, jobId: ref.externalId, cluster: ref.cluster };
     const change = r.change.kind === "fewer-gpus" ? `${r.change.gpuCount} GPUs` : r.change.kind === "smaller-model" ? `${r.change.gpuCount} x ${r.change.gpuModel}` : `MIG ${r.change.profile} on ${r.change.gpuModel}`;
     return {
       kind: "right-sizing" as const,
       subject: `right-sizing:${r.jobId}`,
-      title: `Right-size ${r.jobId}: ${job.gpuCount} x ${job.gpuModel} -> ${change}`,
-      inputs: { affectedJobs: [r.jobId], gpuModel: job.gpuModel, costPerGpuHour: prices.price(job.gpuModel)?.costPerGpuHour ?? null, job },
-      result: r,
+      formerSubjects: [`right-sizing:${ref.externalId}`],
+      title: `Right-size ${describeWorkload(ref)}: ${job.gpuCount} x ${job.gpuModel} -> ${change}`,
+      inputs: { affectedJobs: [ref.externalId], affectedWorkloads: [ref], gpuModel: job.gpuModel, costPerGpuHour: prices.price(job.gpuModel)?.costPerGpuHour ?? null, job },
+      result: { ...r, jobId: ref.externalId, cluster: ref.cluster },
       projectedMonthlySaving: Math.max(0, r.monthlySaving),
       currency: prices.price(job.gpuModel)?.currency ?? null,
       // The least it could cost: its p95 busy GPUs at the cheapest offered price.
@@ -245,15 +280,17 @@ function rightSizingFindings(set: Awaited<ReturnType<typeof loadWorkloadProfiles
 }
 
 /** Tidal: batch (training) work moved into the troughs of inference demand. */
-async function tidalFinding(db: SqlDatabase, set: Awaited<ReturnType<typeof loadWorkloadProfiles>>, prices: PriceBook): Promise<Finding | null> {
+async function tidalFinding(db: SqlDatabase, set: WorkloadProfileSet, prices: PriceBook): Promise<Finding | null> {
   const observed = observedSpan(set);
   const hourly = await loadFixedGpusByHour(db, observed.startMs, set.windowEndMs);
   const inference = inferenceDemandByHourOfWeek(hourly, observed.startMs, set.windowEndMs);
   const weekScale = 7 / observed.days;
-  const jobs: BatchJob[] = set.profiles
+  const jobs: (BatchJob & WorkloadRef)[] = set.profiles
     .filter((p) => p.jobKind === "training" && p.rightSizing.gpuHours > 0)
     .map((p) => ({
-      id: p.externalId,
+      id: workloadKey({ cluster: p.clusterName, externalId: p.externalId }),
+      cluster: p.clusterName,
+      externalId: p.externalId,
       queue: p.team ?? p.project ?? "default",
       gpuHours: p.rightSizing.gpuHours * weekScale,
       maxParallelGpus: Math.max(1, p.gpuCount),
@@ -268,11 +305,12 @@ async function tidalFinding(db: SqlDatabase, set: Awaited<ReturnType<typeof load
   // GPUs saved: against today's fleet of whole GPUs, and never more than against reserving the fixed peak.
   const fleetGpus = set.gpus.filter((g) => g.migProfile === null).length;
   const saved = Math.max(0, Math.min(plan.gpusSavedAtPeak.vsReservePeak, fleetGpus - plan.peakGpus));
+  const affectedWorkloads = uniqueRefs(jobs);
   return {
     kind: "tidal",
     subject: "tidal:fleet",
     title: `Tidal schedule: ${jobs.length} training jobs in the troughs of inference and interactive demand, peak ${plan.peakGpus} of ${fleetGpus} GPUs (${saved} freed)`,
-    inputs: { affectedJobs: jobs.map((j) => j.id), costPerGpuHour: price, fleetGpus, observedDays: observed.days, fixedGpusByHourOfWeek: inference, batchJobs: jobs },
+    inputs: { affectedJobs: [...new Set(jobs.map((j) => j.externalId))], affectedWorkloads, costPerGpuHour: price, fleetGpus, observedDays: observed.days, fixedGpusByHourOfWeek: inference, batchJobs: jobs },
     result: plan,
     projectedMonthlySaving: saved * (price ?? 0) * HOURS_PER_MONTH,
     currency: priced[0]?.currency ?? null,
@@ -308,9 +346,10 @@ export async function storeFindings(prisma: AppPrismaClient, findings: readonly 
   const stored: Recommendation[] = [];
   for (const f of findings) {
     const row = await prisma.$transaction(async (tx) => {
-      const inProgress = await tx.recommendation.findFirst({ where: { subject: f.subject, state: "accepted" } });
+      const subjects = [f.subject, ...(f.formerSubjects ?? [])];
+      const inProgress = await tx.recommendation.findFirst({ where: { subject: { in: subjects }, state: "accepted" } });
       if (inProgress) return null;
-      await tx.recommendation.deleteMany({ where: { subject: f.subject, state: "open" } });
+      await tx.recommendation.deleteMany({ where: { subject: { in: subjects }, state: "open" } });
       return tx.recommendation.create({
         data: {
           kind: f.kind,
@@ -402,6 +441,16 @@ export async function setRecommendationState(prisma: AppPrismaClient, id: number
   return getRecommendation(prisma, id);
 }
 
+/** Whether an allocation row (aggregated by cluster and job) counts toward what a recommendation affects. */
+function affectsRow(recommendation: Recommendation): (row: { name: string; properties: Record<string, string> }) => boolean {
+  if (recommendation.kind === "packing") return (row) => row.name === IDLE_ROW_NAME;
+  const refs = recommendation.inputs.affectedWorkloads;
+  // Stored before jobs were keyed by cluster: the id in any cluster.
+  if (!refs) return (row) => row.name !== IDLE_ROW_NAME;
+  const keys = new Set(refs.map(workloadKey));
+  return (row) => row.name !== IDLE_ROW_NAME && keys.has(workloadKey({ cluster: row.properties.cluster, externalId: row.properties.job }));
+}
+
 /** Daily costs over whole UTC days in [fromMs, toMs) of what a recommendation affects. */
 async function dailyCosts(db: SqlDatabase, recommendation: Recommendation, fromMs: number, toMs: number): Promise<number[]> {
   const startMs = Math.ceil(fromMs / DAY_MS) * DAY_MS;
@@ -411,9 +460,10 @@ async function dailyCosts(db: SqlDatabase, recommendation: Recommendation, fromM
   const byDay = new Map<number, number>();
   const jobs = recommendation.inputs.affectedJobs ?? [];
   const useIdle = recommendation.kind === "packing";
+  const counts = affectsRow(recommendation);
   const response = await allocate(db, {
     window: { startMs, endMs },
-    aggregate: ["job"],
+    aggregate: ["cluster", "job"],
     basis: "allocation",
     shareIdle: "none",
     idleBy: "cluster",
@@ -423,8 +473,7 @@ async function dailyCosts(db: SqlDatabase, recommendation: Recommendation, fromM
   // Days without any row (no usage of the jobs, or no fleet data) are left out, not counted as free.
   for (const row of response.rows) {
     const day = Math.floor(row.startMs / DAY_MS) * DAY_MS;
-    const counts = useIdle ? row.name === IDLE_ROW_NAME : row.name !== IDLE_ROW_NAME;
-    byDay.set(day, (byDay.get(day) ?? 0) + (counts ? row.totalCost : 0));
+    byDay.set(day, (byDay.get(day) ?? 0) + (counts(row) ? row.totalCost : 0));
   }
   return Array.from({ length: days }, (_, i) => byDay.get(startMs + i * DAY_MS)).filter((cost): cost is number => cost !== undefined);
 }
@@ -460,85 +509,4 @@ export async function measureAppliedRecommendations(db: SqlDatabase, prisma: App
     }
   }
   return measured;
-}
-
-export interface ExportedPlan {
-  recommendation: Recommendation;
-  /** Shell lines: every line is a comment or a command to review before running; nothing runs by itself. */
-  shell: string[];
-}
-
-function podUid(externalId: string): string | null {
-  return externalId.startsWith("pod-") ? externalId.slice(4) : null;
-}
-
-function slurmJobId(externalId: string): string | null {
-  const match = /^slurm-(\d+)/.exec(externalId);
-  return match ? match[1] : null;
-}
-
-const hostOf = (node: string) => node.replace(/#\d+$/, "");
-
-/** The plan as JSON and shell lines (kubectl for pods, scontrol/sbatch for Slurm jobs). */
-export function exportPlan(recommendation: Recommendation): ExportedPlan {
-  const shell: string[] = [
-    `# gpu-roi recommendation #${recommendation.id} (${recommendation.kind}, ${recommendation.state}): ${recommendation.title}`,
-    `# projected saving ${recommendation.projectedMonthlySaving.toFixed(2)} ${recommendation.currency ?? ""} per month`.trimEnd(),
-    "# Review every line before running it: nothing here runs by itself, and the commands are hints.",
-  ];
-  const podLines = (externalId: string, what: string) => {
-    const uid = podUid(externalId);
-    if (!uid) return [];
-    return [
-      `# pod ${uid}: ${what}`,
-      `kubectl get pods -A -o jsonpath='{range .items[?(@.metadata.uid=="${uid}")]}{.metadata.namespace}/{.metadata.name}{"\\n"}{end}'`,
-    ];
-  };
-  if (recommendation.kind === "packing") {
-    const result = recommendation.result as { best: Placement; gpusFreed: number };
-    const workloads = (recommendation.inputs.workloads ?? []) as Workload[];
-    const currentOf = new Map(workloads.map((w) => [w.id, w.current]));
-    const usedNodes = new Set(result.best.assignments.map((a) => a.node));
-    for (const a of result.best.assignments) {
-      const now = currentOf.get(a.workload);
-      const same = now && now.node === a.node && now.gpuIndexes.join(",") === a.gpuIndexes.join(",");
-      if (same) continue;
-      const externalId = a.workload.replace(/@\d+$/, "");
-      const target = `run on ${hostOf(a.node)} GPU ${a.gpuIndexes.join(",")} (now ${now ? `${hostOf(now.node)} GPU ${now.gpuIndexes.join(",")}` : "not placed"})`;
-      const slurm = slurmJobId(externalId);
-      if (podUid(externalId)) {
-        shell.push(...podLines(externalId, target), `#   then pin its controller to the node (nodeSelector kubernetes.io/hostname: ${hostOf(a.node)}) and let it reschedule`);
-      } else if (slurm) {
-        shell.push(`# slurm job ${slurm}: ${target}`, `# a running Slurm job cannot move; requeue it onto the node:`, `scontrol requeue ${slurm} && scontrol update JobId=${slurm} NodeList=${hostOf(a.node)}`);
-      } else {
-        shell.push(`# ${externalId}: ${target}`);
-      }
-    }
-    const allNodes = new Set(workloads.flatMap((w) => (w.current ? [w.current.node] : [])));
-    for (const node of [...allNodes].filter((n) => !usedNodes.has(n)).sort()) {
-      shell.push(`# ${hostOf(node)} holds no workload in the plan: drain it to release its GPUs`, `kubectl cordon ${hostOf(node)}`, `scontrol update NodeName=${hostOf(node)} State=DRAIN Reason="gpu-roi recommendation ${recommendation.id}"`);
-    }
-  } else if (recommendation.kind === "right-sizing") {
-    const r = recommendation.result as RightSizingRecommendation;
-    const change = r.change;
-    const gpus = change.kind === "mig-slice" ? 1 : change.gpuCount;
-    const gres = change.kind === "mig-slice" ? `gpu:${change.profile}:1` : change.kind === "smaller-model" ? `gpu:${change.gpuModel.replace(/\s+/g, "_")}:${gpus}` : `gpu:${gpus}`;
-    const slurm = slurmJobId(r.jobId);
-    if (podUid(r.jobId)) {
-      shell.push(...podLines(r.jobId, `ask for ${gpus} GPU(s) (${change.kind})`), `#   then set resources.limits."nvidia.com/gpu": ${gpus} on its controller${change.kind === "mig-slice" ? ` (or nvidia.com/mig-${change.profile}: 1)` : ""}`);
-    } else if (slurm) {
-      shell.push(`# slurm job ${slurm}: ${r.reason}`, `# next submission: sbatch --gres=${gres} <script>`, `# while it is pending: scontrol update JobId=${slurm} Gres=${gres}`);
-    } else {
-      shell.push(`# ${r.jobId}: change to ${JSON.stringify(change)}`);
-    }
-  } else {
-    const plan = recommendation.result as TidalPlan;
-    shell.push(`# provision ${plan.peakGpus} GPUs at the weekly peak; batch per hour of the week (slot 0 = Monday 00:00 UTC):`);
-    for (const line of plan.guidance) shell.push(`# ${line}`);
-    for (const job of plan.perJob) {
-      const slurm = slurmJobId(job.id);
-      if (slurm) shell.push(`# slurm job ${slurm}: ${job.scheduledGpuHours.toFixed(1)} GPU-hours a week in the planned slots; e.g. sbatch --begin=<slot start> for its next run`);
-    }
-  }
-  return { recommendation, shell };
 }

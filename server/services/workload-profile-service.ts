@@ -56,11 +56,12 @@ export async function loadWorkloadProfiles(db: SqlDatabase, query: WorkloadProfi
     memory_total_mib: number;
     node_id: number;
     hostname: string;
+    cluster_name: string;
     labels_json: string;
     mig_profile: string | null;
   }>(
-    `SELECT g.id, g.gpu_index, g.model_name, g.memory_total_mib, g.node_id, n.hostname, n.labels_json, g.mig_profile
-       FROM gpu g JOIN node n ON n.id = g.node_id
+    `SELECT g.id, g.gpu_index, g.model_name, g.memory_total_mib, g.node_id, n.hostname, c.name AS cluster_name, n.labels_json, g.mig_profile
+       FROM gpu g JOIN node n ON n.id = g.node_id JOIN cluster c ON c.id = n.cluster_id
       WHERE g.last_seen_ms > ? AND g.first_seen_ms < ?`,
     [windowStartMs, windowEndMs],
   );
@@ -71,18 +72,22 @@ export async function loadWorkloadProfiles(db: SqlDatabase, query: WorkloadProfi
     memoryTotalMiB: Number(r.memory_total_mib),
     nodeId: Number(r.node_id),
     hostname: r.hostname,
+    clusterName: r.cluster_name,
     migProfile: r.mig_profile,
   }));
   const nodeLabels = new Map<number, Record<string, string>>();
   for (const r of gpuRows) nodeLabels.set(Number(r.node_id), parseLabels(r.labels_json));
 
-  const jobRows = await db.query<{ id: number; external_id: string; kind: string; requested_gpus: number | null; team: string | null; project: string | null }>(
-    `SELECT id, external_id, kind, requested_gpus, team, project FROM job WHERE last_seen_ms > ? AND first_seen_ms < ?`,
+  const jobRows = await db.query<{ id: number; external_id: string; cluster_name: string; kind: string; requested_gpus: number | null; team: string | null; project: string | null }>(
+    `SELECT j.id, j.external_id, c.name AS cluster_name, j.kind, j.requested_gpus, j.team, j.project
+       FROM job j JOIN cluster c ON c.id = j.cluster_id
+      WHERE j.last_seen_ms > ? AND j.first_seen_ms < ?`,
     [windowStartMs, windowEndMs],
   );
   const jobs: ProfileJobRow[] = jobRows.map((r) => ({
     jobId: Number(r.id),
     externalId: r.external_id,
+    clusterName: r.cluster_name,
     kind: r.kind,
     requestedGpus: r.requested_gpus === null ? null : Number(r.requested_gpus),
     team: r.team,

@@ -34,6 +34,7 @@ describe("buildWorkloadProfiles", () => {
     memoryTotalMiB: 80_000,
     nodeId: i < 2 ? 10 : 20,
     hostname: i < 2 ? "node-a" : "node-b",
+    clusterName: "east",
     migProfile: null,
   }));
 
@@ -47,10 +48,10 @@ describe("buildWorkloadProfiles", () => {
       }
     }
     const [profile] = buildWorkloadProfiles(
-      { jobs: [{ jobId: 7, externalId: "slurm-7", kind: "training", requestedGpus: 2, team: "t", project: null }], gpus, jobWindows, gpuWindows, jobHours: [] },
+      { jobs: [{ jobId: 7, externalId: "slurm-7", clusterName: "east", kind: "training", requestedGpus: 2, team: "t", project: null }], gpus, jobWindows, gpuWindows, jobHours: [] },
       { memoryHeadroom: 1.1, efficiencyThreshold: 0.3 },
     );
-    expect(profile).toMatchObject({ externalId: "slurm-7", kind: "batch", gpuCount: 2, gpuModel: "A100", gpusPerNode: 2, current: [{ hostname: "node-a", gpuIndexes: [0, 1] }] });
+    expect(profile).toMatchObject({ externalId: "slurm-7", clusterName: "east", kind: "batch", gpuCount: 2, gpuModel: "A100", gpusPerNode: 2, current: [{ hostname: "node-a", gpuIndexes: [0, 1] }] });
     expect(profile.memoryP99MiB).toBe(9_900);
     expect(profile.memoryNeedMiB).toBeCloseTo(10_890, 6);
     expect(profile.computeShare).toBeCloseTo(0.95, 9);
@@ -59,8 +60,8 @@ describe("buildWorkloadProfiles", () => {
   it("prefers the job's own utilization, takes inference as latency-sensitive and unknown utilization as the whole GPU", () => {
     const profiles = buildWorkloadProfiles({
       jobs: [
-        { jobId: 1, externalId: "pod-a", kind: "inference", requestedGpus: 1, team: null, project: null },
-        { jobId: 2, externalId: "pod-b", kind: "notebook", requestedGpus: 1, team: null, project: null },
+        { jobId: 1, externalId: "pod-a", clusterName: "east", kind: "inference", requestedGpus: 1, team: null, project: null },
+        { jobId: 2, externalId: "pod-b", clusterName: "east", kind: "notebook", requestedGpus: 1, team: null, project: null },
       ],
       gpus,
       jobWindows: [
@@ -75,6 +76,32 @@ describe("buildWorkloadProfiles", () => {
       ["pod-b", "batch", 1],
     ]);
     expect(profiles[1].current).toEqual([{ nodeId: 20, hostname: "node-b", gpuIndexes: [1] }]);
+  });
+});
+
+describe("buildWorkloadProfiles with one job id in two clusters", () => {
+  it("profiles each cluster's job apart, sorted by id then cluster", () => {
+    const gpus: ProfileGpuRow[] = [
+      { gpuId: 1, gpuIndex: 0, modelName: "A100", memoryTotalMiB: 80_000, nodeId: 10, hostname: "gpu-01", clusterName: "west", migProfile: null },
+      { gpuId: 2, gpuIndex: 0, modelName: "A100", memoryTotalMiB: 80_000, nodeId: 20, hostname: "gpu-01", clusterName: "east", migProfile: null },
+    ];
+    const profiles = buildWorkloadProfiles({
+      jobs: [
+        { jobId: 1, externalId: "slurm-1001", clusterName: "west", kind: "training", requestedGpus: 1, team: null, project: null },
+        { jobId: 2, externalId: "slurm-1001", clusterName: "east", kind: "inference", requestedGpus: 1, team: null, project: null },
+      ],
+      gpus,
+      jobWindows: [
+        { jobId: 1, gpuId: 1, startMs: T0, endMs: T0 + 900_000, utilizationAvgPct: 10, memoryUsedMaxMiB: 1000 },
+        { jobId: 2, gpuId: 2, startMs: T0, endMs: T0 + 900_000, utilizationAvgPct: 70, memoryUsedMaxMiB: 2000 },
+      ],
+      gpuWindows: [],
+      jobHours: [],
+    });
+    expect(profiles.map((p) => [p.externalId, p.clusterName, p.jobKind, p.current[0].nodeId])).toEqual([
+      ["slurm-1001", "east", "inference", 20],
+      ["slurm-1001", "west", "training", 10],
+    ]);
   });
 });
 
