@@ -93,7 +93,7 @@ async function main(): Promise<void> {
 
   // 2. Migrate.
   log(`database: ${target.dialect === "sqlite" ? `SQLite at ${path.relative(root, target.sqliteFilePath!) || target.sqliteFilePath}` : "PostgreSQL"}; applying migrations ...`);
-  await applyMigrations(root, databaseUrl);
+  await applyMigrations(root, databaseUrl, { log });
   await ensureRollups(target);
 
   // 3. Serve.
