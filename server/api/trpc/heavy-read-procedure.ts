@@ -1,0 +1,45 @@
+/**
+ * Reads that aggregate a window of usage (allocation, overview, fleet heatmap,
+ * experiments, estimates) cost tens to hundreds of milliseconds of CPU and
+ * megabytes each, and on SQLite they hold the event loop while they run. Anyone
+ * who can reach the server may ask for them, so this process runs a few at a
+ * time, queues a bounded number, and answers the rest 429 (with Retry-After, set
+ * by the route) instead of letting one request queue unbounded work.
+ */
+import { TRPCError } from "@trpc/server";
+import type { DatabaseDialect } from "../../db/database-url";
+import { ConcurrencyLimiter, ConcurrencyLimitError } from "./concurrency-limiter";
+import { publicProcedure } from "./init";
+
+/**
+ * Heavy reads computing at once in one server process. SQLite's driver answers
+ * synchronously, so two at once would only hold the event loop twice as long;
+ * PostgreSQL's answers arrive asynchronously, and a second read computes while
+ * the first waits for its rows.
+ */
+export const MAX_RUNNING_HEAVY_READS: Record<DatabaseDialect, number> = { sqlite: 1, postgresql: 2 };
+/** Heavy reads queued behind them; more are refused (429). A full page load queues at most four. */
+export const MAX_WAITING_HEAVY_READS = 32;
+/** What a refused client is asked to wait before it tries again. */
+export const HEAVY_READ_RETRY_AFTER_S = 2;
+
+const holder = globalThis as typeof globalThis & { gpuRoiHeavyReads?: ConcurrencyLimiter };
+
+/** This process's limiter (one per process, also across Next's module instances; a process has one database). */
+export function heavyReadLimiter(dialect: DatabaseDialect): ConcurrencyLimiter {
+  holder.gpuRoiHeavyReads ??= new ConcurrencyLimiter(MAX_RUNNING_HEAVY_READS[dialect], MAX_WAITING_HEAVY_READS);
+  return holder.gpuRoiHeavyReads;
+}
+
+export const heavyReadProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  try {
+    return await heavyReadLimiter(ctx.db.dialect).run(() => next());
+  } catch (error) {
+    if (!(error instanceof ConcurrencyLimitError)) throw error;
+    throw new TRPCError({
+      code: "TOO_MANY_REQUESTS",
+      message: `server busy: ${error.running} heavy reads running and ${error.waiting} waiting (at most ${MAX_WAITING_HEAVY_READS} wait); retry in ${HEAVY_READ_RETRY_AFTER_S} s`,
+      cause: error,
+    });
+  }
+});
