@@ -4,7 +4,8 @@
  * bound one URL could name a hundred expensive reads, and one POST could carry
  * any amount of JSON.
  */
-import { errorResponse } from "../rest/http-responses";
+import { errorResponse, responseForError } from "../rest/http-responses";
+import { readJsonBody } from "../rest/read-request-body";
 
 /** Procedure calls one batched request may name. Keep the client's httpBatchLink maxItems at or under it. */
 export const MAX_TRPC_BATCH_CALLS = 10;
@@ -25,40 +26,27 @@ export function trpcCallCount(url: URL, endpoint: string): number {
   return path.split(",").length;
 }
 
-/** The body, read up to `maxBytes`: null as soon as it is longer (the rest is not read). */
-async function readBodyUpTo(request: Request, maxBytes: number): Promise<Uint8Array | null> {
-  const chunks: Uint8Array[] = [];
-  let receivedBytes = 0;
-  if (request.body) {
-    const reader = request.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      receivedBytes += value.byteLength;
-      if (receivedBytes > maxBytes) {
-        await reader.cancel();
-        return null;
-      }
-      chunks.push(value);
-    }
-  }
-  return Buffer.concat(chunks);
-}
-
 /**
  * The request to hand to tRPC, or the refusal: 400 for a batch of more than
- * MAX_TRPC_BATCH_CALLS calls, 413 for a body over MAX_TRPC_BODY_BYTES (a POST's
- * body is read here, within the limit, and passed on).
+ * MAX_TRPC_BATCH_CALLS calls; for a POST, the 4xx of readJsonBody (413 over
+ * MAX_TRPC_BODY_BYTES, read no further; 400 for a body that is not JSON). A
+ * POST's body is read here, within the limit, and passed on as plain JSON.
  */
 export async function limitTrpcRequest(request: Request, endpoint: string): Promise<Request | Response> {
   const calls = trpcCallCount(new URL(request.url), endpoint);
   if (calls > MAX_TRPC_BATCH_CALLS) {
     return errorResponse(400, `batch: ${calls} procedure calls in one request; at most ${MAX_TRPC_BATCH_CALLS} are accepted (split the batch)`, "batch");
   }
-  if (request.method !== "POST") return request;
-  const tooLarge = () => errorResponse(413, `body: larger than the limit of ${MAX_TRPC_BODY_BYTES} bytes`, "body");
-  if (Number(request.headers.get("content-length") ?? "0") > MAX_TRPC_BODY_BYTES) return tooLarge();
-  const body = await readBodyUpTo(request, MAX_TRPC_BODY_BYTES);
-  if (body === null) return tooLarge();
-  return new Request(request.url, { method: request.method, headers: request.headers, body: body as BodyInit, signal: request.signal });
+  if (request.method !== "POST" || request.headers.get("content-length") === "0") return request;
+  let body: unknown;
+  try {
+    body = await readJsonBody(request, MAX_TRPC_BODY_BYTES);
+  } catch (error) {
+    return responseForError(error);
+  }
+  const headers = new Headers(request.headers);
+  // The body passed on is the decoded JSON text, whatever encoding it arrived in.
+  headers.delete("content-encoding");
+  headers.delete("content-length");
+  return new Request(request.url, { method: "POST", headers, body: JSON.stringify(body), signal: request.signal });
 }

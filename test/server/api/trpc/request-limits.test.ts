@@ -48,4 +48,10 @@ describe("limitTrpcRequest", () => {
     expect(limited.headers.get("content-type")).toBe("application/json");
     expect(await limited.text()).toBe('{"gpuModel":"L40S"}');
   });
+
+  it("refuses a body that is not JSON with 400", async () => {
+    const request = new Request("http://gpu-roi.test/api/trpc/prices.add", { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
+    const limited = (await limitTrpcRequest(request, "/api/trpc")) as Response;
+    expect(limited.status).toBe(400);
+  });
 });
