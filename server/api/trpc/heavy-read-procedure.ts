@@ -19,8 +19,12 @@ import { publicProcedure } from "./init";
  * the first waits for its rows.
  */
 export const MAX_RUNNING_HEAVY_READS: Record<DatabaseDialect, number> = { sqlite: 1, postgresql: 2 };
-/** Heavy reads queued behind them; more are refused (429). A full page load queues at most four. */
-export const MAX_WAITING_HEAVY_READS = 32;
+/**
+ * Heavy reads queued behind them; more are refused (429). A page load queues at
+ * most four. Completed results wait in memory until their batch is answered, so
+ * this, with the batch size, bounds the memory heavy reads hold.
+ */
+export const MAX_WAITING_HEAVY_READS = 16;
 /** The longest a heavy read waits for its turn before it is refused (429). */
 export const MAX_HEAVY_READ_WAIT_MS = 15_000;
 /** What a refused client is asked to wait before it tries again. */
