@@ -12,6 +12,7 @@ import { startRecommendationSchedule } from "../server/services/recommendation-s
 import { rebuildHourlyRollups } from "../server/services/rollup-service";
 import { rawRetentionDaysFromEnv } from "../server/services/upkeep";
 import { buildIsCurrent, recordBuildFingerprint } from "./build-fingerprint";
+import { superviseServer } from "./server-supervision";
 import { fleetConfigFromEnv, runSimulatedFleet } from "./simulated-fleet";
 
 const root = process.cwd();
@@ -92,7 +93,7 @@ async function main(): Promise<void> {
 
   // 2. Migrate.
   log(`database: ${target.dialect === "sqlite" ? `SQLite at ${path.relative(root, target.sqliteFilePath!) || target.sqliteFilePath}` : "PostgreSQL"}; applying migrations ...`);
-  await applyMigrations(root, databaseUrl);
+  await applyMigrations(root, databaseUrl, { log });
   await ensureRollups(target);
 
   // 3. Serve.
@@ -103,13 +104,13 @@ async function main(): Promise<void> {
     { stdio: "inherit", env: process.env },
   );
   let stopFleet: (() => void) | null = null;
+  const supervision = superviseServer(server, { log, logError: (line) => console.error(`gpu-roi: ${line}`), exit: (status) => process.exit(status) });
   const shutdown = (signal: NodeJS.Signals) => {
     stopFleet?.();
-    server.kill(signal);
+    supervision.stop(signal);
   };
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
-  server.on("exit", (code) => process.exit(code ?? 0));
   await waitForHealth(serverUrl, server, 90_000);
   log(`serving ${serverUrl}`);
 

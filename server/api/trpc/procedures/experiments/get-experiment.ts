@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { resolveTimeWindow } from "../../../../domain/time-window";
 import { getExperimentCosts } from "../../../../services/experiment-service";
-import { publicProcedure } from "../../init";
+import { heavyReadProcedure } from "../../heavy-read-procedure";
 
 export const getExperimentInput = z.object({
   experiment: z.string().min(1).max(256),
@@ -10,7 +10,7 @@ export const getExperimentInput = z.object({
 });
 
 /** One experiment: summary, its runs (jobs) and its cost by day. */
-export const getExperimentProcedure = publicProcedure
+export const getExperimentProcedure = heavyReadProcedure
   .input(getExperimentInput)
   .query(({ ctx, input }) =>
     getExperimentCosts(ctx.db, { window: resolveTimeWindow(input.window, ctx.nowMs()), experiment: input.experiment, shareIdle: input.shareIdle }),

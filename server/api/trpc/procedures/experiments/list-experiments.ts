@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { resolveTimeWindow } from "../../../../domain/time-window";
 import { listExperimentCosts } from "../../../../services/experiment-service";
-import { publicProcedure } from "../../init";
+import { heavyReadProcedure } from "../../heavy-read-procedure";
 
 export const listExperimentsInput = z.object({
   window: z.string().min(1).max(100).default("30d"),
@@ -11,7 +11,7 @@ export const listExperimentsInput = z.object({
 });
 
 /** Experiments ranked by cost, with runs, GPU-hours, efficiency and cost per run. */
-export const listExperimentsProcedure = publicProcedure
+export const listExperimentsProcedure = heavyReadProcedure
   .input(listExperimentsInput)
   .query(({ ctx, input }) =>
     listExperimentCosts(ctx.db, { window: resolveTimeWindow(input.window, ctx.nowMs()), model: input.model, shareIdle: input.shareIdle }),

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { resolveTimeWindow } from "../../../../domain/time-window";
 import { getUtilizationHeatmap } from "../../../../services/fleet-service";
-import { publicProcedure } from "../../init";
+import { heavyReadProcedure } from "../../heavy-read-procedure";
 
 export const FLEET_HEATMAP_WINDOWS = ["24h", "7d"] as const;
 
@@ -18,7 +18,7 @@ export const getUtilizationHeatmapInput = z.object({
 });
 
 /** GPU × hour utilization, with jobs per GPU-hour, for the fleet page's heatmap. */
-export const getUtilizationHeatmapProcedure = publicProcedure
+export const getUtilizationHeatmapProcedure = heavyReadProcedure
   .input(getUtilizationHeatmapInput)
   .query(({ ctx, input }) =>
     getUtilizationHeatmap(ctx.db, resolveTimeWindow(input.window, ctx.nowMs()), { firstRow: input.firstRow, rowCount: input.rowCount }),

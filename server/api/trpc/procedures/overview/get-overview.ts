@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { resolveTimeWindow } from "../../../../domain/time-window";
 import { getOverview } from "../../../../services/overview-service";
-import { publicProcedure } from "../../init";
+import { heavyReadProcedure } from "../../heavy-read-procedure";
 
 export const getOverviewInput = z.object({
   /** A window spec (see resolveTimeWindow): 24h, 7d, 30d, today, START,END ... */
@@ -10,6 +10,6 @@ export const getOverviewInput = z.object({
   rankCount: z.number().int().min(1).max(100).default(10),
 });
 
-export const getOverviewProcedure = publicProcedure
+export const getOverviewProcedure = heavyReadProcedure
   .input(getOverviewInput)
   .query(({ ctx, input }) => getOverview(ctx.db, resolveTimeWindow(input.window, ctx.nowMs()), input.rankCount));
