@@ -243,6 +243,8 @@ interface Unit {
   splitMemory: number;
   splitEven: number;
   idleCost: number;
+  /** Its GPU's idle scope (see scopeIdOf). */
+  scopeId: number;
   /** How much its GPU-hours were scaled down (a GPU held longer than it lived); 1 when not. */
   scale: number;
   /** Price of one GPU-hour of this device (its fraction of a whole GPU's); null = unpriced. */
@@ -376,9 +378,25 @@ export function allocateCosts(
     }
     return scopeId;
   };
-  /** An idle scope in one slot, as a number. */
-  const cellKey = (device: AllocationGpu, slot: number) => scopeIdOf(device) * slotCount + slot;
-  const slotOfCell = (cell: number) => cell % slotCount;
+  // Cells: an idle scope in one slot, numbered densely as they are met, with their
+  // sums in arrays (a month of hours over a thousand nodes is too many to allocate
+  // up front, and too many map updates to make per usage row).
+  const cellIndexByKey = new Map<number, number>();
+  const cellSlot: number[] = [];
+  const cellFleetCost: number[] = [];
+  const cellAllocated: number[] = [];
+  const cellOf = (scopeId: number, slot: number) => {
+    const key = scopeId * slotCount + slot;
+    let cell = cellIndexByKey.get(key);
+    if (cell === undefined) {
+      cell = cellSlot.length;
+      cellIndexByKey.set(key, cell);
+      cellSlot.push(slot);
+      cellFleetCost.push(0);
+      cellAllocated.push(0);
+    }
+    return cell;
+  };
 
   /**
    * Price of a whole GPU of this device's model (a MIG instance: its parent's), in
@@ -407,7 +425,6 @@ export function allocateCosts(
 
   // 2. Fleet cost per idle scope and slot (not per price period: a price change
   //    must not change how idle is shared).
-  const fleetCost = new Map<number, number>(); // by cell
   let fleetGpuHours = 0;
   for (const { device, fractionOfGpu, firstSeenMs, lastSeenMs } of fleetDevicesOf(gpus, gpuById)) {
     const lifeStartMs = lifeStartOf(firstSeenMs);
@@ -421,8 +438,7 @@ export function allocateCosts(
       if (price === null) return;
       for (let slot = slotIndexAt(slotStartsMs, fromMs); slot < slotStartsMs.length && slotStartsMs[slot] < toMs; slot++) {
         const hours = (Math.min(toMs, slotEndMs(slot)) - Math.max(fromMs, slotStartsMs[slot])) / HOUR_MS;
-        const key = cellKey(device, slot);
-        fleetCost.set(key, (fleetCost.get(key) ?? 0) + hours * fractionOfGpu * price);
+        cellFleetCost[cellOf(scopeIdOf(device), slot)] += hours * fractionOfGpu * price;
       }
     });
   }
@@ -461,6 +477,7 @@ export function allocateCosts(
         splitMemory: 0,
         splitEven: 0,
         idleCost: 0,
+        scopeId: scopeIdOf(gpu),
         scale: 1,
         pricePerDeviceHour: null,
       };
@@ -510,23 +527,22 @@ export function allocateCosts(
   }
 
   // 4. Idle per scope and slot: what each usage row held and cost there.
-  const cellOfRow = new Float64Array(usage.length);
+  const cellOfRow = new Int32Array(usage.length);
   const rowHours = new Float64Array(usage.length);
   const rowCost = new Float64Array(usage.length);
-  const allocatedByCell = new Map<number, number>();
   /** Per cell, per job: its GPU-hours and usage rows there (for even sharing). */
   const jobsByCell = new Map<number, Map<number, { gpuHours: number; rows: number }>>();
   usage.forEach((row, rowIndex) => {
     const unit = unitOfRow[rowIndex];
     if (!unit) return;
-    const cell = cellKey(unit.gpu, slotOfRow[rowIndex]);
+    const cell = cellOf(unit.scopeId, slotOfRow[rowIndex]);
     cellOfRow[rowIndex] = cell;
     rowHours[rowIndex] = (row.shareMs / HOUR_MS) * unit.scale;
     if (unit.pricePerDeviceHour !== null) {
       const hours = options.basis === "usage" ? (row.activeMs / HOUR_MS) * unit.scale : rowHours[rowIndex];
       rowCost[rowIndex] = hours * unit.pricePerDeviceHour;
     }
-    allocatedByCell.set(cell, (allocatedByCell.get(cell) ?? 0) + rowCost[rowIndex]);
+    cellAllocated[cell] += rowCost[rowIndex];
     if (options.shareIdle === "even") {
       let jobsInCell = jobsByCell.get(cell);
       if (!jobsInCell) {
@@ -550,31 +566,34 @@ export function allocateCosts(
     row.idleCost += amount;
     row.totalCost += amount;
   };
-  /** Idle to share, by cell; a cell with nothing to share with keeps its idle as an __idle__ row. */
-  const idleToShare = new Map<number, number>();
-  for (const cell of new Set<number>([...fleetCost.keys(), ...allocatedByCell.keys()])) {
-    const allocated = allocatedByCell.get(cell) ?? 0;
-    const idle = (fleetCost.get(cell) ?? 0) - allocated;
+  /** Idle to share, by cell (NaN: none); a cell with nothing to share with keeps its idle as an __idle__ row. */
+  const cellIdleToShare = new Float64Array(cellSlot.length).fill(Number.NaN);
+  let anyToShare = false;
+  for (let cell = 0; cell < cellSlot.length; cell++) {
+    const allocated = cellAllocated[cell];
+    const idle = cellFleetCost[cell] - allocated;
     if (idle === 0) continue;
     // Below a millionth of a currency unit there is nothing meaningful to weight by.
     const canShare = (options.shareIdle === "weighted" && allocated > 1e-6) || (options.shareIdle === "even" && jobsByCell.has(cell));
-    if (canShare) idleToShare.set(cell, idle);
-    else keepIdle(stepStartOfSlot[slotOfCell(cell)] ?? options.windowStartMs, idle);
+    if (canShare) {
+      cellIdleToShare[cell] = idle;
+      anyToShare = true;
+    } else keepIdle(stepStartOfSlot[cellSlot[cell]], idle);
   }
-  if (idleToShare.size > 0) {
+  if (anyToShare) {
     // Shares are handed out by ratio and the last row of a cell takes the
     // remainder, so the parts add up to the cell's idle exactly, whatever the rounding.
-    const givenByCell = new Map<number, number>();
-    const lastRowOfCell = new Map<number, number>();
+    const givenByCell = new Float64Array(cellSlot.length);
+    const lastRowOfCell = new Int32Array(cellSlot.length).fill(-1);
     usage.forEach((_, rowIndex) => {
       const unit = unitOfRow[rowIndex];
       if (!unit) return;
       const cell = cellOfRow[rowIndex];
-      const idle = idleToShare.get(cell);
-      if (idle === undefined) return;
+      const idle = cellIdleToShare[cell];
+      if (Number.isNaN(idle)) return;
       let ratio: number;
       if (options.shareIdle === "weighted") {
-        ratio = rowCost[rowIndex] / allocatedByCell.get(cell)!;
+        ratio = rowCost[rowIndex] / cellAllocated[cell];
       } else {
         // Equal parts per job; a job's part is spread over its rows by GPU-hours
         // (or equally, when it has none).
@@ -584,10 +603,12 @@ export function allocateCosts(
       }
       const amount = idle * ratio;
       unit.idleCost += amount;
-      givenByCell.set(cell, (givenByCell.get(cell) ?? 0) + amount);
-      lastRowOfCell.set(cell, rowIndex);
+      givenByCell[cell] += amount;
+      lastRowOfCell[cell] = rowIndex;
     });
-    for (const [cell, rowIndex] of lastRowOfCell) unitOfRow[rowIndex]!.idleCost += idleToShare.get(cell)! - givenByCell.get(cell)!;
+    lastRowOfCell.forEach((rowIndex, cell) => {
+      if (rowIndex >= 0) unitOfRow[rowIndex]!.idleCost += cellIdleToShare[cell] - givenByCell[cell];
+    });
   }
   // 5. Filter, group, sum. A row's name depends on the unit's job and GPU only:
   //    computed once per pair.
@@ -654,7 +675,7 @@ export function allocateCosts(
     currency: currencies.size === 1 ? [...currencies][0] : null,
     rows,
     totals,
-    fleetCost: [...fleetCost.values()].reduce((sum, cost) => sum + cost, 0),
+    fleetCost: cellFleetCost.reduce((sum, cost) => sum + cost, 0),
     fleetGpuHours,
     unpricedGpuModels: [...unpriced].sort(),
   };
