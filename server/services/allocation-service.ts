@@ -152,15 +152,15 @@ export async function allocate(db: SqlDatabase, query: AllocationQuery): Promise
   // Otherwise whole UTC days that lie inside one period are read from the daily
   // rollup, the other hours from the hourly one; both are summed per step and
   // price segment.
-  const usageRows: UsageSumRow[] = [];
+  let usageRows: UsageSumRow[];
   if (query.shareIdle !== "none") {
-    usageRows.push(...(await sumUsageByHour(db, startMs, endMs)));
+    usageRows = await sumUsageByHour(db, startMs, endMs);
   } else {
     const { dailyRanges, hourlyRanges } = splitDailyAndHourly(periodsOf({ windowStartMs: startMs, windowEndMs: endMs, periodStartsMs: changePoints, stepMs: query.stepMs }));
-    usageRows.push(
+    usageRows = [
       ...(await sumUsage(db, "job_usage_daily", "day_start_ms", dailyRanges, query.stepMs, changePoints)),
       ...(await sumUsage(db, "job_usage_hourly", "hour_start_ms", hourlyRanges, query.stepMs, changePoints)),
-    );
+    ];
   }
   const usage: JobGpuUsage[] = usageRows.map(([jobId, gpuId, hourOrStepIndex, segmentIndex, shareMs, activeMs, soleMs, utilizationSplitMs, memorySplitMs, evenSplitMs]) => ({
     jobId: Number(jobId),
