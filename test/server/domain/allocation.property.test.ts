@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { allocateCosts, type AllocationGpu, type AllocationJob, type JobGpuUsage } from "../../../server/domain/allocation";
+import { allocateCosts, type AllocationGpu, type AllocationJob, type AllocationOptions, type JobGpuUsage } from "../../../server/domain/allocation";
 import type { PriceEntry } from "../../../server/domain/pricing";
 
 const HOUR_MS = 3_600_000;
@@ -110,21 +110,30 @@ function heldWithinLifetimes(usage: readonly JobGpuUsage[], gpus: readonly Alloc
   });
 }
 
+type Fleet = typeof fleetArbitrary extends fc.Arbitrary<infer T> ? T : never;
+
+/** Allocates a random fleet with its own options, or others. */
+function allocateFleet(fleet: Fleet, overrides: Partial<AllocationOptions> = {}, usage: readonly JobGpuUsage[] = fleet.usage) {
+  const { spec } = fleet;
+  return allocateCosts(fleet.gpus, fleet.jobs, usage, fleet.prices, {
+    windowStartMs: T0_MS,
+    windowEndMs: fleet.windowEndMs,
+    periodStartsMs: fleet.periodStartsMs,
+    stepMs: spec.step,
+    aggregate: spec.aggregate,
+    basis: spec.basis,
+    shareIdle: spec.shareIdle,
+    idleBy: spec.idleBy,
+    filter: new Map(),
+    ...overrides,
+  });
+}
+
 describe("allocateCosts", () => {
   it("keeps allocated plus idle cost equal to the fleet's cost for any fleet, aggregation and option", () => {
     fc.assert(
-      fc.property(fleetArbitrary, ({ spec, windowEndMs, gpus, jobs, usage, prices, periodStartsMs }) => {
-        const result = allocateCosts(gpus, jobs, usage, prices, {
-          windowStartMs: T0_MS,
-          windowEndMs,
-          periodStartsMs,
-          stepMs: spec.step,
-          aggregate: spec.aggregate,
-          basis: spec.basis,
-          shareIdle: spec.shareIdle,
-          idleBy: spec.idleBy,
-          filter: new Map(),
-        });
+      fc.property(fleetArbitrary, (fleet) => {
+        const result = allocateFleet(fleet);
         const rowsTotal = result.rows.reduce((sum, row) => sum + row.totalCost, 0);
         const tolerance = 1e-9 * Math.max(1, result.fleetCost);
         expect(Math.abs(rowsTotal - result.fleetCost)).toBeLessThanOrEqual(tolerance);
@@ -142,22 +151,11 @@ describe("allocateCosts", () => {
 
   it("gives the same rows in steps as over the whole window: allocated, idle and total cost, for every idle option", () => {
     fc.assert(
-      fc.property(fleetArbitrary, ({ spec, windowEndMs, gpus, jobs, usage: anyUsage, prices, periodStartsMs }) => {
+      fc.property(fleetArbitrary, (fleet) => {
         // Usage as ingest stores it: inside its GPU's lifetime, at most the whole GPU
         // per hour (the scaling down of impossible usage is per period, not per hour).
-        const usage = heldWithinLifetimes(anyUsage, gpus);
-        const run = (stepMs: number | null) =>
-          allocateCosts(gpus, jobs, usage, prices, {
-            windowStartMs: T0_MS,
-            windowEndMs,
-            periodStartsMs,
-            stepMs,
-            aggregate: spec.aggregate,
-            basis: spec.basis,
-            shareIdle: spec.shareIdle,
-            idleBy: spec.idleBy,
-            filter: new Map(),
-          });
+        const usage = heldWithinLifetimes(fleet.usage, fleet.gpus);
+        const run = (stepMs: number | null) => allocateFleet(fleet, { stepMs }, usage);
         const whole = run(null);
         for (const stepMs of [HOUR_MS, 3 * HOUR_MS]) {
           const steps = run(stepMs);
@@ -192,18 +190,9 @@ describe("allocateCosts", () => {
 
   it("charges a MIG parent that never reported as one whole GPU over its instances' span", () => {
     fc.assert(
-      fc.property(fleetArbitrary, ({ spec, windowEndMs, gpus, jobs, usage, prices, periodStartsMs }) => {
-        const result = allocateCosts(gpus, jobs, usage, prices, {
-          windowStartMs: T0_MS,
-          windowEndMs,
-          periodStartsMs,
-          stepMs: null,
-          aggregate: [],
-          basis: "allocation",
-          shareIdle: "none",
-          idleBy: spec.idleBy,
-          filter: new Map(),
-        });
+      fc.property(fleetArbitrary, (fleet) => {
+        const { windowEndMs, gpus } = fleet;
+        const result = allocateFleet(fleet, { stepMs: null });
         // Fleet GPU-hours counted by hand: whole GPUs, registered parents, and one
         // whole GPU per unreported parent over the span of its instances.
         const lifetimeHours = (firstMs: number, lastMs: number) =>
