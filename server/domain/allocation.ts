@@ -56,7 +56,8 @@ export interface AllocationJob {
 
 /**
  * A job's usage of one GPU summed over a period in which every price is constant
- * (the service cuts periods at price changes and at steps).
+ * (the service cuts periods at price changes and at steps, and, when idle is
+ * shared, sends one row per UTC hour).
  */
 export interface JobGpuUsage {
   jobId: number;
@@ -612,6 +613,7 @@ export function allocateCosts(
       if (rowIndex >= 0) unitOfRow[rowIndex]!.idleCost += cellIdleToShare[cell] - givenByCell[cell];
     });
   }
+
   // 5. Filter, group, sum. A row's name depends on the unit's job and GPU only:
   //    computed once per pair.
   const rowsByName = new Map<string, Map<number, AllocationRow>>(); // name → step start → row

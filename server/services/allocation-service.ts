@@ -72,7 +72,8 @@ export async function loadPriceEntries(db: SqlDatabase): Promise<PriceEntry[]> {
  *  1. round the window to whole hours (rollups are hourly);
  *  2. cut it where prices change, so each usage sum has one price;
  *  3. sum each job's usage per GPU, step and price segment in SQL, from the daily
- *     rollup for whole days and the hourly one for the rest;
+ *     rollup for whole days and the hourly one for the rest; when idle is shared
+ *     (settled hour by hour), read the hourly rollup row by row instead;
  *  4. hand everything to allocateCosts.
  */
 export async function allocate(db: SqlDatabase, query: AllocationQuery): Promise<AllocationResponse> {
@@ -261,7 +262,7 @@ async function sumUsage(
   )) as UsageSumRow[];
 }
 
-/** Sums the hourly rollup per job, GPU and hour over [fromMs, toMs) (whole hours). */
+/** The hourly rollup's rows (one per job, GPU and hour) over [fromMs, toMs), whole hours. */
 async function sumUsageByHour(db: SqlDatabase, fromMs: number, toMs: number): Promise<UsageSumRow[]> {
   if (toMs <= fromMs) return [];
   return (await db.queryArrays(
