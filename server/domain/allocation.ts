@@ -9,7 +9,7 @@
  * The invariant every result keeps: the sum of all rows' totalCost (idle rows
  * included) equals the fleet's cost for the window.
  */
-import { lifetimeHoursInWindow } from "./gpu-lifetime";
+import { lifetimeHoursInWindow, wholeHourLifetime } from "./gpu-lifetime";
 import { priceFor, type PriceEntry } from "./pricing";
 
 const HOUR_MS = 3_600_000;
@@ -34,6 +34,8 @@ export interface AllocationGpu {
   modelName: string;
   /** For a MIG instance: its parent GPU's id when the parent is registered. */
   migParentGpuId: number | null;
+  /** For a MIG instance: its parent GPU's UUID, registered or not (see fleetDevicesOf). */
+  migParentUuid?: string | null;
   /** Share of a whole GPU this device is (1 for a whole GPU; 3/7 for a 3g MIG instance). */
   fractionOfGpu: number;
   /** When the GPU first and last reported (ms): it costs money over [first, last). */
@@ -55,7 +57,8 @@ export interface AllocationJob {
 
 /**
  * A job's usage of one GPU summed over a period in which every price is constant
- * (the service cuts periods at price changes and at steps).
+ * (the service cuts periods at price changes and at steps, and, when idle is
+ * shared, sends one row per UTC hour).
  */
 export interface JobGpuUsage {
   jobId: number;
@@ -231,8 +234,6 @@ interface Unit {
   gpu: AllocationGpu;
   period: Period;
   periodIndex: number;
-  /** Idle scope and step, as a number (see scopeStepKey). */
-  scopeStepKey: number;
   gpuHours: number;
   activeGpuHours: number;
   /** What the job pays under the chosen basis. */
@@ -244,20 +245,99 @@ interface Unit {
   splitMemory: number;
   splitEven: number;
   idleCost: number;
+  /** Its GPU's idle scope (see scopeIdOf). */
+  scopeId: number;
+  /** How much its GPU-hours were scaled down (a GPU held longer than it lived); 1 when not. */
+  scale: number;
+  /** Price of one GPU-hour of this device (its fraction of a whole GPU's); null = unpriced. */
+  pricePerDeviceHour: number | null;
+}
+
+/** A device that costs money in the fleet: a GPU, or a MIG parent known only from its instances. */
+interface FleetDevice {
+  /** The device whose node, model and labels price it and settle its idle. */
+  device: AllocationGpu;
+  fractionOfGpu: number;
+  firstSeenMs: number;
+  lastSeenMs: number;
+}
+
+/**
+ * The devices the fleet pays for. A MIG instance is part of its parent GPU, which
+ * costs a whole GPU: the registered parent itself, or, when the parent never
+ * reported (dcgm-exporter lists only the instances), a whole GPU over the span of
+ * its instances, so slices left unconfigured or unused are idle cost like an
+ * unused GPU. An instance whose parent is not even named stands for its slice.
+ */
+function fleetDevicesOf(gpus: readonly AllocationGpu[], gpuById: ReadonlyMap<number, AllocationGpu>): FleetDevice[] {
+  const devices: FleetDevice[] = [];
+  const unreportedParents = new Map<string, FleetDevice>();
+  for (const gpu of gpus) {
+    if (gpu.migParentGpuId !== null && gpuById.has(gpu.migParentGpuId)) continue;
+    const parentUuid = gpu.migParentGpuId === null ? (gpu.migParentUuid ?? null) : null;
+    if (parentUuid === null) {
+      devices.push({ device: gpu, fractionOfGpu: gpu.fractionOfGpu, firstSeenMs: gpu.firstSeenMs, lastSeenMs: gpu.lastSeenMs });
+      continue;
+    }
+    const parent = unreportedParents.get(parentUuid);
+    if (parent) {
+      parent.firstSeenMs = Math.min(parent.firstSeenMs, gpu.firstSeenMs);
+      parent.lastSeenMs = Math.max(parent.lastSeenMs, gpu.lastSeenMs);
+    } else {
+      const whole: FleetDevice = { device: gpu, fractionOfGpu: 1, firstSeenMs: gpu.firstSeenMs, lastSeenMs: gpu.lastSeenMs };
+      unreportedParents.set(parentUuid, whole);
+      devices.push(whole);
+    }
+  }
+  return devices;
+}
+
+/**
+ * The slots idle is settled in: the steps when idle is shown, every UTC hour
+ * (within the steps) when it is shared. Sharing hour by hour gives an hour's idle
+ * to the jobs that ran in that hour, whatever the step, so a series' rows add up
+ * to the window's total and each step's rows to that step's fleet cost.
+ */
+function idleSlotStartsOf(periods: readonly Period[], shareIdle: ShareIdle): number[] {
+  if (periods.length === 0) return [];
+  const windowEndMs = periods[periods.length - 1].endMs;
+  const starts = new Set<number>();
+  for (const period of periods) starts.add(period.stepStartMs);
+  if (shareIdle !== "none") {
+    for (let hourMs = (Math.floor(periods[0].startMs / HOUR_MS) + 1) * HOUR_MS; hourMs < windowEndMs; hourMs += HOUR_MS) starts.add(hourMs);
+  }
+  return [...starts].sort((a, b) => a - b);
+}
+
+/** Index of the slot (sorted starts) that contains `ms`. */
+function slotIndexAt(slotStartsMs: readonly number[], ms: number): number {
+  let low = 0;
+  let high = slotStartsMs.length - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if (slotStartsMs[middle] <= ms) low = middle;
+    else high = middle - 1;
+  }
+  return low;
 }
 
 /**
  * Allocates the fleet's cost. Steps:
- *  1. cut the window into periods of constant prices (and steps);
- *  2. the fleet's cost: each physical GPU (MIG instances are parts of their parent)
- *     costs its price for the hours of its lifetime in each period;
+ *  1. cut the window into periods of constant prices (and steps), and into the
+ *     slots where idle is settled (steps; hours when idle is shared);
+ *  2. the fleet's cost per idle scope and slot: each device (a MIG parent is one
+ *     whole GPU, see fleetDevicesOf) costs its price for the hours of its lifetime;
  *  3. each job's usage of each GPU in each period is priced by basis: allocation
  *     pays the GPU time held (its share when shared), usage pays the busy time;
  *     a GPU whose jobs hold more time than it lived is scaled down to it;
- *  4. idle = fleet cost - allocated cost, per cluster or node and step; shown as
- *     an __idle__ row, or shared to the jobs of the same scope by cost (weighted)
- *     or equally per job (even); a scope with nothing to share with keeps its idle;
+ *  4. idle = fleet cost - allocated cost, per cluster or node and slot; shown as
+ *     an __idle__ row, or shared to the jobs of the same scope and hour by cost
+ *     (weighted) or equally per job (even); a scope and hour with nothing to
+ *     share with keeps its idle;
  *  5. units are filtered, grouped by the aggregate keys (and step), and summed.
+ *
+ * Usage rows must each lie in one slot: when idle is shared, in one UTC hour (the
+ * service then reads the hourly rollup hour by hour).
  *
  * A month of a 10,000-GPU fleet is hundreds of thousands of usage rows: the hot
  * loops key their maps by numbers, not strings, and allocate one object per unit.
@@ -269,20 +349,21 @@ export function allocateCosts(
   prices: readonly PriceEntry[],
   options: AllocationOptions,
 ): AllocationResult {
-  // 1. Periods, and the steps they belong to.
+  // 1. Periods, steps and idle slots.
   const periods = periodsOf(options);
-  const stepStarts: number[] = [];
-  const stepIndexOfPeriod = periods.map((period) => {
-    if (stepStarts[stepStarts.length - 1] !== period.stepStartMs) stepStarts.push(period.stepStartMs);
-    return stepStarts.length - 1;
-  });
   const stepEndOf = new Map(periods.map((period) => [period.stepStartMs, period.stepEndMs]));
+  const slotStartsMs = idleSlotStartsOf(periods, options.shareIdle);
+  const slotCount = Math.max(1, slotStartsMs.length);
+  const slotEndMs = (slot: number) => (slot + 1 < slotStartsMs.length ? slotStartsMs[slot + 1] : options.windowEndMs);
+  const stepStartOfSlot = slotStartsMs.map((startMs) => periods[periodIndexAt(periods, startMs)].stepStartMs);
   const gpuById = new Map(gpus.map((gpu) => [gpu.gpuId, gpu]));
   const jobById = new Map(jobs.map((job) => [job.jobId, job]));
   const unpriced = new Set<string>();
   const currencies = new Set<string>();
-  // Numeric keys for (GPU, period) pairs keep the hot loops free of string building.
-  const gpuPeriodKey = (gpuId: number, periodIndex: number) => periodIndex * 2 ** 31 + gpuId;
+  // Numeric keys for (GPU, period) pairs keep the hot loops free of string building;
+  // GPUs are numbered densely so the keys stay small integers, which maps hash fastest.
+  const gpuIndexById = new Map(gpus.map((gpu, index) => [gpu.gpuId, index]));
+  const gpuPeriodKey = (gpuId: number, periodIndex: number) => periodIndex * gpus.length + gpuIndexById.get(gpuId)!;
   // Idle scopes (a cluster or a node) by number; a MIG instance's cost is part of
   // its parent's, so its idle is settled where the parent's is.
   const scopeIds = new Map<string, number>();
@@ -301,9 +382,25 @@ export function allocateCosts(
     }
     return scopeId;
   };
-  const stepCount = Math.max(1, stepStarts.length);
-  const scopeStepKey = (device: AllocationGpu, periodIndex: number) => scopeIdOf(device) * stepCount + stepIndexOfPeriod[periodIndex];
-  const stepStartOfKey = (key: number) => stepStarts[key % stepCount];
+  // Cells: an idle scope in one slot, numbered densely as they are met, with their
+  // sums in arrays (a month of hours over a thousand nodes is too many to allocate
+  // up front, and too many map updates to make per usage row).
+  const cellIndexByKey = new Map<number, number>();
+  const cellSlot: number[] = [];
+  const cellFleetCost: number[] = [];
+  const cellAllocated: number[] = [];
+  const cellOf = (scopeId: number, slot: number) => {
+    const key = scopeId * slotCount + slot;
+    let cell = cellIndexByKey.get(key);
+    if (cell === undefined) {
+      cell = cellSlot.length;
+      cellIndexByKey.set(key, cell);
+      cellSlot.push(slot);
+      cellFleetCost.push(0);
+      cellAllocated.push(0);
+    }
+    return cell;
+  };
 
   /**
    * Price of a whole GPU of this device's model (a MIG instance: its parent's), in
@@ -326,36 +423,37 @@ export function allocateCosts(
   /** Hours of the period the device existed (its first to last report, widened to whole hours). */
   const lifetimeHours = (gpu: AllocationGpu, period: Period) => lifetimeHoursInWindow(gpu, period);
 
-  // 2. Fleet cost per idle scope and step (not per price period: a price change
-  //    must not change how idle is shared). A MIG instance whose parent is
-  //    registered is part of the parent; one whose parent never reported stands
-  //    for its slice.
-  const fleetCost = new Map<number, number>(); // by scopeStepKey
+  // 2. Fleet cost per idle scope and slot (not per price period: a price change
+  //    must not change how idle is shared).
   let fleetGpuHours = 0;
-  for (const gpu of gpus) {
-    const isPartOfParent = gpu.migParentGpuId !== null && gpuById.has(gpu.migParentGpuId);
-    if (isPartOfParent) continue;
+  for (const { device, fractionOfGpu, firstSeenMs, lastSeenMs } of fleetDevicesOf(gpus, gpuById)) {
+    const { lifeStartMs, lifeEndMs } = wholeHourLifetime({ firstSeenMs, lastSeenMs });
     periods.forEach((period, index) => {
-      const hours = lifetimeHours(gpu, period);
-      if (hours === 0) return;
-      const price = pricePerWholeGpuHour(gpu, index);
-      fleetGpuHours += hours * gpu.fractionOfGpu;
+      const fromMs = Math.max(lifeStartMs, period.startMs);
+      const toMs = Math.min(lifeEndMs, period.endMs);
+      if (toMs <= fromMs) return;
+      const price = pricePerWholeGpuHour(device, index);
+      fleetGpuHours += ((toMs - fromMs) / HOUR_MS) * fractionOfGpu;
       if (price === null) return;
-      const key = scopeStepKey(gpu, index);
-      fleetCost.set(key, (fleetCost.get(key) ?? 0) + hours * gpu.fractionOfGpu * price);
+      for (let slot = slotIndexAt(slotStartsMs, fromMs); slot < slotStartsMs.length && slotStartsMs[slot] < toMs; slot++) {
+        const hours = (Math.min(toMs, slotEndMs(slot)) - Math.max(fromMs, slotStartsMs[slot])) / HOUR_MS;
+        cellFleetCost[cellOf(scopeIdOf(device), slot)] += hours * fractionOfGpu * price;
+      }
     });
   }
 
-  // 3. Units: usage priced by basis.
+  // 3. Units: usage priced by basis. Each usage row remembers its unit and slot.
   const unitsByGpuPeriod = new Map<number, Map<number, Unit>>(); // gpuPeriodKey → job id → unit
   const units: Unit[] = [];
-  for (const row of usage) {
+  const unitOfRow: (Unit | undefined)[] = new Array(usage.length);
+  const slotOfRow = new Int32Array(usage.length);
+  usage.forEach((row, rowIndex) => {
     const gpu = gpuById.get(row.gpuId);
     const job = jobById.get(row.jobId);
-    if (!gpu || !job || periods.length === 0) continue;
+    if (!gpu || !job || periods.length === 0) return;
     const periodIndex = periodIndexAt(periods, row.periodStartMs);
     const period = periods[periodIndex];
-    if (row.periodStartMs < period.startMs || row.periodStartMs >= period.endMs) continue;
+    if (row.periodStartMs < period.startMs || row.periodStartMs >= period.endMs) return;
     const gpuPeriod = gpuPeriodKey(row.gpuId, periodIndex);
     let jobsOnGpu = unitsByGpuPeriod.get(gpuPeriod);
     if (!jobsOnGpu) {
@@ -369,7 +467,6 @@ export function allocateCosts(
         gpu,
         period,
         periodIndex,
-        scopeStepKey: scopeStepKey(gpu, periodIndex),
         gpuHours: 0,
         activeGpuHours: 0,
         cost: 0,
@@ -379,6 +476,9 @@ export function allocateCosts(
         splitMemory: 0,
         splitEven: 0,
         idleCost: 0,
+        scopeId: scopeIdOf(gpu),
+        scale: 1,
+        pricePerDeviceHour: null,
       };
       jobsOnGpu.set(row.jobId, unit);
       units.push(unit);
@@ -389,7 +489,9 @@ export function allocateCosts(
     unit.splitUtilization += row.utilizationSplitMs / HOUR_MS;
     unit.splitMemory += row.memorySplitMs / HOUR_MS;
     unit.splitEven += row.evenSplitMs / HOUR_MS;
-  }
+    unitOfRow[rowIndex] = unit;
+    slotOfRow[rowIndex] = slotIndexAt(slotStartsMs, row.periodStartMs);
+  });
   for (const jobsOnGpu of unitsByGpuPeriod.values()) {
     // A GPU cannot be held for longer than it existed in the period: scale down
     // (guards against overlapping windows of jobs stored by different batches).
@@ -403,6 +505,7 @@ export function allocateCosts(
     const scale = held > lifetime ? (lifetime > 0 ? lifetime / held : 0) : 1;
     if (scale >= 1) continue;
     for (const unit of jobsOnGpu.values()) {
+      unit.scale = scale;
       unit.gpuHours *= scale;
       unit.activeGpuHours *= scale;
       unit.splitSole *= scale;
@@ -414,25 +517,44 @@ export function allocateCosts(
   for (const unit of units) {
     const price = pricePerWholeGpuHour(unit.gpu, unit.periodIndex);
     if (price === null) continue;
-    const perDeviceHour = price * unit.gpu.fractionOfGpu;
-    unit.allocationCost = unit.gpuHours * perDeviceHour;
-    unit.cost = options.basis === "usage" ? unit.activeGpuHours * perDeviceHour : unit.allocationCost;
+    unit.pricePerDeviceHour = price * unit.gpu.fractionOfGpu;
+    unit.allocationCost = unit.gpuHours * unit.pricePerDeviceHour;
+    unit.cost = options.basis === "usage" ? unit.activeGpuHours * unit.pricePerDeviceHour : unit.allocationCost;
   }
   if (currencies.size > 1) {
     throw new AllocationError(`the price book mixes currencies in this window (${[...currencies].sort().join(", ")}); price every GPU model in one currency`);
   }
 
-  // 4. Idle per scope and step.
-  const allocatedByScope = new Map<number, number>();
-  for (const unit of units) allocatedByScope.set(unit.scopeStepKey, (allocatedByScope.get(unit.scopeStepKey) ?? 0) + unit.cost);
-  const unitsByScope = new Map<number, Unit[]>();
-  if (options.shareIdle !== "none") {
-    for (const unit of units) {
-      const list = unitsByScope.get(unit.scopeStepKey);
-      if (list) list.push(unit);
-      else unitsByScope.set(unit.scopeStepKey, [unit]);
+  // 4. Idle per scope and slot: what each usage row held and cost there.
+  const cellOfRow = new Int32Array(usage.length);
+  const rowHours = new Float64Array(usage.length);
+  const rowCost = new Float64Array(usage.length);
+  /** Per cell, per job: its GPU-hours and usage rows there (for even sharing). */
+  const jobsByCell = new Map<number, Map<number, { gpuHours: number; rows: number }>>();
+  usage.forEach((row, rowIndex) => {
+    const unit = unitOfRow[rowIndex];
+    if (!unit) return;
+    const cell = cellOf(unit.scopeId, slotOfRow[rowIndex]);
+    cellOfRow[rowIndex] = cell;
+    rowHours[rowIndex] = (row.shareMs / HOUR_MS) * unit.scale;
+    if (unit.pricePerDeviceHour !== null) {
+      const hours = options.basis === "usage" ? (row.activeMs / HOUR_MS) * unit.scale : rowHours[rowIndex];
+      rowCost[rowIndex] = hours * unit.pricePerDeviceHour;
     }
-  }
+    cellAllocated[cell] += rowCost[rowIndex];
+    if (options.shareIdle === "even") {
+      let jobsInCell = jobsByCell.get(cell);
+      if (!jobsInCell) {
+        jobsInCell = new Map();
+        jobsByCell.set(cell, jobsInCell);
+      }
+      const entry = jobsInCell.get(unit.job.jobId);
+      if (entry) {
+        entry.gpuHours += rowHours[rowIndex];
+        entry.rows += 1;
+      } else jobsInCell.set(unit.job.jobId, { gpuHours: rowHours[rowIndex], rows: 1 });
+    }
+  });
   const idleRowsByStep = new Map<number, AllocationRow>();
   const keepIdle = (stepStartMs: number, amount: number) => {
     let row = idleRowsByStep.get(stepStartMs);
@@ -443,46 +565,49 @@ export function allocateCosts(
     row.idleCost += amount;
     row.totalCost += amount;
   };
-  const scopes = new Set<number>([...fleetCost.keys(), ...allocatedByScope.keys()]);
-  for (const scopeKey of scopes) {
-    const stepStartMs = stepStartOfKey(scopeKey);
-    const idle = (fleetCost.get(scopeKey) ?? 0) - (allocatedByScope.get(scopeKey) ?? 0);
+  /** Idle to share, by cell (NaN: none); a cell with nothing to share with keeps its idle as an __idle__ row. */
+  const cellIdleToShare = new Float64Array(cellSlot.length).fill(Number.NaN);
+  let anyToShare = false;
+  for (let cell = 0; cell < cellSlot.length; cell++) {
+    const allocated = cellAllocated[cell];
+    const idle = cellFleetCost[cell] - allocated;
     if (idle === 0) continue;
-    const members = unitsByScope.get(scopeKey) ?? [];
-    const allocated = allocatedByScope.get(scopeKey) ?? 0;
-    // Shares are handed out by ratio and the last member takes the remainder, so
-    // the parts add up to the idle cost exactly, whatever the rounding.
-    const distribute = (parts: { unit: Unit; ratio: number }[]) => {
-      let given = 0;
-      parts.forEach(({ unit, ratio }, index) => {
-        const amount = index === parts.length - 1 ? idle - given : idle * ratio;
-        unit.idleCost += amount;
-        given += amount;
-      });
-    };
     // Below a millionth of a currency unit there is nothing meaningful to weight by.
-    if (options.shareIdle === "weighted" && allocated > 1e-6) {
-      distribute(members.map((unit) => ({ unit, ratio: unit.cost / allocated })));
-    } else if (options.shareIdle === "even" && members.length > 0) {
-      // Equal parts per job; a job's part is spread over its units by GPU-hours
-      // (or equally, when it has none).
-      const byJob = new Map<number, Unit[]>();
-      for (const unit of members) {
-        const jobUnits = byJob.get(unit.job.jobId);
-        if (jobUnits) jobUnits.push(unit);
-        else byJob.set(unit.job.jobId, [unit]);
+    const canShare = (options.shareIdle === "weighted" && allocated > 1e-6) || (options.shareIdle === "even" && jobsByCell.has(cell));
+    if (canShare) {
+      cellIdleToShare[cell] = idle;
+      anyToShare = true;
+    } else keepIdle(stepStartOfSlot[cellSlot[cell]], idle);
+  }
+  if (anyToShare) {
+    // Shares are handed out by ratio and the last row of a cell takes the
+    // remainder, so the parts add up to the cell's idle exactly, whatever the rounding.
+    const givenByCell = new Float64Array(cellSlot.length);
+    const lastRowOfCell = new Int32Array(cellSlot.length).fill(-1);
+    usage.forEach((_, rowIndex) => {
+      const unit = unitOfRow[rowIndex];
+      if (!unit) return;
+      const cell = cellOfRow[rowIndex];
+      const idle = cellIdleToShare[cell];
+      if (Number.isNaN(idle)) return;
+      let ratio: number;
+      if (options.shareIdle === "weighted") {
+        ratio = rowCost[rowIndex] / cellAllocated[cell];
+      } else {
+        // Equal parts per job; a job's part is spread over its rows by GPU-hours
+        // (or equally, when it has none).
+        const jobsInCell = jobsByCell.get(cell)!;
+        const mine = jobsInCell.get(unit.job.jobId)!;
+        ratio = (mine.gpuHours > 0 ? rowHours[rowIndex] / mine.gpuHours : 1 / mine.rows) / jobsInCell.size;
       }
-      const parts: { unit: Unit; ratio: number }[] = [];
-      for (const jobUnits of byJob.values()) {
-        const hours = jobUnits.reduce((sum, unit) => sum + unit.gpuHours, 0);
-        for (const unit of jobUnits) {
-          parts.push({ unit, ratio: (hours > 0 ? unit.gpuHours / hours : 1 / jobUnits.length) / byJob.size });
-        }
-      }
-      distribute(parts);
-    } else {
-      keepIdle(stepStartMs, idle);
-    }
+      const amount = idle * ratio;
+      unit.idleCost += amount;
+      givenByCell[cell] += amount;
+      lastRowOfCell[cell] = rowIndex;
+    });
+    lastRowOfCell.forEach((rowIndex, cell) => {
+      if (rowIndex >= 0) unitOfRow[rowIndex]!.idleCost += cellIdleToShare[cell] - givenByCell[cell];
+    });
   }
 
   // 5. Filter, group, sum. A row's name depends on the unit's job and GPU only:
@@ -550,7 +675,7 @@ export function allocateCosts(
     currency: currencies.size === 1 ? [...currencies][0] : null,
     rows,
     totals,
-    fleetCost: [...fleetCost.values()].reduce((sum, cost) => sum + cost, 0),
+    fleetCost: cellFleetCost.reduce((sum, cost) => sum + cost, 0),
     fleetGpuHours,
     unpricedGpuModels: [...unpriced].sort(),
   };

@@ -15,10 +15,14 @@ export interface GpuSpan {
   lastSeenMs: number;
 }
 
-/** Hours of `window` the GPU existed: its first to last report, widened to whole hours (the hours the fleet pays for). */
+/** A GPU's first to last report, widened to whole hours (the hours the fleet pays for). */
+export function wholeHourLifetime(gpu: GpuSpan): { lifeStartMs: number; lifeEndMs: number } {
+  return { lifeStartMs: Math.floor(gpu.firstSeenMs / HOUR_MS) * HOUR_MS, lifeEndMs: Math.ceil(gpu.lastSeenMs / HOUR_MS) * HOUR_MS };
+}
+
+/** Hours of `window` the GPU existed: its whole-hour lifetime cut to the window. */
 export function lifetimeHoursInWindow(gpu: GpuSpan, window: TimeWindow): number {
-  const lifeStartMs = Math.floor(gpu.firstSeenMs / HOUR_MS) * HOUR_MS;
-  const lifeEndMs = Math.ceil(gpu.lastSeenMs / HOUR_MS) * HOUR_MS;
+  const { lifeStartMs, lifeEndMs } = wholeHourLifetime(gpu);
   return Math.max(0, Math.min(lifeEndMs, window.endMs) - Math.max(lifeStartMs, window.startMs)) / HOUR_MS;
 }
 

@@ -27,7 +27,8 @@ function startOfUtcDay(ms: number): number {
 /**
  * Resolves a window: `24h`, `7d`, `30d` (any N with h or d: the N units up to now),
  * `today`, `yesterday`, `week` (since Monday 00:00 UTC), `month`, `lastmonth`, or
- * `START,END` in RFC 3339.
+ * `START,END` in RFC 3339. No window ends after now: an END in the future is cut
+ * to now, and a START at or after now is an error naming the window.
  */
 export function resolveTimeWindow(spec: string, nowMs: number): TimeWindow {
   const text = spec.trim().toLowerCase();
@@ -61,7 +62,15 @@ export function resolveTimeWindow(spec: string, nowMs: number): TimeWindow {
     if (rest.length > 0 || !rfc3339.test(startText.trim()) || !rfc3339.test((endText ?? "").trim()) || Number.isNaN(startMs) || Number.isNaN(endMs)) {
       throw new TimeWindowError(`window: "${spec}" is not START,END in RFC 3339 (e.g. 2026-11-01T00:00:00Z,2026-11-08T00:00:00Z)`);
     }
-    window = { startMs, endMs };
+    // Nothing is measured after now: a window reaching into the future ends now,
+    // like `24h` or `today`, so the unfinished hour is left out downstream and no
+    // hour that has not happened is reported or charged.
+    if (startMs >= nowMs) {
+      throw new TimeWindowError(
+        `window: "${spec}" starts at ${new Date(startMs).toISOString()}, not before now (${new Date(nowMs).toISOString()}): nothing has been measured in it yet`,
+      );
+    }
+    window = { startMs, endMs: Math.min(endMs, nowMs) };
   } else {
     throw new TimeWindowError(
       `window: "${spec}" is not one of today, yesterday, week, month, lastmonth, Nh, Nd or START,END`,

@@ -72,7 +72,8 @@ export async function loadPriceEntries(db: SqlDatabase): Promise<PriceEntry[]> {
  *  1. round the window to whole hours (rollups are hourly);
  *  2. cut it where prices change, so each usage sum has one price;
  *  3. sum each job's usage per GPU, step and price segment in SQL, from the daily
- *     rollup for whole days and the hourly one for the rest;
+ *     rollup for whole days and the hourly one for the rest; when idle is shared
+ *     (settled hour by hour), read the hourly rollup row by row instead;
  *  4. hand everything to allocateCosts.
  */
 export async function allocate(db: SqlDatabase, query: AllocationQuery): Promise<AllocationResponse> {
@@ -115,6 +116,7 @@ export async function allocate(db: SqlDatabase, query: AllocationQuery): Promise
     nodeLabels: parseLabels(row.labels_json),
     modelName: row.model_name,
     migParentGpuId: row.mig_parent_uuid === null ? null : (idByUuid.get(row.mig_parent_uuid) ?? null),
+    migParentUuid: row.mig_parent_uuid,
     // A MIG instance whose profile cannot be read is priced as a whole GPU rather than guessed smaller.
     fractionOfGpu: row.mig_parent_uuid === null ? 1 : (migFraction(row.mig_profile) ?? 1),
     firstSeenMs: Number(row.first_seen_ms),
@@ -147,19 +149,29 @@ export async function allocate(db: SqlDatabase, query: AllocationQuery): Promise
     labels: parseLabels(row.labels_json),
   }));
 
-  // Whole UTC days that lie inside one period are read from the daily rollup, the
-  // other hours from the hourly one; both are summed per step and price segment.
-  const { dailyRanges, hourlyRanges } = splitDailyAndHourly(periodsOf({ windowStartMs: startMs, windowEndMs: endMs, periodStartsMs: changePoints, stepMs: query.stepMs }));
-  const usageRows = [
-    ...(await sumUsage(db, "job_usage_daily", "day_start_ms", dailyRanges, query.stepMs, changePoints)),
-    ...(await sumUsage(db, "job_usage_hourly", "hour_start_ms", hourlyRanges, query.stepMs, changePoints)),
-  ];
-  const usage: JobGpuUsage[] = usageRows.map(([jobId, gpuId, stepIndex, segmentIndex, shareMs, activeMs, soleMs, utilizationSplitMs, memorySplitMs, evenSplitMs]) => ({
+  // Shared idle is settled hour by hour, so it needs each job's usage per hour.
+  // Otherwise whole UTC days that lie inside one period are read from the daily
+  // rollup, the other hours from the hourly one; both are summed per step and
+  // price segment.
+  let usageRows: UsageSumRow[];
+  if (query.shareIdle !== "none") {
+    usageRows = await sumUsageByHour(db, startMs, endMs);
+  } else {
+    const { dailyRanges, hourlyRanges } = splitDailyAndHourly(periodsOf({ windowStartMs: startMs, windowEndMs: endMs, periodStartsMs: changePoints, stepMs: query.stepMs }));
+    usageRows = [
+      ...(await sumUsage(db, "job_usage_daily", "day_start_ms", dailyRanges, query.stepMs, changePoints)),
+      ...(await sumUsage(db, "job_usage_hourly", "hour_start_ms", hourlyRanges, query.stepMs, changePoints)),
+    ];
+  }
+  const usage: JobGpuUsage[] = usageRows.map(([jobId, gpuId, hourOrStepIndex, segmentIndex, shareMs, activeMs, soleMs, utilizationSplitMs, memorySplitMs, evenSplitMs]) => ({
     jobId: Number(jobId),
     gpuId: Number(gpuId),
-    // The period a row belongs to starts where the window, its step (aligned to
-    // the epoch) and its price segment have all begun.
-    periodStartMs: Math.max(startMs, Number(stepIndex) * (query.stepMs ?? 0), segmentStarts[Number(segmentIndex)]),
+    // The period a row belongs to starts where the window, its hour or step
+    // (aligned to the epoch) and its price segment have all begun.
+    periodStartMs:
+      query.shareIdle !== "none"
+        ? Number(hourOrStepIndex)
+        : Math.max(startMs, Number(hourOrStepIndex) * (query.stepMs ?? 0), segmentStarts[Number(segmentIndex)]),
     shareMs: Number(shareMs),
     activeMs: Number(activeMs),
     soleMs: Number(soleMs),
@@ -216,7 +228,7 @@ export function splitDailyAndHourly(periods: readonly { startMs: number; endMs: 
   return { dailyRanges, hourlyRanges };
 }
 
-/** job_id, gpu_id, step_index, segment_index, then the sums of USAGE_SUM_COLUMNS. */
+/** job_id, gpu_id, step_index (or hour_start_ms), segment_index, then the sums of USAGE_SUM_COLUMNS. */
 type UsageSumRow = [number, number, number, number, number, number, number, number, number, number];
 
 /**
@@ -247,5 +259,16 @@ async function sumUsage(
       WHERE ${where}
       GROUP BY job_id, gpu_id${stepMs === null ? "" : ", 3"}${changePoints.length === 0 ? "" : ", 4"}`,
     ranges.flatMap((range) => [range.fromMs, range.toMs]),
+  )) as UsageSumRow[];
+}
+
+/** The hourly rollup's rows (one per job, GPU and hour) over [fromMs, toMs), whole hours. */
+async function sumUsageByHour(db: SqlDatabase, fromMs: number, toMs: number): Promise<UsageSumRow[]> {
+  if (toMs <= fromMs) return [];
+  return (await db.queryArrays(
+    `SELECT job_id, gpu_id, hour_start_ms, 0 AS segment_index, share_ms, active_ms, sole_ms, utilization_split_ms, memory_split_ms, even_split_ms
+       FROM job_usage_hourly
+      WHERE hour_start_ms >= ? AND hour_start_ms < ?`,
+    [fromMs, toMs],
   )) as UsageSumRow[];
 }

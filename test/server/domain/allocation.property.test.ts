@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { allocateCosts, type AllocationGpu, type AllocationJob, type JobGpuUsage } from "../../../server/domain/allocation";
+import { allocateCosts, type AllocationGpu, type AllocationJob, type AllocationOptions, type JobGpuUsage } from "../../../server/domain/allocation";
 import type { PriceEntry } from "../../../server/domain/pricing";
 
 const HOUR_MS = 3_600_000;
@@ -19,6 +19,8 @@ const fleetArbitrary = fc
         firstHour: fc.integer({ min: -3, max: 6 }),
         lastHour: fc.integer({ min: 1, max: 15 }),
         migOfPrevious: fc.boolean(),
+        // A MIG instance whose parent never reported (dcgm-exporter lists instances only).
+        parentUnreported: fc.boolean(),
       }),
       { minLength: 1, maxLength: 6 },
     ),
@@ -40,6 +42,7 @@ const fleetArbitrary = fc
     const gpus: AllocationGpu[] = spec.gpus.map((g, index) => {
       const firstSeenMs = T0_MS + g.firstHour * HOUR_MS + 60_000;
       const parent = index > 0 && g.migOfPrevious ? index : null; // id of the previous GPU (ids are index + 1)
+      const isMig = parent !== null || g.parentUnreported;
       return {
         gpuId: index + 1,
         uuid: `GPU-${index + 1}`,
@@ -49,7 +52,8 @@ const fleetArbitrary = fc
         nodeLabels: {},
         modelName: g.model,
         migParentGpuId: parent,
-        fractionOfGpu: parent === null ? 1 : 2 / 7,
+        migParentUuid: parent !== null ? `GPU-${parent}` : g.parentUnreported ? `GPU-unreported-n${g.nodeId}` : null,
+        fractionOfGpu: isMig ? 2 / 7 : 1,
         firstSeenMs,
         lastSeenMs: Math.max(firstSeenMs + 60_000, T0_MS + g.lastHour * HOUR_MS),
       };
@@ -91,21 +95,45 @@ const fleetArbitrary = fc
     return { spec, windowEndMs, gpus, jobs, usage, prices, periodStartsMs };
   });
 
+/** The usage rows that lie inside their GPU's lifetime, scaled so no GPU is held more than an hour per hour. */
+function heldWithinLifetimes(usage: readonly JobGpuUsage[], gpus: readonly AllocationGpu[]): JobGpuUsage[] {
+  const gpuById = new Map(gpus.map((gpu) => [gpu.gpuId, gpu]));
+  const inside = usage.filter((row) => {
+    const gpu = gpuById.get(row.gpuId)!;
+    return row.periodStartMs >= Math.floor(gpu.firstSeenMs / HOUR_MS) * HOUR_MS && row.periodStartMs < Math.ceil(gpu.lastSeenMs / HOUR_MS) * HOUR_MS;
+  });
+  const heldMs = new Map<string, number>();
+  for (const row of inside) heldMs.set(`${row.gpuId}:${row.periodStartMs}`, (heldMs.get(`${row.gpuId}:${row.periodStartMs}`) ?? 0) + row.shareMs);
+  return inside.map((row) => {
+    const scale = Math.min(1, HOUR_MS / heldMs.get(`${row.gpuId}:${row.periodStartMs}`)!);
+    return { ...row, shareMs: row.shareMs * scale, activeMs: row.activeMs * scale, soleMs: row.soleMs * scale };
+  });
+}
+
+type Fleet = typeof fleetArbitrary extends fc.Arbitrary<infer T> ? T : never;
+
+/** Allocates a random fleet with its own options, or others. */
+function allocateFleet(fleet: Fleet, overrides: Partial<AllocationOptions> = {}, usage: readonly JobGpuUsage[] = fleet.usage) {
+  const { spec } = fleet;
+  return allocateCosts(fleet.gpus, fleet.jobs, usage, fleet.prices, {
+    windowStartMs: T0_MS,
+    windowEndMs: fleet.windowEndMs,
+    periodStartsMs: fleet.periodStartsMs,
+    stepMs: spec.step,
+    aggregate: spec.aggregate,
+    basis: spec.basis,
+    shareIdle: spec.shareIdle,
+    idleBy: spec.idleBy,
+    filter: new Map(),
+    ...overrides,
+  });
+}
+
 describe("allocateCosts", () => {
   it("keeps allocated plus idle cost equal to the fleet's cost for any fleet, aggregation and option", () => {
     fc.assert(
-      fc.property(fleetArbitrary, ({ spec, windowEndMs, gpus, jobs, usage, prices, periodStartsMs }) => {
-        const result = allocateCosts(gpus, jobs, usage, prices, {
-          windowStartMs: T0_MS,
-          windowEndMs,
-          periodStartsMs,
-          stepMs: spec.step,
-          aggregate: spec.aggregate,
-          basis: spec.basis,
-          shareIdle: spec.shareIdle,
-          idleBy: spec.idleBy,
-          filter: new Map(),
-        });
+      fc.property(fleetArbitrary, (fleet) => {
+        const result = allocateFleet(fleet);
         const rowsTotal = result.rows.reduce((sum, row) => sum + row.totalCost, 0);
         const tolerance = 1e-9 * Math.max(1, result.fleetCost);
         expect(Math.abs(rowsTotal - result.fleetCost)).toBeLessThanOrEqual(tolerance);
@@ -118,6 +146,70 @@ describe("allocateCosts", () => {
         }
       }),
       { numRuns: 500, seed: 20261127 },
+    );
+  });
+
+  it("gives the same rows in steps as over the whole window: allocated, idle and total cost, for every idle option", () => {
+    fc.assert(
+      fc.property(fleetArbitrary, (fleet) => {
+        // Usage as ingest stores it: inside its GPU's lifetime, at most the whole GPU
+        // per hour (the scaling down of impossible usage is per period, not per hour).
+        const usage = heldWithinLifetimes(fleet.usage, fleet.gpus);
+        const run = (stepMs: number | null) => allocateFleet(fleet, { stepMs }, usage);
+        const whole = run(null);
+        for (const stepMs of [HOUR_MS, 3 * HOUR_MS]) {
+          const steps = run(stepMs);
+          const sums = new Map<string, { gpuCost: number; idleCost: number; totalCost: number }>();
+          for (const row of steps.rows) {
+            const sum = sums.get(row.name) ?? { gpuCost: 0, idleCost: 0, totalCost: 0 };
+            sum.gpuCost += row.gpuCost;
+            sum.idleCost += row.idleCost;
+            sum.totalCost += row.totalCost;
+            sums.set(row.name, sum);
+          }
+          const tolerance = 1e-9 * Math.max(1, whole.fleetCost);
+          for (const row of whole.rows) {
+            const sum = sums.get(row.name) ?? { gpuCost: 0, idleCost: 0, totalCost: 0 };
+            expect(Math.abs(sum.gpuCost - row.gpuCost)).toBeLessThanOrEqual(tolerance);
+            expect(Math.abs(sum.idleCost - row.idleCost)).toBeLessThanOrEqual(tolerance);
+            expect(Math.abs(sum.totalCost - row.totalCost)).toBeLessThanOrEqual(tolerance);
+          }
+          // No step row names something the whole window does not (beyond rounding dust).
+          const names = new Set(whole.rows.map((row) => row.name));
+          for (const [name, sum] of sums) if (!names.has(name)) expect(Math.abs(sum.totalCost)).toBeLessThanOrEqual(tolerance);
+          // Each step's rows add up to that step's fleet cost.
+          const byStep = new Map<number, number>();
+          for (const row of steps.rows) byStep.set(row.startMs, (byStep.get(row.startMs) ?? 0) + row.totalCost);
+          const stepsTotal = [...byStep.values()].reduce((a, b) => a + b, 0);
+          expect(Math.abs(stepsTotal - whole.fleetCost)).toBeLessThanOrEqual(tolerance);
+        }
+      }),
+      { numRuns: 300, seed: 20261203 },
+    );
+  });
+
+  it("charges a MIG parent that never reported as one whole GPU over its instances' span", () => {
+    fc.assert(
+      fc.property(fleetArbitrary, (fleet) => {
+        const { windowEndMs, gpus } = fleet;
+        const result = allocateFleet(fleet, { stepMs: null });
+        // Fleet GPU-hours counted by hand: whole GPUs, registered parents, and one
+        // whole GPU per unreported parent over the span of its instances.
+        const lifetimeHours = (firstMs: number, lastMs: number) =>
+          Math.max(0, Math.min(Math.ceil(lastMs / HOUR_MS) * HOUR_MS, windowEndMs) - Math.max(Math.floor(firstMs / HOUR_MS) * HOUR_MS, T0_MS)) / HOUR_MS;
+        let expected = 0;
+        const spans = new Map<string, { firstMs: number; lastMs: number }>();
+        for (const gpu of gpus) {
+          if (gpu.migParentGpuId !== null) continue;
+          if (gpu.migParentUuid) {
+            const span = spans.get(gpu.migParentUuid);
+            spans.set(gpu.migParentUuid, span ? { firstMs: Math.min(span.firstMs, gpu.firstSeenMs), lastMs: Math.max(span.lastMs, gpu.lastSeenMs) } : { firstMs: gpu.firstSeenMs, lastMs: gpu.lastSeenMs });
+          } else expected += lifetimeHours(gpu.firstSeenMs, gpu.lastSeenMs);
+        }
+        for (const span of spans.values()) expected += lifetimeHours(span.firstMs, span.lastMs);
+        expect(result.fleetGpuHours).toBeCloseTo(expected, 9);
+      }),
+      { numRuns: 300, seed: 20261204 },
     );
   });
 });

@@ -75,10 +75,11 @@ function options(overrides: Partial<AllocationOptions> = {}): AllocationOptions 
 const GPUS = [gpu(1, 1, "A100"), gpu(2, 1, "A100"), gpu(3, 2, "H100")];
 const JOBS = [job(1, "search"), job(2, "ads"), job(3, "search")];
 const PRICES = [price(1, "A100", 2), price(2, "H100", 4)];
-// Job 1 holds GPU 1 for 2 h at 75 %; jobs 2 and 3 share GPU 2 for 1 h, split 60/40
-// by utilization; GPU 3 is idle.
+// Job 1 holds GPU 1 for 2 h at 75 %; jobs 2 and 3 share GPU 2 for the first hour,
+// split 60/40 by utilization; GPU 3 is idle. Rows are hourly, as the service reads them.
 const USAGE = [
-  use(1, 1, 2, 1.5),
+  use(1, 1, 1, 0.75),
+  use(1, 1, 1, 0.75, { periodStartMs: T0_MS + HOUR_MS }),
   use(2, 2, 0.6, 0.5, { soleMs: 0, utilizationSplitMs: 0.6 * HOUR_MS }),
   use(3, 2, 0.4, 0.3, { soleMs: 0, utilizationSplitMs: 0.4 * HOUR_MS }),
 ];
@@ -123,24 +124,28 @@ describe("allocateCosts", () => {
     expect(rows[IDLE_ROW_NAME]).toBeCloseTo(16 - 4.6, 10);
   });
 
-  it("shares idle cost in proportion to each job's cost when weighted", () => {
+  it("shares each hour's idle cost in proportion to the cost of the jobs of that hour when weighted", () => {
     const rows = allocateCosts(GPUS, JOBS, USAGE, PRICES, options({ shareIdle: "weighted" })).rows;
-    expect(byName(rows)).toEqual({ search: expect.closeTo(4.8 + (10 * 4.8) / 6, 10), ads: expect.closeTo(1.2 + (10 * 1.2) / 6, 10) });
-    expect(rows.find((row) => row.name === "ads")!.idleCost).toBeCloseTo(2, 10);
+    // 00:00: fleet 8.00, allocated 2.00 + 1.20 + 0.80, idle 4.00 shared 2.8 : 1.2;
+    // 01:00: fleet 8.00, allocated 2.00 (job 1 alone), idle 6.00 all to job 1.
+    expect(byName(rows)).toEqual({ search: expect.closeTo(4.8 + 2.8 + 6, 10), ads: expect.closeTo(1.2 + 1.2, 10) });
+    expect(rows.find((row) => row.name === "ads")!.idleCost).toBeCloseTo(1.2, 10);
   });
 
-  it("shares idle cost equally per job when even", () => {
+  it("shares each hour's idle cost equally per job of that hour when even", () => {
     const rows = byName(allocateCosts(GPUS, JOBS, USAGE, PRICES, options({ shareIdle: "even" })).rows);
-    expect(rows.search).toBeCloseTo(4.8 + (2 * 10) / 3, 10);
-    expect(rows.ads).toBeCloseTo(1.2 + 10 / 3, 10);
+    // 00:00: idle 4.00 in three parts (jobs 1 and 3 are search); 01:00: idle 6.00 to job 1.
+    expect(rows.search).toBeCloseTo(4.8 + (2 * 4) / 3 + 6, 10);
+    expect(rows.ads).toBeCloseTo(1.2 + 4 / 3, 10);
   });
 
   it("shares idle within each node when idleBy is node, keeping the idle of a node nobody used", () => {
     const result = allocateCosts(GPUS, JOBS, USAGE, PRICES, options({ shareIdle: "weighted", idleBy: "node", aggregate: ["job"] }));
     const rows = byName(result.rows);
-    // Node 1 costs 8.00 and 6.00 of it is allocated: 2.00 shared; node 2's 8.00 stays idle.
-    expect(rows["slurm-1"]).toBeCloseTo(4 + (2 * 4) / 6, 10);
-    expect(rows["slurm-2"]).toBeCloseTo(1.2 + (2 * 1.2) / 6, 10);
+    // Node 1 costs 4.00 an hour: fully allocated at 00:00, 2.00 idle at 01:00 when
+    // only job 1 ran there; node 2's 8.00 stays idle.
+    expect(rows["slurm-1"]).toBeCloseTo(4 + 2, 10);
+    expect(rows["slurm-2"]).toBeCloseTo(1.2, 10);
     expect(rows[IDLE_ROW_NAME]).toBeCloseTo(8, 10);
     expect(result.totals.totalCost).toBeCloseTo(16, 10);
   });
@@ -153,12 +158,12 @@ describe("allocateCosts", () => {
     expect(result.fleetCost).toBeCloseTo(2 * (2 + 3) + 2 * 4, 10);
   });
 
-  it("shares idle over the whole window even when a price change cuts it in two", () => {
+  it("keeps the idle of an hour in which no job ran, even when idle is shared", () => {
     const prices = [price(1, "A100", 2, { effectiveToMs: T0_MS + HOUR_MS }), price(3, "A100", 3, { effectiveFromMs: T0_MS + HOUR_MS }), price(2, "H100", 4)];
-    // The job runs only in the first hour; the second hour's idle is shared to it too.
+    // The job runs only in the first hour: it gets that hour's idle (8.00 - 2.00), not the second's (10.00).
     const result = allocateCosts(GPUS, JOBS, [use(1, 1, 1, 1)], prices, options({ periodStartsMs: [T0_MS + HOUR_MS], shareIdle: "weighted" }));
-    expect(result.rows.map((row) => row.name)).toEqual(["search"]);
-    expect(result.rows[0].totalCost).toBeCloseTo(result.fleetCost, 10);
+    expect(byName(result.rows)).toEqual({ search: expect.closeTo(8, 10), [IDLE_ROW_NAME]: expect.closeTo(10, 10) });
+    expect(result.rows.reduce((sum, row) => sum + row.totalCost, 0)).toBeCloseTo(result.fleetCost, 10);
   });
 
   it("charges a MIG instance its slice of the parent's price and leaves unused slices idle", () => {

@@ -26,6 +26,25 @@ describe("resolveTimeWindow", () => {
     });
   });
 
+  it("ends a START,END window at now when its END is in the future, as 24h and today do", () => {
+    expect(resolveTimeWindow("2026-11-27T13:00:00Z,2026-11-27T18:00:00Z", NOW_MS)).toEqual({ startMs: Date.UTC(2026, 10, 27, 13), endMs: NOW_MS });
+    expect(resolveTimeWindow("2026-11-27T13:00:00Z,2099-01-01T00:00:00Z", NOW_MS)).toEqual({ startMs: Date.UTC(2026, 10, 27, 13), endMs: NOW_MS });
+    // An END exactly at now, or before it, is kept.
+    expect(resolveTimeWindow("2026-11-27T13:00:00Z,2026-11-27T15:30:00Z", NOW_MS).endMs).toBe(NOW_MS);
+    expect(resolveTimeWindow("2026-11-27T13:00:00Z,2026-11-27T15:00:00Z", NOW_MS).endMs).toBe(Date.UTC(2026, 10, 27, 15));
+  });
+
+  it("keeps a START inside the current hour (the whole-hour cut makes the window empty downstream)", () => {
+    expect(resolveTimeWindow("2026-11-27T15:10:00Z,2026-11-27T20:00:00Z", NOW_MS)).toEqual({ startMs: Date.UTC(2026, 10, 27, 15, 10), endMs: NOW_MS });
+  });
+
+  it("rejects a START at or after now, naming the window", () => {
+    expect(() => resolveTimeWindow("2026-11-27T15:30:00Z,2026-11-27T20:00:00Z", NOW_MS)).toThrow(TimeWindowError);
+    expect(() => resolveTimeWindow("2026-11-27T16:00:00Z,2026-11-27T20:00:00Z", NOW_MS)).toThrow(
+      /^window: "2026-11-27T16:00:00Z,2026-11-27T20:00:00Z" starts at 2026-11-27T16:00:00.000Z, not before now \(2026-11-27T15:30:00.000Z\)/,
+    );
+  });
+
   it("rejects unknown, empty and over-long windows with a message naming the window", () => {
     expect(() => resolveTimeWindow("fortnight", NOW_MS)).toThrow(TimeWindowError);
     expect(() => resolveTimeWindow("fortnight", NOW_MS)).toThrow(/^window: "fortnight"/);

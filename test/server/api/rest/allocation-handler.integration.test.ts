@@ -69,8 +69,8 @@ describe.each(kinds)("handleAllocationRequest on $name", ({ create, skipReason }
   if (skipReason) console.warn(`skipping PostgreSQL allocation suite: ${skipReason}`);
   let db: TestDatabase;
   const nowMs = () => T0_MS + 10 * HOUR_MS;
-  const get = async (query: string) => {
-    const response = await handleAllocationRequest(new Request(`http://gpu-roi.test/api/v1/allocation?${query}`), { db: db.sql, nowMs });
+  const get = async (query: string, askedAtMs = nowMs()) => {
+    const response = await handleAllocationRequest(new Request(`http://gpu-roi.test/api/v1/allocation?${query}`), { db: db.sql, nowMs: () => askedAtMs });
     return { status: response.status, body: response.headers.get("content-type")?.includes("json") ? await response.json() : await response.text() };
   };
 
@@ -101,10 +101,15 @@ describe.each(kinds)("handleAllocationRequest on $name", ({ create, skipReason }
     expect(body.totals.totalCost).toBeCloseTo(14, 6);
   });
 
-  it.skipIf(skipReason)("shares idle cost to the job when asked", async () => {
+  it.skipIf(skipReason)("shares each hour's idle cost to the jobs of that hour when asked", async () => {
     const { body } = await get(`window=${WINDOW}&aggregate=team&shareIdle=weighted`);
-    expect(body.rows).toHaveLength(1);
-    expect(body.rows[0]).toMatchObject({ name: "search", gpuCost: 4, idleCost: 10, totalCost: 14 });
+    // 00:00 and 01:00: 4.00 of fleet, 2.00 held by slurm-1001, 2.00 idle shared to it;
+    // 02:00: 6.00 of fleet at 3.00/h and no job: it stays idle.
+    expect(body.rows.map((row: { name: string; gpuCost: number; idleCost: number; totalCost: number }) => [row.name, row.gpuCost, row.idleCost, row.totalCost])).toEqual([
+      ["search", 4, 4, 8],
+      ["__idle__", 0, 6, 6],
+    ]);
+    expect(body.totals.totalCost).toBe(body.fleetCost);
   });
 
   it.skipIf(skipReason)("returns a series per step", async () => {
@@ -136,9 +141,10 @@ describe.each(kinds)("handleAllocationRequest on $name", ({ create, skipReason }
     ]);
     expect((await listExperimentCosts(db.sql, { window, model: "other-model", shareIdle: "none" })).experiments).toEqual([]);
     const detail = await getExperimentCosts(db.sql, { window, experiment: "ranker-v3-exp-1", shareIdle: "weighted" });
-    expect(detail.summary).toMatchObject({ runs: 1, totalCost: 14 });
+    // The idle of 00:00 and 01:00 (2.00 each) is its; 02:00's, when no job ran, is not.
+    expect(detail.summary).toMatchObject({ runs: 1, totalCost: 8 });
     expect(detail.jobs.map((job) => job.properties.job)).toEqual(["slurm-1001"]);
-    expect(detail.trend.map((day) => [new Date(day.startMs).toISOString(), day.totalCost])).toEqual([["2026-11-02T00:00:00.000Z", 14]]);
+    expect(detail.trend.map((day) => [new Date(day.startMs).toISOString(), day.totalCost])).toEqual([["2026-11-02T00:00:00.000Z", 8]]);
   });
 
   it.skipIf(skipReason)("serves the experiment views over REST, with 404 for an unknown experiment", async () => {
@@ -173,14 +179,21 @@ describe.each(kinds)("handleAllocationRequest on $name", ({ create, skipReason }
     );
     expect(ingested.status).toBe(200);
     const window = "2026-11-02T13:00:00Z,2026-11-06T04:00:00Z"; // whole days inside, partial days at both ends
-    const totals = (await get(`window=${window}&aggregate=job`)).body;
-    const steps = (await get(`window=${window}&aggregate=job&step=1h`)).body;
-    for (const row of totals.rows) {
-      const fromSteps = steps.rows.filter((step: { name: string }) => step.name === row.name);
-      for (const field of ["gpuHours", "activeGpuHours", "gpuCost", "totalCost"]) {
-        expect(fromSteps.reduce((sum: number, step: Record<string, number>) => sum + step[field], 0)).toBeCloseTo(row[field], 4);
+    // Asked once the window is over (a window never reaches past now). Shared idle
+    // is settled hour by hour, so its steps add up to its totals too.
+    for (const shareIdle of ["none", "weighted", "even"]) {
+      const totals = (await get(`window=${window}&aggregate=job&shareIdle=${shareIdle}`, toMs)).body;
+      for (const step of ["1h", "1d"]) {
+        const steps = (await get(`window=${window}&aggregate=job&shareIdle=${shareIdle}&step=${step}`, toMs)).body;
+        for (const row of totals.rows) {
+          const fromSteps = steps.rows.filter((candidate: { name: string }) => candidate.name === row.name);
+          for (const field of ["gpuHours", "activeGpuHours", "gpuCost", "idleCost", "totalCost"]) {
+            expect(fromSteps.reduce((sum: number, candidate: Record<string, number>) => sum + candidate[field], 0)).toBeCloseTo(row[field], 4);
+          }
+        }
       }
     }
+    const totals = (await get(`window=${window}&aggregate=job`, toMs)).body;
     const job = totals.rows.find((row: { name: string }) => row.name === "slurm-2002");
     expect(job.gpuHours).toBeCloseTo((T0_MS + 4 * 24 * HOUR_MS + 4 * HOUR_MS - (T0_MS + 20 * HOUR_MS)) / HOUR_MS, 6);
     expect(job.efficiency).toBeCloseTo(0.8, 6);
