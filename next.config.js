@@ -18,6 +18,10 @@ const nextConfig = {
   // Native drivers and Prisma's runtime load from node_modules at run time
   // instead of being bundled.
   serverExternalPackages: ["better-sqlite3", "pg", "@prisma/adapter-better-sqlite3", "@prisma/adapter-pg", "prom-client"],
+  // With proxy.ts, Next.js buffers every request body it sees before the route
+  // reads it (10 MB by default, even unauthenticated). The routes behind the
+  // proxy take at most 256 KiB (tRPC) and ingest bypasses it, so buffer less.
+  experimental: { proxyClientMaxBodySize: "1mb" },
   poweredByHeader: false,
   reactStrictMode: true,
 };

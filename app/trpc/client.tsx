@@ -4,6 +4,7 @@ import { QueryClientProvider, type QueryClient } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { useState, type ReactNode } from "react";
+import { MAX_TRPC_BATCH_CALLS } from "@/server/api/trpc/batch-limit";
 import type { AppRouter } from "@/server/api/trpc/root";
 import { makeQueryClient } from "./query-client";
 
@@ -24,7 +25,7 @@ export function TrpcReactProvider({ children }: { children: ReactNode }) {
     createTRPCClient<AppRouter>({
       links: [
         // Admin actions ride on the admin session's HttpOnly cookie (app/trpc/admin-session.ts), which fetch sends same-origin.
-        httpBatchLink({ url: "/api/trpc" }),
+        httpBatchLink({ url: "/api/trpc", maxItems: MAX_TRPC_BATCH_CALLS }),
       ],
     }),
   );

@@ -6,9 +6,9 @@
  */
 import { errorResponse, responseForError } from "../rest/http-responses";
 import { readJsonBody } from "../rest/read-request-body";
+import { MAX_TRPC_BATCH_CALLS } from "./batch-limit";
 
-/** Procedure calls one batched request may name. Keep the client's httpBatchLink maxItems at or under it. */
-export const MAX_TRPC_BATCH_CALLS = 10;
+export { MAX_TRPC_BATCH_CALLS } from "./batch-limit";
 
 /** Largest POST body (mutations: a price, a token request, a state change are well under 1 KiB). */
 export const MAX_TRPC_BODY_BYTES = 256 * 1024;
