@@ -279,13 +279,15 @@ function fleetDevicesOf(gpus: readonly AllocationGpu[], gpuById: ReadonlyMap<num
       devices.push({ device: gpu, fractionOfGpu: gpu.fractionOfGpu, firstSeenMs: gpu.firstSeenMs, lastSeenMs: gpu.lastSeenMs });
       continue;
     }
-    const parent = unreportedParents.get(parentUuid);
+    // Parents are a node's own: two nodes naming one unregistered UUID are two cards.
+    const parentKey = `${gpu.nodeId}\u0000${parentUuid}`;
+    const parent = unreportedParents.get(parentKey);
     if (parent) {
       parent.firstSeenMs = Math.min(parent.firstSeenMs, gpu.firstSeenMs);
       parent.lastSeenMs = Math.max(parent.lastSeenMs, gpu.lastSeenMs);
     } else {
       const whole: FleetDevice = { device: gpu, fractionOfGpu: 1, firstSeenMs: gpu.firstSeenMs, lastSeenMs: gpu.lastSeenMs };
-      unreportedParents.set(parentUuid, whole);
+      unreportedParents.set(parentKey, whole);
       devices.push(whole);
     }
   }

@@ -106,7 +106,10 @@ export async function allocate(db: SqlDatabase, query: AllocationQuery): Promise
       WHERE g.first_seen_ms < ? AND g.last_seen_ms > ?`,
     [endMs, startMs],
   );
-  const idByUuid = new Map(gpuRows.map((row) => [row.uuid, row.id]));
+  // A MIG parent is looked up within its instance's node only (ingest lets a node
+  // name a parent no node registered, as dcgm-exporter does).
+  const nodeGpuKey = (nodeId: number, uuid: string) => `${nodeId}\u0000${uuid}`;
+  const idByNodeAndUuid = new Map(gpuRows.map((row) => [nodeGpuKey(row.node_id, row.uuid), row.id]));
   const gpus: AllocationGpu[] = gpuRows.map((row) => ({
     gpuId: row.id,
     uuid: row.uuid,
@@ -115,7 +118,7 @@ export async function allocate(db: SqlDatabase, query: AllocationQuery): Promise
     clusterName: row.cluster_name,
     nodeLabels: parseLabels(row.labels_json),
     modelName: row.model_name,
-    migParentGpuId: row.mig_parent_uuid === null ? null : (idByUuid.get(row.mig_parent_uuid) ?? null),
+    migParentGpuId: row.mig_parent_uuid === null ? null : (idByNodeAndUuid.get(nodeGpuKey(row.node_id, row.mig_parent_uuid)) ?? null),
     migParentUuid: row.mig_parent_uuid,
     // A MIG instance whose profile cannot be read is priced as a whole GPU rather than guessed smaller.
     fractionOfGpu: row.mig_parent_uuid === null ? 1 : (migFraction(row.mig_profile) ?? 1),

@@ -323,11 +323,13 @@ function storeBatch(db: SqlDatabase, node: AuthenticatedNode, batch: IngestBatch
 }
 
 /**
- * A MIG instance's parent must be another GPU of the same node: one of the
- * batch's GPUs, or one already registered to this node. A parent is priced
- * through its instances and leaves the fleet's cost, so naming another node's
- * GPU (or one no node has reported yet) would move that GPU's cost onto this
- * node's instances.
+ * A MIG instance's parent may not be another node's GPU (nor the instance
+ * itself): a registered parent is priced through its instances and leaves the
+ * fleet's cost, so naming another node's GPU would move that GPU's cost onto
+ * this node's instances. A parent no node has registered is accepted, since
+ * dcgm-exporter reports only a MIG GPU's instances; allocation resolves parents
+ * within the instance's node only, so such a parent never joins another node's
+ * GPU that registers the same UUID later.
  */
 async function refuseForeignMigParents(tx: SqlExecutor, nodeId: number, gpus: IngestBatch["gpus"]): Promise<void> {
   const batchUuids = new Set(gpus.map((gpu) => gpu.uuid));
@@ -340,8 +342,9 @@ async function refuseForeignMigParents(tx: SqlExecutor, nodeId: number, gpus: In
   for (const [index, gpu] of gpus.entries()) {
     const parent = gpu.migParentUuid;
     if (parent == null) continue;
-    const ofThisNode = parent !== gpu.uuid && (batchUuids.has(parent) || stored.get(parent)?.owner === nodeId);
-    if (!ofThisNode) {
+    const owner = stored.get(parent)?.owner;
+    const foreign = parent === gpu.uuid || (!batchUuids.has(parent) && owner !== undefined && owner !== nodeId);
+    if (foreign) {
       const field = `gpus[${index}].migParentUuid`;
       throw new ServiceError(403, `${field}: MIG parent "${parent}" is not another GPU of this node`, field);
     }

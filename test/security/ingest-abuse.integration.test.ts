@@ -5,6 +5,7 @@
  * GPU-hours than the GPU existed).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { handleAllocationRequest } from "../../server/api/rest/allocation-handler";
 import { handleIngestRequest, type IngestHandlerContext } from "../../server/api/rest/ingest-handler";
 import { createServerMetrics } from "../../server/services/metrics";
 import { issueNodeToken } from "../../server/services/node-tokens";
@@ -15,6 +16,7 @@ import { databaseKinds, type TestDatabase } from "../support/test-databases";
 
 const kinds = await databaseKinds();
 const NOW_MS = T0_MS + 10 * MINUTE_MS;
+const HOUR_MS = 3_600_000;
 
 /** Rows of every table ingest writes, as one comparable value. */
 async function storedCounts(db: TestDatabase): Promise<Record<string, number>> {
@@ -75,14 +77,38 @@ describe.each(kinds)("handleIngestRequest abuse on $name", ({ create, skipReason
     expect(await storedCounts(db)).toEqual(before);
   });
 
-  it.skipIf(skipReason)("refuses a MIG parent no node has reported, and a MIG instance that names itself as its parent", async () => {
+  it.skipIf(skipReason)("refuses a MIG instance that names itself as its parent", async () => {
     const before = await storedCounts(db);
-    for (const gpu of [migInstance("MIG-bbbb-x", "GPU-not-reported-yet"), migInstance("MIG-bbbb-self", "MIG-bbbb-self")]) {
-      const response = await handleIngestRequest(ingestRequest(nodeBBatch("11111111-0000-4000-8000-000000000002", [gpu]), tokenB), context);
-      expect(response.status).toBe(403);
-      expect(((await response.json()) as { error: { field: string } }).error.field).toBe("gpus[1].migParentUuid");
-    }
+    const batch = nodeBBatch("11111111-0000-4000-8000-000000000002", [migInstance("MIG-bbbb-self", "MIG-bbbb-self")]);
+    const response = await handleIngestRequest(ingestRequest(batch, tokenB), context);
+    expect(response.status).toBe(403);
+    expect(((await response.json()) as { error: { field: string } }).error.field).toBe("gpus[1].migParentUuid");
     expect(await storedCounts(db)).toEqual(before);
+  });
+
+  it.skipIf(skipReason)("accepts a parent no node registered (dcgm-exporter lists only instances), and never joins it to a GPU another node registers later", async () => {
+    const instanceOnly = nodeBBatch("11111111-0000-4000-8000-000000000005", [migInstance("MIG-bbbb-lone", "GPU-registered-later")]);
+    instanceOnly.gpuWindows.push({ ...instanceOnly.gpuWindows[0], gpuUuid: "MIG-bbbb-lone" });
+    expect((await handleIngestRequest(ingestRequest(instanceOnly, tokenB), context)).status).toBe(200);
+    const later = makeBatch({
+      batchId: "11111111-0000-4000-8000-000000000006",
+      gpus: [{ uuid: "GPU-registered-later", index: 2, modelName: "NVIDIA A100-SXM4-80GB", memoryTotalMiB: 81920, migParentUuid: null, migProfile: null }],
+      jobs: [],
+      gpuWindows: [{ ...instanceOnly.gpuWindows[0], gpuUuid: "GPU-registered-later" }],
+      jobWindows: [],
+    });
+    expect((await handleIngestRequest(ingestRequest(later, tokenA), context)).status).toBe(200);
+
+    // node-a's GPU stays a whole GPU of node-a; node-b's instance stands for a
+    // whole card of node-b (its parent never reported), not a slice of node-a's.
+    const response = await handleAllocationRequest(
+      new Request(`http://gpu-roi.test/api/v1/allocation?window=${new Date(T0_MS).toISOString()},${new Date(T0_MS + HOUR_MS).toISOString()}&aggregate=node`),
+      { db: db.sql, nowMs: () => T0_MS + 2 * HOUR_MS },
+    );
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { fleetGpuHours: number };
+    // GPU-aaaa-0, GPU-aaaa-1, GPU-registered-later (node-a); GPU-bbbb-0 and the lone instance's card (node-b).
+    expect(body.fleetGpuHours).toBe(5);
   });
 
   it.skipIf(skipReason)("accepts a MIG instance whose parent is in the same batch, or already registered to the same node", async () => {
