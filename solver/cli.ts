@@ -2,7 +2,7 @@
  * gpu-roi optimizer command line. Reads files, runs the pure solvers, prints JSON.
  *
  *   pack --nodes NODES.csv --pods PODS.csv [--json] [--fractional-only] [--identical-gpus]
- *        [--headroom 1] [--max-per-gpu N] [--one-ls-per-gpu] [--time-limit-s 50]
+ *        [--headroom 1] [--max-per-gpu N] [--one-ls-per-gpu] [--time-limit-s 50] [--skip-bad-rows]
  *   tidal --demand DEMAND.csv [--jobs JOBS.csv] [--prices PRICES.csv [--objective cost --capacity GPUS]] [--json]
  *
  * DEMAND.csv: columns slot (0..167, 0 = Monday 00:00) and gpus (inference GPUs
@@ -12,7 +12,7 @@
  */
 import { readFileSync } from "node:fs";
 import { optimizePacking } from "./packing/optimize.ts";
-import { openbNodes, openbPods, parseCsv } from "./packing/openb.ts";
+import { describeRowProblem, openbPods, parseCsv, readOpenbNodes } from "./packing/openb.ts";
 import { planTidal, SLOTS_PER_WEEK, type BatchJob } from "./tidal/plan.ts";
 
 function flag(args: readonly string[], name: string): string | undefined {
@@ -23,12 +23,26 @@ function flag(args: readonly string[], name: string): string | undefined {
   return value;
 }
 
+/** A numeric flag: absent = `fallback`; present, it must be a number above 0. */
+function positiveFlag(args: readonly string[], name: string, fallback: number): number {
+  const text = flag(args, name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!(Number.isFinite(value) && value > 0)) throw new Error(`${name} must be a number above 0, got ${text}`);
+  return value;
+}
+
 async function pack(args: readonly string[]): Promise<void> {
   const nodesPath = flag(args, "--nodes");
   const podsPath = flag(args, "--pods");
   if (!nodesPath || !podsPath) throw new Error("pack needs --nodes NODES.csv and --pods PODS.csv");
-  let nodes = openbNodes(readFileSync(nodesPath, "utf8"));
-  const { workloads: allPods, cpuOnly } = openbPods(readFileSync(podsPath, "utf8"));
+  const skipBadRows = args.includes("--skip-bad-rows");
+  const nodeList = readOpenbNodes(readFileSync(nodesPath, "utf8"), { source: nodesPath, skipBadRows });
+  const podList = openbPods(readFileSync(podsPath, "utf8"), { source: podsPath, skipBadRows });
+  const skippedRows = [...nodeList.skipped, ...podList.skipped];
+  for (const problem of skippedRows) process.stderr.write(`skipped ${describeRowProblem(problem)}\n`);
+  let nodes = nodeList.nodes;
+  const { workloads: allPods, cpuOnly } = podList;
   if (cpuOnly > 0) process.stderr.write(`ignored ${cpuOnly} pods with num_gpu = 0 (no GPU to pack)\n`);
   let pods = allPods;
   if (args.includes("--fractional-only")) {
@@ -40,13 +54,12 @@ async function pack(args: readonly string[]): Promise<void> {
     nodes = nodes.map((n) => ({ id: n.id, model: "any", gpuCount: n.gpuCount }));
     pods = pods.map((p) => ({ ...p, allowedModels: undefined, cpuMilli: undefined, hostMemoryMiB: undefined }));
   }
-  const maxPerGpu = flag(args, "--max-per-gpu");
   const result = await optimizePacking(pods, nodes, {
     // The trace's requests are what the scheduler packs: defaults are full GPUs, any number of pods, LS sharing allowed.
-    headroom: Number(flag(args, "--headroom") ?? 1),
-    maxWorkloadsPerGpu: maxPerGpu ? Number(maxPerGpu) : Number.POSITIVE_INFINITY,
+    headroom: positiveFlag(args, "--headroom", 1),
+    maxWorkloadsPerGpu: positiveFlag(args, "--max-per-gpu", Number.POSITIVE_INFINITY),
     allowLatencySensitiveSharing: !args.includes("--one-ls-per-gpu"),
-    timeLimitMs: Number(flag(args, "--time-limit-s") ?? 50) * 1000,
+    timeLimitMs: positiveFlag(args, "--time-limit-s", 50) * 1000,
   });
   const best = result.best;
   const output = {
@@ -67,6 +80,8 @@ async function pack(args: readonly string[]): Promise<void> {
     placeableDemandUpperBound: { gpus: roundUp(result.placeableDemandBound.gpus, 2), pct: roundUp(result.placeableDemandBound.share * 100, 3), method: result.placeableDemandBound.method },
     // Free capacity, GPUs: fragmented = free compute that no unplaced pod can use where it is.
     leftover: { idleGpus: result.leftover.idleGpus, partlyUsedGpus: result.leftover.partlyUsedGpus, freeGpus: Number(result.leftover.freeGpus.toFixed(2)), fragmentedGpus: Number(result.leftover.fragmentedGpus.toFixed(2)) },
+    // Rows left out with --skip-bad-rows (in no total above).
+    skippedRows: skippedRows.map((p) => ({ file: p.source, line: p.line, field: p.field, problem: p.message })),
     messages: result.messages.slice(0, 20),
     assignments: best.assignments.map((a) => ({ pod: a.workload, node: a.node, gpuIndexes: a.gpuIndexes, gpuMilli: a.gpuMilli })),
   };

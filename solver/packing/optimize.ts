@@ -212,6 +212,28 @@ export function consolidateWithinBudget(workloads: readonly Workload[], nodes: r
   return state.summarize("consolidation", workloads, start.placement.unplaced);
 }
 
+/** An amount that must be absent or a finite number >= 0 (negative CPU or memory would create capacity). */
+function checkAmount(owner: string, field: string, value: number | undefined): void {
+  if (value !== undefined && !(Number.isFinite(value) && value >= 0)) throw new RangeError(`${owner}: ${field} must be a finite number >= 0, got ${value}`);
+}
+
+function checkNode(n: GpuNode): void {
+  if (!(n.gpuCount >= 0 && Number.isInteger(n.gpuCount))) throw new RangeError(`node ${n.id}: gpuCount must be a whole number, got ${n.gpuCount}`);
+  checkAmount(`node ${n.id}`, "cpuMilli", n.cpuMilli);
+  checkAmount(`node ${n.id}`, "hostMemoryMiB", n.hostMemoryMiB);
+  checkAmount(`node ${n.id}`, "gpuMemoryMiB", n.gpuMemoryMiB);
+  checkAmount(`node ${n.id}`, "costPerGpuHour", n.costPerGpuHour);
+}
+
+/** Malformed workloads are refused rather than reported unplaced, so they never count in the demand. */
+function checkWorkload(w: Workload): void {
+  if (!(w.gpuCount >= 0 && Number.isInteger(w.gpuCount))) throw new RangeError(`workload ${w.id}: gpuCount must be a whole number >= 0, got ${w.gpuCount}`);
+  if (w.gpuCount > 0 && !(w.gpuMilli > 0 && w.gpuMilli <= GPU_MILLI)) throw new RangeError(`workload ${w.id}: gpuMilli must be in 1..${GPU_MILLI}, got ${w.gpuMilli}`);
+  checkAmount(`workload ${w.id}`, "cpuMilli", w.cpuMilli);
+  checkAmount(`workload ${w.id}`, "hostMemoryMiB", w.hostMemoryMiB);
+  checkAmount(`workload ${w.id}`, "memoryNeedMiB", w.memoryNeedMiB);
+}
+
 /** Packs workloads onto GPUs with the fewest GPUs used; see the steps above. */
 export async function optimizePacking(workloads: readonly Workload[], nodes: readonly GpuNode[], packingOptions: PackingOptions = {}): Promise<PackingResult> {
   const started = performance.now();
@@ -228,8 +250,9 @@ export async function optimizePacking(workloads: readonly Workload[], nodes: rea
   for (const n of nodes) {
     if (nodeIds.has(n.id)) throw new Error(`node id ${n.id} appears twice`);
     nodeIds.add(n.id);
-    if (!(n.gpuCount >= 0 && Number.isInteger(n.gpuCount))) throw new Error(`node ${n.id}: gpuCount must be a whole number, got ${n.gpuCount}`);
+    checkNode(n);
   }
+  for (const w of workloads) checkWorkload(w);
   const unplacedStatic: Placement["unplaced"] = [];
   const placeable: Workload[] = [];
   for (const w of workloads) {

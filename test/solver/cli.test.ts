@@ -68,3 +68,35 @@ describe("solver pack", () => {
     expect(out.leftover).toEqual({ idleGpus: 0, partlyUsedGpus: 2, freeGpus: 0.8, fragmentedGpus: 0.8 });
   });
 });
+
+describe("solver pack input checks", () => {
+  const nodesCsv = writeCsv("two-nodes.csv", "sn,cpu_milli,memory_mib,gpu,model", ["n0,16000,65536,2,T4"]);
+
+  it("refuses a pod with a negative CPU request naming the file, line and column (exit 1)", () => {
+    const podsCsv = writeCsv("negative-cpu.csv", "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos", ["p0,16000,1024,1,1000,,BE", "p1,16000,1024,1,1000,,BE", "p2,-100000,1024,1,100,,BE"]);
+    const { status, stdout, stderr } = runSolver("pack", "--nodes", nodesCsv, "--pods", podsCsv, "--json");
+    expect(status).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toContain(`${podsCsv}: line 4: cpu_milli must not be negative, got -100000`);
+  });
+
+  it("refuses a node list without the model column", () => {
+    const noModel = writeCsv("no-model.csv", "sn,cpu_milli,memory_mib,gpu", ["n0,16000,65536,2"]);
+    const podsCsv = writeCsv("one-pod.csv", "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos", ["p0,1000,1024,1,500,T4,BE"]);
+    const { status, stderr } = runSolver("pack", "--nodes", noModel, "--pods", podsCsv);
+    expect(status).toBe(1);
+    expect(stderr).toContain(`${noModel}: line 1: model column is missing`);
+  });
+
+  it("with --skip-bad-rows leaves a bad pod out of every total and says so", () => {
+    const podsCsv = writeCsv("fractional-gpus.csv", "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos", ["p0,1000,1024,1,500,,BE", "p1,1000,1024,1.5,1000,,BE"]);
+    const { status, stdout, stderr } = runSolver("pack", "--nodes", nodesCsv, "--pods", podsCsv, "--skip-bad-rows", "--json");
+    expect(status).toBe(0);
+    expect(stderr).toContain(`skipped ${podsCsv}: line 3: num_gpu must be a whole number, got 1.5`);
+    const out = JSON.parse(stdout);
+    expect(out.placed).toBe(1);
+    expect(out.unplaced).toBe(0);
+    expect(out.placedDemandPct).toBe(100);
+    expect(out.skippedRows).toEqual([{ file: podsCsv, line: 3, field: "num_gpu", problem: "must be a whole number, got 1.5" }]);
+  });
+});

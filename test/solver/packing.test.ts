@@ -186,6 +186,14 @@ describe("optimizePacking", () => {
     await expect(optimizePacking(workloads([1]), nodes(1, 1), { headroom: 1.5 })).rejects.toThrow(/headroom/);
     expect(whyUnplaceable({ id: "x", gpuCount: 1, gpuMilli: 1500, kind: "batch" }, nodes(1, 1))).toMatch(/gpuMilli must be in 1..1000/);
   });
+
+  it("refuses negative CPU or memory and fractional GPU counts instead of letting them create capacity", async () => {
+    const sixteenCores = nodes(1, 2, { cpuMilli: 16_000, hostMemoryMiB: 65_536 });
+    const twoBig = workloads([1000, 1000], { cpuMilli: 16_000 });
+    await expect(optimizePacking([...twoBig, { id: "neg", gpuCount: 1, gpuMilli: 100, cpuMilli: -100_000, kind: "batch" }], sixteenCores)).rejects.toThrow(/workload neg: cpuMilli must be a finite number >= 0, got -100000/);
+    await expect(optimizePacking([{ id: "half", gpuCount: 1.5, gpuMilli: 1000, kind: "batch" }], sixteenCores)).rejects.toThrow(/workload half: gpuCount must be a whole number/);
+    await expect(optimizePacking(twoBig, nodes(1, 2, { cpuMilli: -1 }))).rejects.toThrow(/node n0: cpuMilli must be a finite number >= 0/);
+  });
 });
 
 describe("firstFitDecreasing", () => {
