@@ -12,7 +12,7 @@
  */
 import { readFileSync } from "node:fs";
 import { optimizePacking } from "./packing/optimize.ts";
-import { describeRowProblem, openbPods, parseCsv, readOpenbNodes } from "./packing/openb.ts";
+import { csvRows, describeRowProblem, openbPods, parseCsv, readOpenbNodes } from "./packing/openb.ts";
 import { planTidal, SLOTS_PER_WEEK, type BatchJob } from "./tidal/plan.ts";
 
 function flag(args: readonly string[], name: string): string | undefined {
@@ -107,21 +107,31 @@ function slotColumn(path: string, column: string): number[] {
   return values;
 }
 
+/** JOBS.csv rows; a missing or non-numeric value, or a slot inside an hour, names the file, line and column. */
+function batchJobs(path: string): BatchJob[] {
+  const value = (row: Record<string, string>, line: number, column: string, whole: boolean): number => {
+    const text = row[column];
+    const parsed = Number(text);
+    if (text === undefined || text === "" || !Number.isFinite(parsed)) throw new Error(`${path}: line ${line}: ${column} must be a number, got "${text ?? ""}"`);
+    if (whole && !Number.isInteger(parsed)) throw new Error(`${path}: line ${line}: ${column} must be a whole hourly slot (0 = Monday 00:00), got ${text}`);
+    return parsed;
+  };
+  return csvRows(readFileSync(path, "utf8")).rows.map(({ line, cells }) => ({
+    id: cells.id || `job-${line}`,
+    queue: cells.queue || "default",
+    gpuHours: value(cells, line, "gpu_hours", false),
+    maxParallelGpus: value(cells, line, "max_parallel_gpus", false),
+    releaseSlot: value(cells, line, "release_slot", true),
+    deadlineSlot: value(cells, line, "deadline_slot", true),
+  }));
+}
+
 async function tidal(args: readonly string[]): Promise<void> {
   const demandPath = flag(args, "--demand");
   if (!demandPath) throw new Error("tidal needs --demand DEMAND.csv (columns slot,gpus; 168 rows)");
   const inference = slotColumn(demandPath, "gpus");
   const jobsPath = flag(args, "--jobs");
-  const jobs: BatchJob[] = jobsPath
-    ? parseCsv(readFileSync(jobsPath, "utf8")).map((r) => ({
-        id: r.id,
-        queue: r.queue || "default",
-        gpuHours: Number(r.gpu_hours),
-        maxParallelGpus: Number(r.max_parallel_gpus),
-        releaseSlot: Number(r.release_slot),
-        deadlineSlot: Number(r.deadline_slot),
-      }))
-    : [];
+  const jobs: BatchJob[] = jobsPath ? batchJobs(jobsPath) : [];
   const pricesPath = flag(args, "--prices");
   const objective = flag(args, "--objective") ?? "peak";
   if (objective !== "peak" && objective !== "cost") throw new Error(`--objective must be peak or cost, got ${objective}`);

@@ -19,7 +19,7 @@ export function parseCsv(text: string): Record<string, string>[] {
 }
 
 /** Rows with their 1-based line numbers in the text (blank lines skipped, the header is line 1 or the first non-blank line). */
-function csvRows(text: string): { header: string[]; rows: { line: number; cells: Record<string, string> }[] } {
+export function csvRows(text: string): { header: string[]; rows: { line: number; cells: Record<string, string> }[] } {
   const lines = text.split(/\r?\n/).map((l, i) => ({ l, line: i + 1 })).filter(({ l }) => l.length > 0);
   if (lines.length === 0) return { header: [], rows: [] };
   const header = lines[0].l.split(",").map((h) => h.trim());

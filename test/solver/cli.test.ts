@@ -46,6 +46,14 @@ describe("solver tidal", () => {
     expect(stderr).toContain(`${bad}: row 5: price must be a number, got cheap`);
   });
 
+  it("refuses a fractional release or deadline slot naming the file, line and column", () => {
+    const halfHour = writeCsv("half-hour-jobs.csv", "id,queue,gpu_hours,max_parallel_gpus,release_slot,deadline_slot", ["ok,q,10,2,0,24", "late,q,100,4,2.5,30.5"]);
+    const { status, stdout, stderr } = runSolver("tidal", "--demand", demand, "--jobs", halfHour, "--json");
+    expect(status).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toContain(`${halfHour}: line 3: release_slot must be a whole hourly slot (0 = Monday 00:00), got 2.5`);
+  });
+
   it("says which slot a demand curve lacks", () => {
     const short = writeCsv("short.csv", "slot,gpus", slots.slice(0, 100).map((t) => `${t},2`));
     const { status, stderr } = runSolver("tidal", "--demand", short);
