@@ -72,12 +72,21 @@ async function pack(args: readonly string[]): Promise<void> {
     baselinesPlacedPct: { ffd: pct(result.baselines.ffd.placedDemandShare), bestFit: pct(result.baselines.bestFit.placedDemandShare) },
     lowerBound: result.lowerBound.gpus,
     volumeBound: result.lowerBound.volumeGpus,
-    gapPct: Number(result.gapPct.toFixed(3)),
+    lowerBoundMethod: { method: result.lowerBound.method, converged: result.lowerBound.converged },
+    // Null when not every pod that fits somewhere is placed: see placedDemandGapPct.
+    gapPct: result.gapPct === null ? null : Number(result.gapPct.toFixed(3)),
+    placedDemandGapPct: Number(result.placedDemandGapPct.toFixed(3)),
     placed: best.assignments.length,
     unplaced: best.unplaced.length,
     placedDemandPct: pct(best.placedDemandShare),
     // No placement can place more than this (LP relaxation; see solver/packing/upper-bound.ts).
-    placeableDemandUpperBound: { gpus: roundUp(result.placeableDemandBound.gpus, 2), pct: roundUp(result.placeableDemandBound.share * 100, 3), method: result.placeableDemandBound.method },
+    placeableDemandUpperBound: {
+      gpus: roundUp(result.placeableDemandBound.gpus, 2),
+      pct: roundUp(result.placeableDemandBound.share * 100, 3),
+      method: result.placeableDemandBound.method,
+      converged: result.placeableDemandBound.converged,
+      iterations: result.placeableDemandBound.iterations,
+    },
     // Free capacity, GPUs: fragmented = free compute that no unplaced pod can use where it is.
     leftover: { idleGpus: result.leftover.idleGpus, partlyUsedGpus: result.leftover.partlyUsedGpus, freeGpus: Number(result.leftover.freeGpus.toFixed(2)), fragmentedGpus: Number(result.leftover.fragmentedGpus.toFixed(2)) },
     // Rows left out with --skip-bad-rows (in no total above).

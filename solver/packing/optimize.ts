@@ -334,23 +334,27 @@ export async function optimizePacking(workloads: readonly Workload[], nodes: rea
     if (betterPlacement(candidate, best)) best = candidate;
   }
   const allPlaced = best.unplaced.length === 0;
-  const gapPct = lowerBoundGpus > 0 ? ((best.gpusUsed - lowerBoundGpus) / lowerBoundGpus) * 100 : 0;
+  const placeableLeftOut = best.unplaced.length > unplacedStatic.length;
+  const gapPct = placeableLeftOut ? null : lowerBoundGpus > 0 ? ((best.gpusUsed - lowerBoundGpus) / lowerBoundGpus) * 100 : 0;
   const status: PackingResult["status"] =
     placeable.length === 0 && workloads.length > 0 ? "infeasible" : allPlaced && best.gpusUsed <= lowerBoundGpus ? "optimal" : timedOut || performance.now() > deadline ? "timedout" : "feasible";
   if (best.unplaced.length > unplacedStatic.length) messages.push(`${best.unplaced.length - unplacedStatic.length} workloads did not fit in the remaining capacity`);
   // 9. Bound on the placeable demand (only worth its seconds when something was left out).
   const demandGpus = workloads.reduce((s, w) => s + (w.gpuMilli * w.gpuCount) / GPU_MILLI, 0);
-  let placeableDemandBound: PackingResult["placeableDemandBound"] = { gpus: best.placedDemandShare * demandGpus, share: best.placedDemandShare, method: "all-placed" };
-  if (best.unplaced.length > unplacedStatic.length) {
+  let placeableDemandBound: PackingResult["placeableDemandBound"] = { gpus: best.placedDemandShare * demandGpus, share: best.placedDemandShare, method: "all-placed", converged: true, iterations: 0 };
+  if (placeableLeftOut) {
     const bound = await placeableDemandUpperBound(workloads, nodes, options, Math.max(1_000, Math.min(deadline - performance.now(), options.timeLimitMs * 0.3)));
-    placeableDemandBound = { gpus: bound.gpus, share: bound.share, method: "lp" };
+    placeableDemandBound = { gpus: bound.gpus, share: bound.share, method: bound.method, converged: bound.converged, iterations: bound.iterations };
   }
+  const placedGpus = best.placedDemandShare * demandGpus;
+  const placedDemandGapPct = placeableDemandBound.gpus > 0 ? Math.max(0, ((placeableDemandBound.gpus - placedGpus) / placeableDemandBound.gpus) * 100) : 0;
   return {
     status,
     best,
     baselines: { current, ffd, bestFit: bestFitPlacement },
-    lowerBound: { gpus: lowerBoundGpus, volumeGpus, method: boundRun.lowerBound > volumeGpus ? "column-generation" : "volume" },
+    lowerBound: { gpus: lowerBoundGpus, volumeGpus, method: boundRun.lowerBound > volumeGpus ? "column-generation" : "volume", converged: boundRun.converged },
     gapPct,
+    placedDemandGapPct,
     placeableDemandBound,
     leftover: leftoverCapacity(stateOf(best), best.unplaced.filter((u) => !staticIds.has(u.workload)).map((u) => byId.get(u.workload)!)),
     freedVsCurrent: current ? { gpus: current.gpusUsed - best.gpusUsed, nodes: current.nodesUsed - best.nodesUsed } : undefined,

@@ -131,16 +131,27 @@ export interface PackingResult {
   status: "optimal" | "feasible" | "infeasible" | "timedout";
   best: Placement;
   baselines: { current?: Placement; ffd: Placement; bestFit: Placement };
-  /** Lower bound on GPUs used to place every placeable workload. */
-  lowerBound: { gpus: number; volumeGpus: number; method: "column-generation" | "volume" };
-  /** (gpusUsed - lowerBound) / lowerBound x 100. */
-  gapPct: number;
+  /**
+   * Lower bound on GPUs used to place every placeable workload; `converged`:
+   * the column generation finished (else Farley's bound, valid but looser).
+   */
+  lowerBound: { gpus: number; volumeGpus: number; method: "column-generation" | "volume"; converged: boolean };
+  /**
+   * (gpusUsed - lowerBound) / lowerBound x 100 when every placeable workload is
+   * placed; null otherwise (the lower bound is for placing all of them, so the
+   * gap would be negative and meaningless; see placedDemandGapPct).
+   */
+  gapPct: number | null;
+  /** (placeableDemandBound.gpus - demand placed) / placeableDemandBound.gpus x 100: 0 when nothing placeable is left out. */
+  placedDemandGapPct: number;
   /**
    * Upper bound on the demand any placement can put on the nodes, GPUs and
-   * share of the demand asked: "all-placed" when the answer places every
-   * placeable workload, else "lp" (the relaxation in upper-bound.ts).
+   * share of the demand asked. method: "all-placed" when the answer places every
+   * placeable workload; else what proved it (upper-bound.ts): "lp" (converged),
+   * "lagrangian" (LP prices before convergence) or "placeable-alone" (trivial:
+   * every workload that fits on some node alone, when the time ran out first).
    */
-  placeableDemandBound: { gpus: number; share: number; method: "all-placed" | "lp" };
+  placeableDemandBound: { gpus: number; share: number; method: "all-placed" | "lp" | "lagrangian" | "placeable-alone"; converged: boolean; iterations: number };
   /** Capacity the answer leaves free, GPUs (see fragmentation.ts). */
   leftover: LeftoverCapacity;
   freedVsCurrent?: { gpus: number; nodes: number };

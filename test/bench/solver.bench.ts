@@ -57,7 +57,7 @@ export const solverBenchmarks: Benchmark[] = [
         data: `${pods.length} pods (num_gpu = 1, gpu_milli < 1000) of openb_pod_list_default.csv; ${nodes.length} nodes`,
         body: markdownTable(
           ["status", "GPUs used", "FFD", "best fit", "lower bound", "volume bound", "gap %", "seconds"],
-          [[result.status, result.best.gpusUsed, result.baselines.ffd.gpusUsed, result.baselines.bestFit.gpusUsed, result.lowerBound.gpus, result.lowerBound.volumeGpus, result.gapPct.toFixed(2), result.seconds.toFixed(2)]],
+          [[result.status, result.best.gpusUsed, result.baselines.ffd.gpusUsed, result.baselines.bestFit.gpusUsed, result.lowerBound.gpus, result.lowerBound.volumeGpus, result.gapPct === null ? "n/a" : result.gapPct.toFixed(2), result.seconds.toFixed(2)]],
         ),
       };
     },

@@ -72,7 +72,9 @@ describe("solver pack", () => {
     const out = JSON.parse(stdout);
     for (const field of ["status", "seconds", "gpusUsed", "baselines", "lowerBound", "gapPct", "placed", "unplaced", "assignments"]) expect(out).toHaveProperty(field);
     expect(out.placed).toBe(2);
-    expect(out.placeableDemandUpperBound).toEqual({ gpus: 1.2, pct: 66.667, method: "lp" });
+    expect(out.placeableDemandUpperBound).toEqual({ gpus: 1.2, pct: 66.667, method: "lp", converged: true, iterations: expect.any(Number) });
+    expect(out.gapPct).toBeNull();
+    expect(out.placedDemandGapPct).toBe(0);
     expect(out.leftover).toEqual({ idleGpus: 0, partlyUsedGpus: 2, freeGpus: 0.8, fragmentedGpus: 0.8 });
   });
 });

@@ -187,6 +187,18 @@ describe("optimizePacking", () => {
     expect(whyUnplaceable({ id: "x", gpuCount: 1, gpuMilli: 1500, kind: "batch" }, nodes(1, 1))).toMatch(/gpuMilli must be in 1..1000/);
   });
 
+  it("leaves gapPct null when a pod that fits somewhere is left out, and gives the gap to the placeable-demand bound", async () => {
+    // Three 600-milli pods on 2 GPUs: no two share a GPU, so 1.2 of 1.8 GPUs of demand is the most.
+    const result = await optimizePacking(workloads([600, 600, 600]), nodes(1, 2), { headroom: 1, maxWorkloadsPerGpu: Number.POSITIVE_INFINITY });
+    expect(result.best.unplaced).toHaveLength(1);
+    expect(result.gapPct).toBeNull();
+    expect(result.placeableDemandBound).toMatchObject({ method: "lp", converged: true });
+    expect(result.placedDemandGapPct).toBeCloseTo(0, 9);
+    const allFit = await optimizePacking(workloads([600, 300]), nodes(1, 2), { headroom: 1 });
+    expect(allFit.gapPct).toBe(0);
+    expect(allFit.placedDemandGapPct).toBe(0);
+  });
+
   it("refuses negative CPU or memory and fractional GPU counts instead of letting them create capacity", async () => {
     const sixteenCores = nodes(1, 2, { cpuMilli: 16_000, hostMemoryMiB: 65_536 });
     const twoBig = workloads([1000, 1000], { cpuMilli: 16_000 });
