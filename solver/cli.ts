@@ -3,6 +3,7 @@
  *
  *   pack --nodes NODES.csv --pods PODS.csv [--json] [--fractional-only] [--identical-gpus]
  *        [--headroom 1] [--max-per-gpu N] [--one-ls-per-gpu] [--time-limit-s 50] [--skip-bad-rows]
+ *        [--cpu-pods-first]
  *   tidal --demand DEMAND.csv [--jobs JOBS.csv] [--prices PRICES.csv [--objective cost --capacity GPUS]] [--json]
  *
  * DEMAND.csv: columns slot (0..167, 0 = Monday 00:00) and gpus (inference GPUs
@@ -12,6 +13,7 @@
  */
 import { readFileSync } from "node:fs";
 import { optimizePacking } from "./packing/optimize.ts";
+import type { PackingResult } from "./packing/types.ts";
 import { csvRows, describeRowProblem, openbPods, parseCsv, readOpenbNodes } from "./packing/openb.ts";
 import { planTidal, SLOTS_PER_WEEK, type BatchJob } from "./tidal/plan.ts";
 
@@ -42,9 +44,13 @@ async function pack(args: readonly string[]): Promise<void> {
   const skippedRows = [...nodeList.skipped, ...podList.skipped];
   for (const problem of skippedRows) process.stderr.write(`skipped ${describeRowProblem(problem)}\n`);
   let nodes = nodeList.nodes;
-  const { workloads: allPods, cpuOnly } = podList;
-  if (cpuOnly > 0) process.stderr.write(`ignored ${cpuOnly} pods with num_gpu = 0 (no GPU to pack)\n`);
-  let pods = allPods;
+  let pods = podList.workloads;
+  // CPU-only pods (num_gpu = 0) take node CPU and memory; the GPU-only studies below leave them out.
+  let cpuPods = podList.cpuOnlyWorkloads;
+  if (cpuPods.length > 0 && (args.includes("--fractional-only") || args.includes("--identical-gpus"))) {
+    process.stderr.write(`left out ${cpuPods.length} pods with num_gpu = 0 (--fractional-only and --identical-gpus pack GPUs alone)\n`);
+    cpuPods = [];
+  }
   if (args.includes("--fractional-only")) {
     pods = pods.filter((p) => p.gpuCount === 1 && p.gpuMilli < 1000);
     process.stderr.write(`kept ${pods.length} fractional pods (num_gpu = 1, gpu_milli < 1000)\n`);
@@ -54,12 +60,13 @@ async function pack(args: readonly string[]): Promise<void> {
     nodes = nodes.map((n) => ({ id: n.id, model: "any", gpuCount: n.gpuCount }));
     pods = pods.map((p) => ({ ...p, allowedModels: undefined, cpuMilli: undefined, hostMemoryMiB: undefined }));
   }
-  const result = await optimizePacking(pods, nodes, {
+  const result = await optimizePacking([...pods, ...cpuPods], nodes, {
     // The trace's requests are what the scheduler packs: defaults are full GPUs, any number of pods, LS sharing allowed.
     headroom: positiveFlag(args, "--headroom", 1),
     maxWorkloadsPerGpu: positiveFlag(args, "--max-per-gpu", Number.POSITIVE_INFINITY),
     allowLatencySensitiveSharing: !args.includes("--one-ls-per-gpu"),
     timeLimitMs: positiveFlag(args, "--time-limit-s", 50) * 1000,
+    cpuOnlyFirst: args.includes("--cpu-pods-first"),
   });
   const best = result.best;
   const output = {
@@ -89,15 +96,18 @@ async function pack(args: readonly string[]): Promise<void> {
     },
     // Free capacity, GPUs: fragmented = free compute that no unplaced pod can use where it is.
     leftover: { idleGpus: result.leftover.idleGpus, partlyUsedGpus: result.leftover.partlyUsedGpus, freeGpus: Number(result.leftover.freeGpus.toFixed(2)), fragmentedGpus: Number(result.leftover.fragmentedGpus.toFixed(2)) },
+    // Pods with num_gpu = 0: in none of the GPU figures above; placed on node CPU and memory after the GPU pods (or before, --cpu-pods-first).
+    cpuOnlyPods: cpuOnlySummary(result.cpuOnly),
     // Rows left out with --skip-bad-rows (in no total above).
     skippedRows: skippedRows.map((p) => ({ file: p.source, line: p.line, field: p.field, problem: p.message })),
     messages: result.messages.slice(0, 20),
     assignments: best.assignments.map((a) => ({ pod: a.workload, node: a.node, gpuIndexes: a.gpuIndexes, gpuMilli: a.gpuMilli })),
+    cpuOnlyAssignments: (result.cpuOnly?.assignments ?? []).map((a) => ({ pod: a.workload, node: a.node })),
   };
   if (args.includes("--json")) process.stdout.write(`${JSON.stringify(output)}\n`);
   else {
-    const { assignments, ...summary } = output;
-    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n(${assignments.length} assignments; --json prints them)\n`);
+    const { assignments, cpuOnlyAssignments, ...summary } = output;
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n(${assignments.length + cpuOnlyAssignments.length} assignments; --json prints them)\n`);
   }
 }
 
@@ -152,6 +162,17 @@ async function tidal(args: readonly string[]): Promise<void> {
   });
   const { hourly, perJob, ...summary } = plan;
   process.stdout.write(`${JSON.stringify(args.includes("--json") ? plan : summary, null, args.includes("--json") ? 0 : 2)}\n`);
+}
+
+function cpuOnlySummary(cpuOnly: PackingResult["cpuOnly"]) {
+  if (!cpuOnly) return { pods: 0, placed: 0, unplaced: 0, onGpuNodes: 0, order: "after-gpu-pods" };
+  return {
+    pods: cpuOnly.workloads,
+    placed: cpuOnly.assignments.length,
+    unplaced: cpuOnly.unplaced.length,
+    onGpuNodes: cpuOnly.onGpuNodes,
+    order: cpuOnly.order === "after-gpu-workloads" ? "after-gpu-pods" : "before-gpu-pods",
+  };
 }
 
 /** Rounded up, so that a bound stays a bound. */

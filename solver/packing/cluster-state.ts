@@ -125,6 +125,13 @@ export class ClusterState {
     });
   }
 
+  /** A CPU-only workload (gpuCount 0) on `node`: host CPU and memory only. */
+  placeOnHost(workload: Workload, node: number): void {
+    this.nodeCpuFreeMilli[node] -= workload.cpuMilli ?? 0;
+    this.nodeMemoryFreeMiB[node] -= workload.hostMemoryMiB ?? 0;
+    this.assignments.set(workload.id, { workload: workload.id, node: this.nodes[node].id, gpuIndexes: [], gpuMilli: 0 });
+  }
+
   remove(workload: Workload): void {
     const assignment = this.assignments.get(workload.id);
     if (!assignment) return;

@@ -25,7 +25,7 @@ import { placeableDemandUpperBound } from "./upper-bound.ts";
 import { improvePlacement } from "./improve.ts";
 import { leftoverCapacity } from "./fragmentation.ts";
 import { generateColumns, integerPatternCounts, type ItemType, type PatternRules } from "./column-generation.ts";
-import type { GpuNode, PackingOptions, PackingResult, Placement, ResolvedPackingOptions, Workload } from "./types.ts";
+import type { Assignment, GpuNode, PackingOptions, PackingResult, Placement, ResolvedPackingOptions, Workload } from "./types.ts";
 import { resolveOptions } from "./types.ts";
 
 /** Compares placements: more demand placed, then fewer GPUs, lower cost, fewer moves, less interference. */
@@ -234,12 +234,76 @@ function checkWorkload(w: Workload): void {
   checkAmount(`workload ${w.id}`, "memoryNeedMiB", w.memoryNeedMiB);
 }
 
-/** Packs workloads onto GPUs with the fewest GPUs used; see the steps above. */
+/** A placement's occupancy rebuilt on a fresh ClusterState. */
+function stateOfPlacement(placement: Placement, workloads: readonly Workload[], nodes: readonly GpuNode[], options: ResolvedPackingOptions): ClusterState {
+  const byId = new Map(workloads.map((w) => [w.id, w]));
+  const state = new ClusterState(nodes, options);
+  for (const a of placement.assignments) {
+    const n = state.nodeIndex(a.node);
+    state.place(byId.get(a.workload)!, a.gpuIndexes.map((i) => state.firstGpu[n] + i));
+  }
+  return state;
+}
+
+/**
+ * CPU-only workloads (gpuCount 0) onto node CPU and host memory, largest first:
+ * nodes without GPUs first, then the GPU nodes with the least free GPU compute
+ * (CPU there is the least likely to strand a GPU), fullest first. Updates `state`.
+ */
+export function placeCpuOnly(state: ClusterState, cpuOnly: readonly Workload[]): { assignments: Assignment[]; unplaced: Placement["unplaced"] } {
+  const nodes = state.nodes;
+  const freeGpuMilli = nodes.map((_, n) => {
+    let free = 0;
+    for (let g = state.firstGpu[n]; g < state.firstGpu[n + 1]; g++) free += GPU_MILLI - state.gpuMilliUsed[g];
+    return free;
+  });
+  const assignments: Assignment[] = [];
+  const unplaced: Placement["unplaced"] = [];
+  for (const w of byDecreasingDominantShare(cpuOnly, nodes)) {
+    let best = -1;
+    let bestKey: [number, number, number] = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY];
+    for (let n = 0; n < nodes.length; n++) {
+      if (!state.nodeHasHostRoom(w, n)) continue;
+      const key: [number, number, number] = [nodes[n].gpuCount > 0 ? 1 : 0, freeGpuMilli[n], -state.binpackScore(w, n)];
+      if (key[0] < bestKey[0] || (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))) [best, bestKey] = [n, key];
+    }
+    if (best < 0) {
+      const largest = nodes.some((n) => (w.cpuMilli ?? 0) <= (n.cpuMilli ?? Number.POSITIVE_INFINITY) && (w.hostMemoryMiB ?? 0) <= (n.hostMemoryMiB ?? Number.POSITIVE_INFINITY));
+      unplaced.push({ workload: w.id, reason: largest ? NO_ROOM : `needs ${w.cpuMilli ?? 0} CPU millicores and ${w.hostMemoryMiB ?? 0} MiB host memory; no node is that large` });
+      continue;
+    }
+    state.placeOnHost(w, best);
+    assignments.push(state.assignments.get(w.id)!);
+  }
+  return { assignments, unplaced };
+}
+
+/** The nodes with the CPU and host memory of `assignments` taken off (they are reserved before GPU packing). */
+function nodesLess(nodes: readonly GpuNode[], assignments: readonly Assignment[], byId: ReadonlyMap<string, Workload>): GpuNode[] {
+  const used = new Map<string, { cpu: number; memory: number }>();
+  for (const a of assignments) {
+    const w = byId.get(a.workload)!;
+    const u = used.get(a.node) ?? { cpu: 0, memory: 0 };
+    u.cpu += w.cpuMilli ?? 0;
+    u.memory += w.hostMemoryMiB ?? 0;
+    used.set(a.node, u);
+  }
+  return nodes.map((n) => {
+    const u = used.get(n.id);
+    if (!u) return n;
+    return { ...n, cpuMilli: n.cpuMilli === undefined ? undefined : n.cpuMilli - u.cpu, hostMemoryMiB: n.hostMemoryMiB === undefined ? undefined : n.hostMemoryMiB - u.memory };
+  });
+}
+
+/**
+ * Packs workloads onto GPUs with the fewest GPUs used; see the steps above.
+ * CPU-only workloads (gpuCount 0) use node CPU and host memory only: they are
+ * placed after the GPU workloads (GPUs are the scarce, costly resource), or
+ * before them with `cpuOnlyFirst` (when they cannot move); see placeCpuOnly.
+ */
 export async function optimizePacking(workloads: readonly Workload[], nodes: readonly GpuNode[], packingOptions: PackingOptions = {}): Promise<PackingResult> {
   const started = performance.now();
   const options = resolveOptions(packingOptions);
-  const deadline = started + options.timeLimitMs;
-  const messages: string[] = [];
   // 1. Inputs.
   const ids = new Set<string>();
   for (const w of workloads) {
@@ -253,6 +317,38 @@ export async function optimizePacking(workloads: readonly Workload[], nodes: rea
     checkNode(n);
   }
   for (const w of workloads) checkWorkload(w);
+  const cpuOnly = workloads.filter((w) => w.gpuCount === 0);
+  if (cpuOnly.length === 0) return packGpuWorkloads(workloads, nodes, options, started);
+  const gpuWorkloads = workloads.filter((w) => w.gpuCount > 0);
+  const byId = new Map(workloads.map((w) => [w.id, w]));
+  if (packingOptions.cpuOnlyFirst) {
+    const reserved = placeCpuOnly(new ClusterState(nodes, options), cpuOnly);
+    const result = await packGpuWorkloads(gpuWorkloads, nodesLess(nodes, reserved.assignments, byId), options, started);
+    return withCpuOnly(result, reserved, cpuOnly.length, nodes, "before-gpu-workloads");
+  }
+  const result = await packGpuWorkloads(gpuWorkloads, nodes, options, started);
+  const state = stateOfPlacement(result.best, gpuWorkloads, nodes, options);
+  const after = placeCpuOnly(state, cpuOnly);
+  const unplacedGpu = result.best.unplaced.filter((u) => byId.get(u.workload)!.gpuCount > 0 && u.reason === NO_ROOM).map((u) => byId.get(u.workload)!);
+  // The CPU-only workloads take host room, so fragmentation is counted with them in place.
+  return withCpuOnly({ ...result, leftover: leftoverCapacity(state, unplacedGpu), seconds: (performance.now() - started) / 1000 }, after, cpuOnly.length, nodes, "after-gpu-workloads");
+}
+
+function withCpuOnly(result: PackingResult, placed: { assignments: Assignment[]; unplaced: Placement["unplaced"] }, total: number, nodes: readonly GpuNode[], order: NonNullable<PackingResult["cpuOnly"]>["order"]): PackingResult {
+  const gpuNodes = new Set(nodes.filter((n) => n.gpuCount > 0).map((n) => n.id));
+  const messages = [...result.messages];
+  if (placed.unplaced.length > 0) messages.push(`${placed.unplaced.length} of ${total} CPU-only workloads did not fit on node CPU and memory (${order === "after-gpu-workloads" ? "placed after the GPU workloads" : "placed before the GPU workloads"})`);
+  return {
+    ...result,
+    messages,
+    cpuOnly: { workloads: total, assignments: placed.assignments, unplaced: placed.unplaced, onGpuNodes: placed.assignments.filter((a) => gpuNodes.has(a.node)).length, order },
+  };
+}
+
+/** Steps 1-9 for workloads that all need GPUs. */
+async function packGpuWorkloads(workloads: readonly Workload[], nodes: readonly GpuNode[], options: ResolvedPackingOptions, started: number): Promise<PackingResult> {
+  const deadline = started + options.timeLimitMs;
+  const messages: string[] = [];
   const unplacedStatic: Placement["unplaced"] = [];
   const placeable: Workload[] = [];
   for (const w of workloads) {
@@ -316,14 +412,7 @@ export async function optimizePacking(workloads: readonly Workload[], nodes: rea
   for (const c of allowed) if (betterPlacement(c, best)) best = c;
   // 8. Local search for more demand (it moves workloads freely, so not under a migration budget).
   const byId = new Map(workloads.map((w) => [w.id, w]));
-  const stateOf = (p: Placement) => {
-    const state = new ClusterState(nodes, options);
-    for (const a of p.assignments) {
-      const n = state.nodeIndex(a.node);
-      state.place(byId.get(a.workload)!, a.gpuIndexes.map((i) => state.firstGpu[n] + i));
-    }
-    return state;
-  };
+  const stateOf = (p: Placement) => stateOfPlacement(p, workloads, nodes, options);
   const staticIds = new Set(unplacedStatic.map((u) => u.workload));
   if (best.unplaced.length > unplacedStatic.length && !(current && Number.isFinite(options.maxMoves)) && performance.now() < deadline) {
     const state = stateOf(best);

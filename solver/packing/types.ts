@@ -6,9 +6,9 @@ export type WorkloadKind = "latency-sensitive" | "batch";
 
 export interface Workload {
   id: string;
-  /** GPUs the workload needs; more than one must all be on one node. */
+  /** GPUs the workload needs; more than one must all be on one node; 0 = CPU-only (node CPU and host memory). */
   gpuCount: number;
-  /** Compute share of each of its GPUs, 1..1000 gpuMilli (1000 = the whole GPU). */
+  /** Compute share of each of its GPUs, 1..1000 gpuMilli (1000 = the whole GPU); ignored when gpuCount is 0. */
   gpuMilli: number;
   /** GPU memory needed on each of its GPUs, MiB; 0 or absent when unknown. */
   memoryNeedMiB?: number;
@@ -60,6 +60,12 @@ export interface PackingOptions {
   forbidAtPenalty?: number;
   /** Wall-clock budget of the whole optimization, milliseconds (default 30,000). */
   timeLimitMs?: number;
+  /**
+   * Place CPU-only workloads (gpuCount 0) before the GPU workloads, their CPU
+   * and memory reserved (they cannot move); default false: after them, in the
+   * host room the GPU placement leaves.
+   */
+  cpuOnlyFirst?: boolean;
 }
 
 export interface ResolvedPackingOptions {
@@ -155,6 +161,13 @@ export interface PackingResult {
   /** Capacity the answer leaves free, GPUs (see fragmentation.ts). */
   leftover: LeftoverCapacity;
   freedVsCurrent?: { gpus: number; nodes: number };
+  /**
+   * CPU-only workloads (gpuCount 0), when there are any: where they go (gpuIndexes
+   * empty), which did not fit, how many landed on GPU nodes, and whether they
+   * were placed after or before the GPU workloads. They are in no GPU figure
+   * above (demand, GPUs used, bounds); `leftover` counts their host use.
+   */
+  cpuOnly?: { workloads: number; assignments: Assignment[]; unplaced: { workload: string; reason: string }[]; onGpuNodes: number; order: "after-gpu-workloads" | "before-gpu-workloads" };
   seconds: number;
   /** Plain statements about inputs that were dropped or could not be honoured. */
   messages: string[];

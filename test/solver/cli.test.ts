@@ -79,6 +79,22 @@ describe("solver pack", () => {
   });
 });
 
+describe("solver pack with CPU-only pods", () => {
+  it("places pods with num_gpu = 0 on node CPU and memory and reports them apart from the GPU figures", () => {
+    const nodesCsv = writeCsv("cpu-nodes.csv", "sn,cpu_milli,memory_mib,gpu,model", ["n0,16000,65536,2,T4", "c0,8000,32768,0,"]);
+    const podsCsv = writeCsv("cpu-pods.csv", "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos", ["p0,6000,1024,1,1000,,BE", "p1,6000,1024,1,1000,,BE", "c0,8000,1024,0,0,,BE", "c1,8000,1024,0,0,,BE"]);
+    const { status, stdout, stderr } = runSolver("pack", "--nodes", nodesCsv, "--pods", podsCsv, "--json");
+    expect(stderr).toBe("");
+    expect(status).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(out.placed).toBe(2);
+    expect(out.placedDemandPct).toBe(100);
+    expect(out.cpuOnlyPods).toEqual({ pods: 2, placed: 1, unplaced: 1, onGpuNodes: 0, order: "after-gpu-pods" });
+    expect(out.cpuOnlyAssignments).toHaveLength(1);
+    expect(out.cpuOnlyAssignments[0].node).toBe("c0");
+  });
+});
+
 describe("solver pack input checks", () => {
   const nodesCsv = writeCsv("two-nodes.csv", "sn,cpu_milli,memory_mib,gpu,model", ["n0,16000,65536,2,T4"]);
 

@@ -208,6 +208,39 @@ describe("optimizePacking", () => {
   });
 });
 
+describe("optimizePacking with CPU-only workloads", () => {
+  const gpuPods = workloads([1000, 1000], { cpuMilli: 6_000, hostMemoryMiB: 8_192 });
+  const cpuPod = (id: string, cpuMilli: number): Workload => ({ id, gpuCount: 0, gpuMilli: 0, cpuMilli, hostMemoryMiB: 1_024, kind: "batch" });
+
+  it("places them on node CPU and memory after the GPU workloads, nodes without GPUs first, and counts none in the GPU figures", async () => {
+    const cluster: GpuNode[] = [{ id: "gpu", model: "T4", gpuCount: 2, cpuMilli: 16_000, hostMemoryMiB: 65_536 }, { id: "cpu", model: "", gpuCount: 0, cpuMilli: 8_000, hostMemoryMiB: 32_768 }];
+    const result = await optimizePacking([...gpuPods, cpuPod("c0", 5_000), cpuPod("c1", 3_000), cpuPod("c2", 3_000)], cluster, { headroom: 1 });
+    expect(result.best.placedDemandShare).toBe(1);
+    expect(result.best.assignments.map((a) => a.workload).sort()).toEqual(["w0", "w1"]);
+    expect(result.cpuOnly).toMatchObject({ workloads: 3, unplaced: [], order: "after-gpu-workloads" });
+    const where = new Map(result.cpuOnly!.assignments.map((a) => [a.workload, a.node]));
+    // 5,000 on the CPU node; the 3,000s: one more fits there (8,000), the other on the GPU node (4,000 left beside the GPU pods).
+    expect(where.get("c0")).toBe("cpu");
+    expect([where.get("c1"), where.get("c2")].sort()).toEqual(["cpu", "gpu"].sort());
+    expect(result.cpuOnly!.onGpuNodes).toBe(1);
+    const cpuOn = (node: string) => [...gpuPods, cpuPod("c0", 5_000), cpuPod("c1", 3_000), cpuPod("c2", 3_000)].filter((w) => [...result.best.assignments, ...result.cpuOnly!.assignments].some((a) => a.workload === w.id && a.node === node)).reduce((sum, w) => sum + (w.cpuMilli ?? 0), 0);
+    expect(cpuOn("gpu")).toBeLessThanOrEqual(16_000);
+    expect(cpuOn("cpu")).toBeLessThanOrEqual(8_000);
+  });
+
+  it("shows CPU contention on GPU nodes: what does not fit beside the GPU workloads is listed, and with cpuOnlyFirst it is reserved first", async () => {
+    const cluster: GpuNode[] = [{ id: "gpu", model: "T4", gpuCount: 2, cpuMilli: 16_000, hostMemoryMiB: 65_536 }];
+    const after = await optimizePacking([...gpuPods, cpuPod("c0", 8_000)], cluster, { headroom: 1 });
+    expect(after.best.placedDemandShare).toBe(1);
+    expect(after.cpuOnly!.unplaced).toEqual([{ workload: "c0", reason: "no node had room left for it" }]);
+    expect(after.messages).toContain("1 of 1 CPU-only workloads did not fit on node CPU and memory (placed after the GPU workloads)");
+    const first = await optimizePacking([...gpuPods, cpuPod("c0", 8_000)], cluster, { headroom: 1, cpuOnlyFirst: true });
+    expect(first.cpuOnly).toMatchObject({ unplaced: [], onGpuNodes: 1, order: "before-gpu-workloads" });
+    expect(first.best.assignments).toHaveLength(1);
+    expect(first.best.placedDemandShare).toBeCloseTo(0.5, 9);
+  });
+});
+
 describe("firstFitDecreasing", () => {
   it("places the largest dominant share first on the first GPU with room", () => {
     const placement = firstFitDecreasing(workloads([300, 700, 300]), nodes(1, 2), resolveOptions({ headroom: 1 }));
