@@ -77,6 +77,11 @@ async function pack(args: readonly string[]): Promise<void> {
     nodesUsed: best.nodesUsed,
     baselines: { ffd: result.baselines.ffd.gpusUsed, bestFit: result.baselines.bestFit.gpusUsed },
     baselinesPlacedPct: { ffd: pct(result.baselines.ffd.placedDemandShare), bestFit: pct(result.baselines.bestFit.placedDemandShare) },
+    // false: the baseline stopped at its share of --time-limit-s; the pods it had not reached count as unplaced above.
+    baselinesComplete: { ffd: !result.baselines.ffd.stoppedEarly, bestFit: !result.baselines.bestFit.stoppedEarly },
+    // Every step that ran, its seconds, and whether it finished (false = cut short by the time limit).
+    phases: result.phases.map((p) => ({ name: p.name, seconds: Number(p.seconds.toFixed(2)), complete: p.complete })),
+    parts: result.parts,
     lowerBound: result.lowerBound.gpus,
     volumeBound: result.lowerBound.volumeGpus,
     lowerBoundMethod: { method: result.lowerBound.method, converged: result.lowerBound.converged },

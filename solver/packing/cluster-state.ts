@@ -10,6 +10,16 @@ import type { Assignment, GpuNode, Placement, ResolvedPackingOptions, Workload }
 /** Whole GPU, gpuMilli. */
 export const GPU_MILLI = 1000;
 
+/** Workloads with the same key are interchangeable for every placement rule. */
+export function workloadShape(w: Workload): string {
+  return `${w.gpuCount}/${w.gpuMilli}/${w.memoryNeedMiB ?? 0}/${w.cpuMilli ?? 0}/${w.hostMemoryMiB ?? 0}/${w.kind}/${w.profile ?? ""}/${(w.allowedModels ?? []).join("|")}`;
+}
+
+/** Nodes with the same key are interchangeable for every placement rule. */
+export function nodeShape(n: GpuNode): string {
+  return `${n.model}/${n.gpuCount}/${n.gpuMemoryMiB ?? ""}/${n.cpuMilli ?? ""}/${n.hostMemoryMiB ?? ""}/${n.costPerGpuHour ?? ""}`;
+}
+
 export class ClusterState {
   readonly nodes: readonly GpuNode[];
   readonly options: ResolvedPackingOptions;

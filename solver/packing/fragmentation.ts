@@ -3,13 +3,13 @@
  * compute that none of the unplaced workloads can use where it is (not enough
  * room on that GPU, or on its node's CPU, memory or free GPUs, or the wrong model).
  */
-import { ClusterState, GPU_MILLI } from "./cluster-state.ts";
+import { ClusterState, GPU_MILLI, workloadShape } from "./cluster-state.ts";
 import type { LeftoverCapacity, Workload } from "./types.ts";
 
 export function leftoverCapacity(state: ClusterState, unplaced: readonly Workload[]): LeftoverCapacity {
   // One workload per shape is enough to test where the unplaced ones could go.
   const shapes = new Map<string, Workload>();
-  for (const w of unplaced) shapes.set(`${w.gpuCount}/${w.gpuMilli}/${w.memoryNeedMiB ?? 0}/${w.cpuMilli ?? 0}/${w.hostMemoryMiB ?? 0}/${w.kind}/${w.profile ?? ""}/${(w.allowedModels ?? []).join("|")}`, w);
+  for (const w of unplaced) shapes.set(workloadShape(w), w);
   let idleGpus = 0;
   let partlyUsedGpus = 0;
   let freeMilli = 0;

@@ -1,6 +1,9 @@
 /**
- * The packing optimizer. Steps:
- *  1. Check inputs; set aside workloads no node could ever hold (with the reason).
+ * The packing optimizer. Steps, each ending by its share of the time limit
+ * (TIME_SHARES; a step may use what earlier ones leave, and says in `phases`
+ * when the limit cut it short):
+ *  1. Check inputs (malformed ones are refused); set aside workloads no node
+ *     could ever hold (with the reason); CPU-only workloads go apart (step 10).
  *  2. Baselines: current placement, first-fit decreasing, best fit.
  *  3. Lower bound: column generation over all workloads on identical GPUs with
  *     model, CPU, host memory and interference rules relaxed (so it is valid).
@@ -15,9 +18,14 @@
  *     never worse than the best baseline.
  *  8. When workloads that could fit are left out (and no migration budget): local
  *     search from the best candidate for more demand (improve.ts: direct
- *     placement, ejection, exchange, chains of two), until 15% of the time is left.
+ *     placement, ejection, exchange, chains of two).
+ *     Clusters larger than one part (decompose.ts, about 1,250 nodes) run 4-8 on
+ *     the first of k look-alike parts, transplant its answer to the others, and
+ *     search the whole cluster from there.
  *  9. When workloads that could fit on some node are still left out: an upper bound on
  *     the demand any placement can place (upper-bound.ts), to say how far off it is.
+ * 10. CPU-only workloads onto node CPU and memory, after the GPU workloads or,
+ *     with cpuOnlyFirst, before them.
  */
 import { ClusterState, GPU_MILLI } from "./cluster-state.ts";
 import { bestFit, byDecreasingDominantShare, currentPlacement, firstFitDecreasing, NO_ROOM, placeBestFit, whyUnplaceable } from "./baselines.ts";
@@ -25,7 +33,8 @@ import { placeableDemandUpperBound } from "./upper-bound.ts";
 import { improvePlacement } from "./improve.ts";
 import { leftoverCapacity } from "./fragmentation.ts";
 import { generateColumns, integerPatternCounts, type ItemType, type PatternRules } from "./column-generation.ts";
-import type { Assignment, GpuNode, PackingOptions, PackingResult, Placement, ResolvedPackingOptions, Workload } from "./types.ts";
+import type { Assignment, GpuNode, PackingOptions, PackingPhase, PackingResult, Placement, ResolvedPackingOptions, Workload } from "./types.ts";
+import { dealIntoParts, partCount, transplant } from "./decompose.ts";
 import { resolveOptions } from "./types.ts";
 
 /** Compares placements: more demand placed, then fewer GPUs, lower cost, fewer moves, less interference. */
@@ -261,11 +270,16 @@ export function placeCpuOnly(state: ClusterState, cpuOnly: readonly Workload[]):
   const unplaced: Placement["unplaced"] = [];
   for (const w of byDecreasingDominantShare(cpuOnly, nodes)) {
     let best = -1;
-    let bestKey: [number, number, number] = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY];
+    let bestGpuNode = Number.POSITIVE_INFINITY;
+    let bestFreeMilli = Number.POSITIVE_INFINITY;
+    let bestScore = Number.NEGATIVE_INFINITY;
     for (let n = 0; n < nodes.length; n++) {
       if (!state.nodeHasHostRoom(w, n)) continue;
-      const key: [number, number, number] = [nodes[n].gpuCount > 0 ? 1 : 0, freeGpuMilli[n], -state.binpackScore(w, n)];
-      if (key[0] < bestKey[0] || (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))) [best, bestKey] = [n, key];
+      const gpuNode = nodes[n].gpuCount > 0 ? 1 : 0;
+      if (gpuNode > bestGpuNode || (gpuNode === bestGpuNode && freeGpuMilli[n] > bestFreeMilli)) continue;
+      const score = state.binpackScore(w, n);
+      if (gpuNode === bestGpuNode && freeGpuMilli[n] === bestFreeMilli && score <= bestScore) continue;
+      [best, bestGpuNode, bestFreeMilli, bestScore] = [n, gpuNode, freeGpuMilli[n], score];
     }
     if (best < 0) {
       const largest = nodes.some((n) => (w.cpuMilli ?? 0) <= (n.cpuMilli ?? Number.POSITIVE_INFINITY) && (w.hostMemoryMiB ?? 0) <= (n.hostMemoryMiB ?? Number.POSITIVE_INFINITY));
@@ -326,7 +340,7 @@ export async function optimizePacking(workloads: readonly Workload[], nodes: rea
     const result = await packGpuWorkloads(gpuWorkloads, nodesLess(nodes, reserved.assignments, byId), options, started);
     return withCpuOnly(result, reserved, cpuOnly.length, nodes, "before-gpu-workloads");
   }
-  const result = await packGpuWorkloads(gpuWorkloads, nodes, options, started);
+  const result = await packGpuWorkloads(gpuWorkloads, nodes, options, started, false);
   const state = stateOfPlacement(result.best, gpuWorkloads, nodes, options);
   const after = placeCpuOnly(state, cpuOnly);
   const unplacedGpu = result.best.unplaced.filter((u) => byId.get(u.workload)!.gpuCount > 0 && u.reason === NO_ROOM).map((u) => byId.get(u.workload)!);
@@ -345,29 +359,44 @@ function withCpuOnly(result: PackingResult, placed: { assignments: Assignment[];
   };
 }
 
-/** Steps 1-9 for workloads that all need GPUs. */
-async function packGpuWorkloads(workloads: readonly Workload[], nodes: readonly GpuNode[], options: ResolvedPackingOptions, started: number): Promise<PackingResult> {
-  const deadline = started + options.timeLimitMs;
-  const messages: string[] = [];
+/** Share of the time limit by which each step must end (steps use what earlier ones leave). */
+const TIME_SHARES = { ffd: 0.08, bestFit: 0.16, lowerBound: 0.2, construct: 0.5, partConstruct: 0.35, partSearch: 0.5, search: 0.8, bound: 0.97 } as const;
+
+interface Built {
+  best: Placement;
+  /** Every column generation converged and no step was cut short. */
+  complete: boolean;
+}
+
+/**
+ * Steps 4-8 on one set of nodes: pools, column generation, realisation, the
+ * best candidate (with `seeds`), then local search while `searchUntil` allows.
+ */
+async function constructAndSearch(
+  workloads: readonly Workload[],
+  nodes: readonly GpuNode[],
+  options: ResolvedPackingOptions,
+  seeds: readonly Placement[],
+  constructUntil: number,
+  searchUntil: number,
+  phases: PackingPhase[],
+  label = "",
+  allowed: (p: Placement) => boolean = () => true,
+): Promise<Built> {
   const unplacedStatic: Placement["unplaced"] = [];
   const placeable: Workload[] = [];
   for (const w of workloads) {
-    const reason = nodes.length === 0 ? "there are no GPU nodes" : whyUnplaceable(w, nodes);
-    if (reason) {
-      unplacedStatic.push({ workload: w.id, reason });
-      messages.push(`${w.id} cannot be placed: ${reason}`);
-    } else placeable.push(w);
+    const reason = whyUnplaceable(w, nodes);
+    if (reason) unplacedStatic.push({ workload: w.id, reason });
+    else placeable.push(w);
   }
-  // 2. Baselines.
-  const current = currentPlacement(workloads, nodes, options)?.placement;
-  const ffd = firstFitDecreasing(workloads, nodes, options);
-  const bestFitPlacement = bestFit(workloads, nodes, options);
-  // 3. Bound over every placeable workload, all GPUs alike (relaxation).
-  const volumeGpus = Math.ceil(placeable.reduce((s, w) => s + (w.gpuMilli * w.gpuCount) / GPU_MILLI, 0) - 1e-6);
-  const all = itemTypes(placeable, options);
-  const boundRun = await generateColumns(all.types, rulesFor(nodes, options, "max"), Math.max(100, options.timeLimitMs * 0.3));
-  const lowerBoundGpus = Math.max(volumeGpus, boundRun.lowerBound);
-  // 4-5. Pools and realisation.
+  let phaseStart = performance.now();
+  const endPhase = (name: string, complete: boolean) => {
+    const now = performance.now();
+    phases.push({ name: `${label}${name}`, seconds: (now - phaseStart) / 1000, complete });
+    phaseStart = now;
+  };
+  // 4-5. Pools by allowed models, each with its share of the construction time.
   const multiGpu = placeable.filter((w) => w.gpuCount > 1);
   const pools = new Map<string, Pool>();
   for (const w of placeable.filter((x) => x.gpuCount === 1)) {
@@ -379,64 +408,160 @@ async function packGpuWorkloads(workloads: readonly Workload[], nodes: readonly 
   }
   const roundDown = { bundles: [] as Workload[][], leftover: [] as Workload[] };
   const mip = { bundles: [] as Workload[][], leftover: [] as Workload[] };
-  let timedOut = false;
+  let converged = true;
+  let left = [...pools.values()].reduce((s, p) => s + p.workloads.length, 0);
   for (const pool of pools.values()) {
+    const budget = Math.max(50, ((constructUntil - performance.now()) * pool.workloads.length) / Math.max(1, left));
+    left -= pool.workloads.length;
     const poolNodes = nodes.filter((n) => !pool.models || pool.models.includes(n.model));
     const rules = rulesFor(poolNodes, options, "min");
     const { types, members } = itemTypes(pool.workloads, options);
-    const budget = Math.max(100, (deadline - performance.now()) * 0.5);
-    const cg = await generateColumns(types, rules, budget);
-    if (!cg.converged) timedOut = true;
-    const counts = await roundDownCounts(types, cg.patterns, cg.lpValues, rules, performance.now() + budget * 0.5);
+    const cg = await generateColumns(types, rules, budget * 0.5);
+    if (!cg.converged) converged = false;
+    const counts = await roundDownCounts(types, cg.patterns, cg.lpValues, rules, performance.now() + budget * 0.25);
     const a = bundlesFrom(cg.patterns, counts, members);
     roundDown.bundles.push(...a.bundles);
     roundDown.leftover.push(...a.leftover);
-    const mipCounts = await integerPatternCounts(types, cg.patterns, Math.min(3_000, Math.max(100, (deadline - performance.now()) * 0.3)));
+    const mipCounts = await integerPatternCounts(types, cg.patterns, Math.min(3_000, Math.max(50, budget * 0.25)));
     const b = mipCounts ? bundlesFrom(cg.patterns, mipCounts, members) : a;
     mip.bundles.push(...b.bundles);
     mip.leftover.push(...b.leftover);
   }
-  const candidates: Placement[] = [ffd, bestFitPlacement];
-  if (current) candidates.push(current);
+  const candidates: Placement[] = [...seeds];
   candidates.push(realise(multiGpu, roundDown.bundles, roundDown.leftover, workloads, nodes, options, unplacedStatic));
   candidates.push(realise(multiGpu, mip.bundles, mip.leftover, workloads, nodes, options, unplacedStatic));
-  // 6. Migration budget.
-  if (current && Number.isFinite(options.maxMoves)) {
-    const consolidated = consolidateWithinBudget(workloads, nodes, options);
-    if (consolidated) candidates.push(consolidated);
+  endPhase("column-generation", converged);
+  const within = candidates.filter(allowed);
+  let best = within[0] ?? candidates[0];
+  for (const c of within) if (betterPlacement(c, best)) best = c;
+  // 8. Local search for more demand.
+  if (best.unplaced.length > unplacedStatic.length && performance.now() < searchUntil) {
+    const state = stateOfPlacement(best, workloads, nodes, options);
+    const byId = new Map(workloads.map((w) => [w.id, w]));
+    const staticIds = new Set(unplacedStatic.map((u) => u.workload));
+    const waiting = best.unplaced.filter((u) => !staticIds.has(u.workload)).map((u) => byId.get(u.workload)!);
+    const improved = improvePlacement(state, placeable, waiting, searchUntil);
+    const candidate = state.summarize(`${best.method}+local-search`, workloads, [...unplacedStatic, ...improved.unplaced.map((w) => ({ workload: w.id, reason: NO_ROOM }))]);
+    if (betterPlacement(candidate, best)) best = candidate;
+    endPhase("local-search", improved.unplaced.length === 0 || improved.finished);
   }
-  const allowed = candidates.filter((c) => !current || c.moves <= options.maxMoves);
+  return { best, complete: converged };
+}
+
+/**
+ * Steps 4-8 on a large instance: dealt into parts (decompose.ts), part 0 solved
+ * in full, its answer transplanted to the other parts, then local search over
+ * the whole cluster.
+ */
+async function packInParts(workloads: readonly Workload[], placeable: readonly Workload[], unplacedStatic: Placement["unplaced"], nodes: readonly GpuNode[], options: ResolvedPackingOptions, k: number, at: (share: number) => number, phases: PackingPhase[]): Promise<Built> {
+  const parts = dealIntoParts(workloads, nodes, k);
+  const first = parts[0];
+  const firstBaseline = bestFit(first.workloads, first.nodes, options, at(TIME_SHARES.partConstruct));
+  const built = await constructAndSearch(first.workloads, first.nodes, options, [firstBaseline], at(TIME_SHARES.partConstruct), at(TIME_SHARES.partSearch), phases, "part 1: ");
+  let phaseStart = performance.now();
+  const state = new ClusterState(nodes, options);
+  const waiting: Workload[] = [];
+  const staticIds = new Set(unplacedStatic.map((u) => u.workload));
+  parts.forEach((part, p) => {
+    const partState = new ClusterState(part.nodes, options);
+    const left = p === 0 ? undefined : transplant(built.best, first, part, partState);
+    const placement = p === 0 ? built.best : partState.summarize("transplanted", part.workloads, []);
+    const byId = new Map(part.workloads.map((w) => [w.id, w]));
+    for (const a of placement.assignments) {
+      const n = state.nodeIndex(a.node);
+      state.place(byId.get(a.workload)!, a.gpuIndexes.map((i) => state.firstGpu[n] + i));
+    }
+    const unplacedIds = p === 0 ? placement.unplaced.map((u) => u.workload) : left!.map((w) => w.id);
+    for (const id of unplacedIds) if (!staticIds.has(id)) waiting.push(byId.get(id)!);
+  });
+  phases.push({ name: `transplant to ${k - 1} parts`, seconds: (performance.now() - phaseStart) / 1000, complete: true });
+  phaseStart = performance.now();
+  const improved = improvePlacement(state, placeable, waiting, at(TIME_SHARES.search));
+  phases.push({ name: "local-search (whole cluster)", seconds: (performance.now() - phaseStart) / 1000, complete: improved.unplaced.length === 0 || improved.finished });
+  const method = `column-generation in ${k} parts+local-search`;
+  return { best: state.summarize(method, workloads, [...unplacedStatic, ...improved.unplaced.map((w) => ({ workload: w.id, reason: NO_ROOM }))]), complete: built.complete };
+}
+
+/** Steps 1-9 for workloads that all need GPUs. */
+async function packGpuWorkloads(workloads: readonly Workload[], nodes: readonly GpuNode[], options: ResolvedPackingOptions, started: number, withLeftover = true): Promise<PackingResult> {
+  const deadline = started + options.timeLimitMs;
+  const at = (share: number) => started + options.timeLimitMs * share;
+  const messages: string[] = [];
+  const phases: PackingPhase[] = [];
+  let phaseStart = performance.now();
+  const endPhase = (name: string, complete: boolean) => {
+    const now = performance.now();
+    phases.push({ name, seconds: (now - phaseStart) / 1000, complete });
+    phaseStart = now;
+  };
+  const unplacedStatic: Placement["unplaced"] = [];
+  const placeable: Workload[] = [];
+  for (const w of workloads) {
+    const reason = nodes.length === 0 ? "there are no GPU nodes" : whyUnplaceable(w, nodes);
+    if (reason) {
+      unplacedStatic.push({ workload: w.id, reason });
+      messages.push(`${w.id} cannot be placed: ${reason}`);
+    } else placeable.push(w);
+  }
+  // 2. Baselines, each within its share of the time.
+  const current = currentPlacement(workloads, nodes, options)?.placement;
+  const ffd = firstFitDecreasing(workloads, nodes, options, at(TIME_SHARES.ffd));
+  endPhase("baseline ffd", !ffd.stoppedEarly);
+  const bestFitPlacement = bestFit(workloads, nodes, options, at(TIME_SHARES.bestFit));
+  endPhase("baseline best-fit", !bestFitPlacement.stoppedEarly);
+  for (const b of [ffd, bestFitPlacement]) if (b.stoppedEarly) messages.push(`baseline ${b.method} stopped at the time limit: it placed ${b.assignments.length} of ${workloads.length} workloads`);
+  // 3. Bound over every placeable workload, all GPUs alike (relaxation).
+  const volumeGpus = Math.ceil(placeable.reduce((s, w) => s + (w.gpuMilli * w.gpuCount) / GPU_MILLI, 0) - 1e-6);
+  const all = itemTypes(placeable, options);
+  const boundRun = await generateColumns(all.types, rulesFor(nodes, options, "max"), Math.max(50, at(TIME_SHARES.lowerBound) - performance.now()));
+  const lowerBoundGpus = Math.max(volumeGpus, boundRun.lowerBound);
+  endPhase("lower bound", boundRun.converged);
+  // 4-8. Construction and local search: whole, or in parts when large (never under a migration budget).
+  const movesLimited = current !== undefined && Number.isFinite(options.maxMoves);
+  const parts = current ? 1 : partCount(nodes);
+  let built: Built;
+  if (parts > 1) {
+    built = await packInParts(workloads, placeable, unplacedStatic, nodes, options, parts, at, phases);
+  } else {
+    const seeds: Placement[] = [ffd, bestFitPlacement];
+    if (current) seeds.push(current);
+    // 6. Migration budget.
+    if (movesLimited) {
+      const consolidated = consolidateWithinBudget(workloads, nodes, options);
+      if (consolidated) seeds.push(consolidated);
+    }
+    // Local search moves workloads freely, so not under a migration budget.
+    built = await constructAndSearch(workloads, nodes, options, seeds, at(TIME_SHARES.construct), movesLimited ? 0 : at(TIME_SHARES.search), phases, "", (c) => !movesLimited || c.moves <= options.maxMoves);
+  }
+  phaseStart = performance.now();
+  // 7. Best candidate; the baselines are candidates, so never worse than them.
+  const candidates = [built.best, ffd, bestFitPlacement, ...(current ? [current] : [])];
+  const allowed = candidates.filter((c) => !movesLimited || c.moves <= options.maxMoves);
   if (current && allowed.length === 0) messages.push(`no plan moves at most ${options.maxMoves} workloads; keeping the current placement`);
-  // 7. Best candidate.
   let best = allowed[0] ?? current!;
   for (const c of allowed) if (betterPlacement(c, best)) best = c;
-  // 8. Local search for more demand (it moves workloads freely, so not under a migration budget).
   const byId = new Map(workloads.map((w) => [w.id, w]));
   const stateOf = (p: Placement) => stateOfPlacement(p, workloads, nodes, options);
   const staticIds = new Set(unplacedStatic.map((u) => u.workload));
-  if (best.unplaced.length > unplacedStatic.length && !(current && Number.isFinite(options.maxMoves)) && performance.now() < deadline) {
-    const state = stateOf(best);
-    const left = best.unplaced.filter((u) => !staticIds.has(u.workload)).map((u) => byId.get(u.workload)!);
-    // Keep a share of the budget for the bound below.
-    const improved = improvePlacement(state, placeable, left, deadline - options.timeLimitMs * 0.15);
-    const candidate = state.summarize(`${best.method}+local-search`, workloads, [...unplacedStatic, ...improved.unplaced.map((w) => ({ workload: w.id, reason: NO_ROOM }))]);
-    if (betterPlacement(candidate, best)) best = candidate;
-  }
   const allPlaced = best.unplaced.length === 0;
   const placeableLeftOut = best.unplaced.length > unplacedStatic.length;
   const gapPct = placeableLeftOut ? null : lowerBoundGpus > 0 ? ((best.gpusUsed - lowerBoundGpus) / lowerBoundGpus) * 100 : 0;
-  const status: PackingResult["status"] =
-    placeable.length === 0 && workloads.length > 0 ? "infeasible" : allPlaced && best.gpusUsed <= lowerBoundGpus ? "optimal" : timedOut || performance.now() > deadline ? "timedout" : "feasible";
-  if (best.unplaced.length > unplacedStatic.length) messages.push(`${best.unplaced.length - unplacedStatic.length} workloads did not fit in the remaining capacity`);
-  // 9. Bound on the placeable demand (only worth its seconds when something was left out).
+  if (placeableLeftOut) messages.push(`${best.unplaced.length - unplacedStatic.length} workloads did not fit in the remaining capacity`);
+  // 9. Bound on the placeable demand (only worth its seconds when something was left out), in the time that is left.
   const demandGpus = workloads.reduce((s, w) => s + (w.gpuMilli * w.gpuCount) / GPU_MILLI, 0);
   let placeableDemandBound: PackingResult["placeableDemandBound"] = { gpus: best.placedDemandShare * demandGpus, share: best.placedDemandShare, method: "all-placed", converged: true, iterations: 0 };
   if (placeableLeftOut) {
-    const bound = await placeableDemandUpperBound(workloads, nodes, options, Math.max(1_000, Math.min(deadline - performance.now(), options.timeLimitMs * 0.3)));
+    phaseStart = performance.now();
+    // The last 3 % of the time is for the summaries below.
+    const bound = await placeableDemandUpperBound(workloads, nodes, options, Math.max(0, at(TIME_SHARES.bound) - performance.now()));
     placeableDemandBound = { gpus: bound.gpus, share: bound.share, method: bound.method, converged: bound.converged, iterations: bound.iterations };
+    endPhase("placeable-demand bound", bound.converged);
   }
   const placedGpus = best.placedDemandShare * demandGpus;
   const placedDemandGapPct = placeableDemandBound.gpus > 0 ? Math.max(0, ((placeableDemandBound.gpus - placedGpus) / placeableDemandBound.gpus) * 100) : 0;
+  const cutShort = phases.some((p) => !p.complete) || !built.complete;
+  const status: PackingResult["status"] =
+    placeable.length === 0 && workloads.length > 0 ? "infeasible" : allPlaced && best.gpusUsed <= lowerBoundGpus ? "optimal" : cutShort || performance.now() > deadline ? "timedout" : "feasible";
   return {
     status,
     best,
@@ -445,9 +570,12 @@ async function packGpuWorkloads(workloads: readonly Workload[], nodes: readonly 
     gapPct,
     placedDemandGapPct,
     placeableDemandBound,
-    leftover: leftoverCapacity(stateOf(best), best.unplaced.filter((u) => !staticIds.has(u.workload)).map((u) => byId.get(u.workload)!)),
+    // Without it the caller counts the leftover itself (with the CPU-only workloads in place).
+    leftover: withLeftover ? leftoverCapacity(stateOf(best), best.unplaced.filter((u) => !staticIds.has(u.workload)).map((u) => byId.get(u.workload)!)) : { idleGpus: 0, partlyUsedGpus: 0, freeGpus: 0, fragmentedGpus: 0 },
     freedVsCurrent: current ? { gpus: current.gpusUsed - best.gpusUsed, nodes: current.nodesUsed - best.nodesUsed } : undefined,
     seconds: (performance.now() - started) / 1000,
+    phases,
+    parts,
     messages,
   };
 }

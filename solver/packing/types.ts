@@ -117,6 +117,15 @@ export interface Placement {
   moves: number;
   /** Sum of interference penalties over pairs sharing a GPU. */
   interferencePenalty: number;
+  /** Set when the method stopped at the time limit: the workloads it had not reached are unplaced. */
+  stoppedEarly?: boolean;
+}
+
+/** One step of the optimizer, how long it took, and whether it finished or the time limit cut it short. */
+export interface PackingPhase {
+  name: string;
+  seconds: number;
+  complete: boolean;
 }
 
 export interface LeftoverCapacity {
@@ -169,6 +178,10 @@ export interface PackingResult {
    */
   cpuOnly?: { workloads: number; assignments: Assignment[]; unplaced: { workload: string; reason: string }[]; onGpuNodes: number; order: "after-gpu-workloads" | "before-gpu-workloads" };
   seconds: number;
+  /** The steps that ran, in order (see optimize.ts); a step the time limit cut short has complete = false. */
+  phases: PackingPhase[];
+  /** Parts the instance was split into (1 = solved whole; see decompose.ts). */
+  parts: number;
   /** Plain statements about inputs that were dropped or could not be honoured. */
   messages: string[];
 }

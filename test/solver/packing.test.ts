@@ -3,6 +3,7 @@ import { optimizePacking, consolidateWithinBudget } from "../../solver/packing/o
 import { bestFit, firstFitDecreasing, whyUnplaceable } from "../../solver/packing/baselines.ts";
 import { generateColumns, pricePattern } from "../../solver/packing/column-generation.ts";
 import { resolveOptions, type GpuNode, type Placement, type Workload } from "../../solver/packing/types.ts";
+import { placementViolations } from "./placement-checker.ts";
 
 function nodes(count: number, gpusPerNode: number, extra: Partial<GpuNode> = {}): GpuNode[] {
   return Array.from({ length: count }, (_, i) => ({ id: `n${i}`, model: "A100", gpuCount: gpusPerNode, ...extra }));
@@ -246,6 +247,36 @@ describe("firstFitDecreasing", () => {
     const placement = firstFitDecreasing(workloads([300, 700, 300]), nodes(1, 2), resolveOptions({ headroom: 1 }));
     expect(placement.gpusUsed).toBe(2);
     expect(placement.assignments.find((a) => a.workload === "w1")!.gpuIndexes).toEqual([0]);
+  });
+});
+
+describe("firstFitDecreasing and bestFit under a deadline", () => {
+  it("stop at the deadline and list what they had not reached as unplaced", () => {
+    const passed = performance.now() - 1;
+    for (const run of [firstFitDecreasing, bestFit]) {
+      const placement = run(workloads([300, 700, 300]), nodes(1, 2), resolveOptions({ headroom: 1 }), passed);
+      expect(placement.stoppedEarly).toBe(true);
+      expect(placement.assignments).toHaveLength(0);
+      expect(placement.unplaced.map((u) => u.reason)).toEqual(Array(3).fill("the time limit was reached before this method got to it"));
+    }
+    expect(firstFitDecreasing(workloads([300]), nodes(1, 1), resolveOptions({})).stoppedEarly).toBeUndefined();
+  });
+});
+
+describe("optimizePacking on a cluster larger than one part", () => {
+  it("splits it into parts, keeps within about its time limit and says which phases ran", async () => {
+    // 2,600 nodes of 2 GPUs (3 parts) and 6,000 pods: more demand than GPUs.
+    const cluster = Array.from({ length: 2_600 }, (_, i): GpuNode => ({ id: `n${i}`, model: i % 3 === 0 ? "V100" : "T4", gpuCount: 2, cpuMilli: 16_000, hostMemoryMiB: 65_536 }));
+    const sizes = [250, 400, 500, 700, 1000];
+    const list = Array.from({ length: 6_000 }, (_, i): Workload => ({ id: `w${i}`, gpuCount: i % 17 === 0 ? 2 : 1, gpuMilli: i % 17 === 0 ? 1000 : sizes[i % 5], cpuMilli: 1_000 + (i % 4) * 1_000, hostMemoryMiB: 4_096, kind: "batch", allowedModels: i % 7 === 0 ? ["T4"] : undefined }));
+    const timeLimitMs = 4_000;
+    const result = await optimizePacking(list, cluster, { headroom: 1, maxWorkloadsPerGpu: Number.POSITIVE_INFINITY, timeLimitMs });
+    expect(result.parts).toBe(3);
+    // Loose on purpose (the test machine is shared): an unbounded baseline or bound would take far longer.
+    expect(result.seconds).toBeLessThan((timeLimitMs / 1000) * 2);
+    expect(result.phases.map((p) => p.name)).toEqual(expect.arrayContaining(["baseline ffd", "baseline best-fit", "lower bound", "transplant to 2 parts"]));
+    expect(result.best.placedDemandShare).toBeGreaterThanOrEqual(result.baselines.ffd.placedDemandShare);
+    expect(placementViolations(result.best, list, cluster)).toEqual([]);
   });
 });
 
