@@ -120,17 +120,23 @@ function stoppedAt(state: ClusterState, method: string, workloads: readonly Work
   return { ...state.summarize(method, workloads, [...unplaced, ...rest.map((w) => ({ workload: w.id, reason: TIME_UP }))]), stoppedEarly: true };
 }
 
-/** Places one workload by best fit: the node with the highest binpack score, then its fullest GPUs. */
-export function placeBestFit(state: ClusterState, w: Workload, preferBusyGpus = true): boolean {
+/**
+ * Places one workload by best fit: the node with the highest binpack score,
+ * then its fullest GPUs; only on nodes `nodeAllowed` accepts. With the
+ * optimizer's model penalties (options.modelPenalty) a workload that may run
+ * anywhere keeps off the models constrained workloads need.
+ */
+export function placeBestFit(state: ClusterState, w: Workload, preferBusyGpus = true, nodeAllowed?: (node: number) => boolean): boolean {
   let bestNode = -1;
   let bestScore = Number.NEGATIVE_INFINITY;
   let bestGpus: number[] | undefined;
   for (let n = 0; n < state.nodes.length; n++) {
+    if (nodeAllowed && !nodeAllowed(n)) continue;
     const gpus = state.findGpus(w, n, preferBusyGpus ? "tightest" : "first");
     if (!gpus) continue;
     // Prefer GPUs already in use (no new GPU switched on), then the fuller node.
     const newGpus = gpus.filter((g) => state.gpuWorkloads[g] === 0).length;
-    const score = state.binpackScore(w, n) - newGpus * 10;
+    const score = state.binpackScore(w, n) - newGpus * 10 - state.placementPenalty(w, n);
     if (score > bestScore) {
       bestScore = score;
       bestNode = n;

@@ -35,6 +35,8 @@ export class ClusterState {
   readonly nodeMemoryFreeMiB: Float64Array;
   readonly nodeGpusBusy: Int32Array;
   readonly assignments = new Map<string, Assignment>();
+  /** Score off each node for workloads without allowed models (options.modelPenalty by the node's model). */
+  readonly unconstrainedPenalty: Float64Array;
   private readonly forbidden = new Set<string>();
 
   constructor(nodes: readonly GpuNode[], options: ResolvedPackingOptions) {
@@ -53,6 +55,7 @@ export class ClusterState {
     this.nodeCpuFreeMilli = Float64Array.from(nodes, (n) => n.cpuMilli ?? Number.POSITIVE_INFINITY);
     this.nodeMemoryFreeMiB = Float64Array.from(nodes, (n) => n.hostMemoryMiB ?? Number.POSITIVE_INFINITY);
     this.nodeGpusBusy = new Int32Array(nodes.length);
+    this.unconstrainedPenalty = Float64Array.from(nodes, (n) => options.modelPenalty?.get(n.model) ?? 0);
     for (const rule of options.interference) {
       if (rule.penalty >= options.forbidAtPenalty) {
         this.forbidden.add(`${rule.profileA}\u0000${rule.profileB}`);
@@ -63,6 +66,11 @@ export class ClusterState {
 
   get gpuTotal(): number {
     return this.gpuNode.length;
+  }
+
+  /** What placing `workload` on `node` costs the model-constrained workloads (0 for a constrained one). */
+  placementPenalty(workload: Workload, node: number): number {
+    return workload.allowedModels && workload.allowedModels.length > 0 ? 0 : this.unconstrainedPenalty[node];
   }
 
   modelAllowed(workload: Workload, node: number): boolean {

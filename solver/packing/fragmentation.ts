@@ -17,7 +17,11 @@ export function leftoverCapacity(state: ClusterState, unplaced: readonly Workloa
   for (let n = 0; n < state.nodes.length; n++) {
     // GPUs of this node some unplaced workload could use now.
     const usable = new Set<number>();
-    for (const w of shapes.values()) {
+    let maxFree = 0;
+    for (let g = state.firstGpu[n]; g < state.firstGpu[n + 1]; g++) maxFree = Math.max(maxFree, GPU_MILLI - state.gpuMilliUsed[g]);
+    for (const w of maxFree > 0 ? shapes.values() : []) {
+      // A quick no: not one GPU here has the compute it needs.
+      if (w.gpuMilli > maxFree) continue;
       if (!state.modelAllowed(w, n) || !state.nodeHasHostRoom(w, n)) continue;
       if (w.gpuCount === 1) {
         for (let g = state.firstGpu[n]; g < state.firstGpu[n + 1]; g++) if (state.gpuFits(w, g)) usable.add(g);

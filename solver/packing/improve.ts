@@ -96,7 +96,7 @@ export function improvePlacement(state: ClusterState, placedWorkloads: readonly 
       const gpus = state.findGpus(w, n, "tightest");
       if (!gpus) continue;
       const newGpus = gpus.filter((g) => state.gpuWorkloads[g] === 0).length;
-      const score = state.binpackScore(w, n) - newGpus * 10;
+      const score = state.binpackScore(w, n) - newGpus * 10 - state.placementPenalty(w, n);
       if (score > bestScore) [bestScore, best] = [score, gpus];
     }
     return best;

@@ -27,10 +27,11 @@
  * 10. CPU-only workloads onto node CPU and memory, after the GPU workloads or,
  *     with cpuOnlyFirst, before them.
  */
-import { ClusterState, GPU_MILLI } from "./cluster-state.ts";
+import { ClusterState, GPU_MILLI, workloadShape } from "./cluster-state.ts";
 import { bestFit, byDecreasingDominantShare, currentPlacement, firstFitDecreasing, NO_ROOM, placeBestFit, whyUnplaceable } from "./baselines.ts";
 import { placeableDemandUpperBound } from "./upper-bound.ts";
 import { improvePlacement } from "./improve.ts";
+import { modelPenalties, repinUnconstrained } from "./scarcity.ts";
 import { leftoverCapacity } from "./fragmentation.ts";
 import { generateColumns, integerPatternCounts, type ItemType, type PatternRules } from "./column-generation.ts";
 import type { Assignment, GpuNode, PackingOptions, PackingPhase, PackingResult, Placement, ResolvedPackingOptions, Workload } from "./types.ts";
@@ -127,11 +128,18 @@ function bundlesFrom(patterns: readonly number[][], counts: readonly number[], m
   return { bundles, leftover: queues.flat() };
 }
 
+/** Workloads limited to some GPU models before those that may run anywhere, each by decreasing dominant share. */
+function constrainedFirst(workloads: readonly Workload[], nodes: readonly GpuNode[]): Workload[] {
+  const sorted = byDecreasingDominantShare(workloads, nodes);
+  const constrained = (w: Workload) => w.allowedModels !== undefined && w.allowedModels.length > 0;
+  return [...sorted.filter(constrained), ...sorted.filter((w) => !constrained(w))];
+}
+
 /** Step 5: multi-GPU workloads, then bundles on empty GPUs, then repair by best fit. */
 function realise(multiGpu: readonly Workload[], bundles: readonly Workload[][], leftover: readonly Workload[], workloads: readonly Workload[], nodes: readonly GpuNode[], options: ResolvedPackingOptions, unplacedStatic: Placement["unplaced"]): Placement {
   const state = new ClusterState(nodes, options);
   const repair: Workload[] = [...leftover];
-  for (const w of byDecreasingDominantShare(multiGpu, nodes)) if (!placeBestFit(state, w)) repair.push(w);
+  for (const w of constrainedFirst(multiGpu, nodes)) if (!placeBestFit(state, w)) repair.push(w);
   // A bundle acts as one pseudo-workload holding one empty GPU with the members' summed host needs.
   const pseudo = bundles.map((members, i) => ({
     workload: {
@@ -145,7 +153,7 @@ function realise(multiGpu: readonly Workload[], bundles: readonly Workload[][], 
     },
     members,
   }));
-  const pseudoOrder = byDecreasingDominantShare(
+  const pseudoOrder = constrainedFirst(
     pseudo.map((b) => b.workload),
     nodes,
   );
@@ -158,7 +166,7 @@ function realise(multiGpu: readonly Workload[], bundles: readonly Workload[][], 
     for (let n = 0; n < nodes.length; n++) {
       const gpus = state.findGpus(p, n, "empty");
       if (!gpus) continue;
-      const score = state.binpackScore(p, n);
+      const score = state.binpackScore(p, n) - state.placementPenalty(p, n);
       if (score > bestScore) [bestScore, bestNode, bestGpu] = [score, n, gpus[0]];
     }
     if (bestNode < 0) {
@@ -171,7 +179,7 @@ function realise(multiGpu: readonly Workload[], bundles: readonly Workload[][], 
     }
   }
   const unplaced = [...unplacedStatic];
-  for (const w of byDecreasingDominantShare(repair, nodes)) if (!placeBestFit(state, w)) unplaced.push({ workload: w.id, reason: NO_ROOM });
+  for (const w of constrainedFirst(repair, nodes)) if (!placeBestFit(state, w)) unplaced.push({ workload: w.id, reason: NO_ROOM });
   return state.summarize("column-generation", workloads, unplaced);
 }
 
@@ -255,9 +263,11 @@ function stateOfPlacement(placement: Placement, workloads: readonly Workload[], 
 }
 
 /**
- * CPU-only workloads (gpuCount 0) onto node CPU and host memory, largest first:
- * nodes without GPUs first, then the GPU nodes with the least free GPU compute
- * (CPU there is the least likely to strand a GPU), fullest first. Updates `state`.
+ * CPU-only workloads (gpuCount 0) onto node CPU and host memory, largest first,
+ * first fit over the nodes in this order: nodes without GPUs, then GPU nodes
+ * by free GPU compute, least first (CPU there is the least likely to strand a
+ * GPU). Nodes only fill up, so each shape resumes where the last one landed.
+ * Updates `state`.
  */
 export function placeCpuOnly(state: ClusterState, cpuOnly: readonly Workload[]): { assignments: Assignment[]; unplaced: Placement["unplaced"] } {
   const nodes = state.nodes;
@@ -266,27 +276,21 @@ export function placeCpuOnly(state: ClusterState, cpuOnly: readonly Workload[]):
     for (let g = state.firstGpu[n]; g < state.firstGpu[n + 1]; g++) free += GPU_MILLI - state.gpuMilliUsed[g];
     return free;
   });
+  const order = nodes.map((_, n) => n).sort((a, b) => Math.sign(nodes[a].gpuCount) - Math.sign(nodes[b].gpuCount) || freeGpuMilli[a] - freeGpuMilli[b] || a - b);
+  const resumeAt = new Map<string, number>();
   const assignments: Assignment[] = [];
   const unplaced: Placement["unplaced"] = [];
   for (const w of byDecreasingDominantShare(cpuOnly, nodes)) {
-    let best = -1;
-    let bestGpuNode = Number.POSITIVE_INFINITY;
-    let bestFreeMilli = Number.POSITIVE_INFINITY;
-    let bestScore = Number.NEGATIVE_INFINITY;
-    for (let n = 0; n < nodes.length; n++) {
-      if (!state.nodeHasHostRoom(w, n)) continue;
-      const gpuNode = nodes[n].gpuCount > 0 ? 1 : 0;
-      if (gpuNode > bestGpuNode || (gpuNode === bestGpuNode && freeGpuMilli[n] > bestFreeMilli)) continue;
-      const score = state.binpackScore(w, n);
-      if (gpuNode === bestGpuNode && freeGpuMilli[n] === bestFreeMilli && score <= bestScore) continue;
-      [best, bestGpuNode, bestFreeMilli, bestScore] = [n, gpuNode, freeGpuMilli[n], score];
-    }
-    if (best < 0) {
-      const largest = nodes.some((n) => (w.cpuMilli ?? 0) <= (n.cpuMilli ?? Number.POSITIVE_INFINITY) && (w.hostMemoryMiB ?? 0) <= (n.hostMemoryMiB ?? Number.POSITIVE_INFINITY));
-      unplaced.push({ workload: w.id, reason: largest ? NO_ROOM : `needs ${w.cpuMilli ?? 0} CPU millicores and ${w.hostMemoryMiB ?? 0} MiB host memory; no node is that large` });
+    const shape = workloadShape(w);
+    let at = resumeAt.get(shape) ?? 0;
+    while (at < order.length && !state.nodeHasHostRoom(w, order[at])) at++;
+    resumeAt.set(shape, at);
+    if (at === order.length) {
+      const fitsAlone = nodes.some((n) => (w.cpuMilli ?? 0) <= (n.cpuMilli ?? Number.POSITIVE_INFINITY) && (w.hostMemoryMiB ?? 0) <= (n.hostMemoryMiB ?? Number.POSITIVE_INFINITY));
+      unplaced.push({ workload: w.id, reason: fitsAlone ? NO_ROOM : `needs ${w.cpuMilli ?? 0} CPU millicores and ${w.hostMemoryMiB ?? 0} MiB host memory; no node is that large` });
       continue;
     }
-    state.placeOnHost(w, best);
+    state.placeOnHost(w, order[at]);
     assignments.push(state.assignments.get(w.id)!);
   }
   return { assignments, unplaced };
@@ -360,7 +364,7 @@ function withCpuOnly(result: PackingResult, placed: { assignments: Assignment[];
 }
 
 /** Share of the time limit by which each step must end (steps use what earlier ones leave). */
-const TIME_SHARES = { ffd: 0.08, bestFit: 0.16, lowerBound: 0.2, construct: 0.5, partConstruct: 0.35, partSearch: 0.5, search: 0.8, bound: 0.97 } as const;
+const TIME_SHARES = { ffd: 0.08, bestFit: 0.16, lowerBound: 0.2, earlyBound: 0.35, construct: 0.5, partConstruct: 0.35, partSearch: 0.5, search: 0.8, bound: 0.97 } as const;
 
 interface Built {
   best: Placement;
@@ -434,18 +438,44 @@ async function constructAndSearch(
   const within = candidates.filter(allowed);
   let best = within[0] ?? candidates[0];
   for (const c of within) if (betterPlacement(c, best)) best = c;
-  // 8. Local search for more demand.
-  if (best.unplaced.length > unplacedStatic.length && performance.now() < searchUntil) {
-    const state = stateOfPlacement(best, workloads, nodes, options);
-    const byId = new Map(workloads.map((w) => [w.id, w]));
-    const staticIds = new Set(unplacedStatic.map((u) => u.workload));
-    const waiting = best.unplaced.filter((u) => !staticIds.has(u.workload)).map((u) => byId.get(u.workload)!);
-    const improved = improvePlacement(state, placeable, waiting, searchUntil);
-    const candidate = state.summarize(`${best.method}+local-search`, workloads, [...unplacedStatic, ...improved.unplaced.map((w) => ({ workload: w.id, reason: NO_ROOM }))]);
+  // 8. Local search for more demand, from the column-generation starts first
+  // (they carry the packing structure; the search from them is shortest), the
+  // best first; when it ends with time to spare, again from the next start
+  // (local optima differ by start).
+  const byId = new Map(workloads.map((w) => [w.id, w]));
+  const staticIds = new Set(unplacedStatic.map((u) => u.workload));
+  const fromSeeds = new Set(seeds);
+  const starts = within.filter((c) => c.unplaced.length > unplacedStatic.length).sort((a, b) => Number(fromSeeds.has(a)) - Number(fromSeeds.has(b)) || (betterPlacement(a, b) ? -1 : betterPlacement(b, a) ? 1 : 0));
+  let searched = false;
+  let searchComplete = true;
+  for (const start of starts) {
+    if (performance.now() >= searchUntil || (searched && !searchComplete)) break;
+    const state = stateOfPlacement(start, workloads, nodes, options);
+    const waiting = start.unplaced.filter((u) => !staticIds.has(u.workload)).map((u) => byId.get(u.workload)!);
+    const { unplaced, finished } = searchForDemand(state, placeable, waiting, searchUntil);
+    const candidate = state.summarize(`${start.method}+local-search`, workloads, [...unplacedStatic, ...unplaced.map((w) => ({ workload: w.id, reason: NO_ROOM }))]);
     if (betterPlacement(candidate, best)) best = candidate;
-    endPhase("local-search", improved.unplaced.length === 0 || improved.finished);
+    searched = true;
+    searchComplete = unplaced.length === 0 || finished;
+    endPhase(`${start === starts[0] ? "local-search" : "local-search, another start,"} from ${start.method}`, searchComplete);
   }
   return { best, complete: converged };
+}
+
+/**
+ * Step 8: local search (improve.ts); when model-constrained workloads wait,
+ * half the time goes to it, then the per-node destroy-and-repair that moves
+ * unconstrained work off the models they need (scarcity.ts), then local search again.
+ */
+function searchForDemand(state: ClusterState, placeable: readonly Workload[], waiting: readonly Workload[], searchUntil: number): { unplaced: Workload[]; finished: boolean } {
+  const constrainedWaiting = () => waiting.some((w) => w.allowedModels && w.allowedModels.length > 0);
+  if (!state.options.modelPenalty || !constrainedWaiting()) return improvePlacement(state, placeable, waiting, searchUntil);
+  const first = improvePlacement(state, placeable, waiting, performance.now() + (searchUntil - performance.now()) * 0.5);
+  waiting = first.unplaced;
+  if (!constrainedWaiting()) return first;
+  const repinned = repinUnconstrained(state, placeable, waiting, performance.now() + (searchUntil - performance.now()) * 0.5);
+  if (repinned.moves === 0) return { unplaced: repinned.unplaced, finished: first.finished };
+  return improvePlacement(state, placeable, repinned.unplaced, searchUntil);
 }
 
 /**
@@ -476,7 +506,7 @@ async function packInParts(workloads: readonly Workload[], placeable: readonly W
   });
   phases.push({ name: `transplant to ${k - 1} parts`, seconds: (performance.now() - phaseStart) / 1000, complete: true });
   phaseStart = performance.now();
-  const improved = improvePlacement(state, placeable, waiting, at(TIME_SHARES.search));
+  const improved = searchForDemand(state, placeable, waiting, at(TIME_SHARES.search));
   phases.push({ name: "local-search (whole cluster)", seconds: (performance.now() - phaseStart) / 1000, complete: improved.unplaced.length === 0 || improved.finished });
   const method = `column-generation in ${k} parts+local-search`;
   return { best: state.summarize(method, workloads, [...unplacedStatic, ...improved.unplaced.map((w) => ({ workload: w.id, reason: NO_ROOM }))]), complete: built.complete };
@@ -516,22 +546,34 @@ async function packGpuWorkloads(workloads: readonly Workload[], nodes: readonly 
   const boundRun = await generateColumns(all.types, rulesFor(nodes, options, "max"), Math.max(50, at(TIME_SHARES.lowerBound) - performance.now()));
   const lowerBoundGpus = Math.max(volumeGpus, boundRun.lowerBound);
   endPhase("lower bound", boundRun.converged);
-  // 4-8. Construction and local search: whole, or in parts when large (never under a migration budget).
+  // 4-8. Construction and local search: whole, or in parts when large (never under a migration budget);
+  // with model-constrained workloads, unconstrained ones keep off the models those need.
+  const modelPenalty = modelPenalties(placeable, nodes);
+  const searchOptions: ResolvedPackingOptions = modelPenalty ? { ...options, modelPenalty } : options;
   const movesLimited = current !== undefined && Number.isFinite(options.maxMoves);
   const parts = current ? 1 : partCount(nodes);
   let built: Built;
+  let earlyBound: Awaited<ReturnType<typeof placeableDemandUpperBound>> | undefined;
   if (parts > 1) {
-    built = await packInParts(workloads, placeable, unplacedStatic, nodes, options, parts, at, phases);
+    built = await packInParts(workloads, placeable, unplacedStatic, nodes, searchOptions, parts, at, phases);
   } else {
     const seeds: Placement[] = [ffd, bestFitPlacement];
     if (current) seeds.push(current);
+    // When pods are sure to be left out, the placeable-demand bound is solved
+    // first, so that a long search cannot leave it no time.
+    const clusterGpus = nodes.reduce((sum, n) => sum + n.gpuCount, 0);
+    if (!movesLimited && lowerBoundGpus > clusterGpus) {
+      phaseStart = performance.now();
+      earlyBound = await placeableDemandUpperBound(workloads, nodes, options, Math.max(0, at(TIME_SHARES.earlyBound) - performance.now()));
+      endPhase("placeable-demand bound", earlyBound.converged);
+    }
     // 6. Migration budget.
     if (movesLimited) {
       const consolidated = consolidateWithinBudget(workloads, nodes, options);
       if (consolidated) seeds.push(consolidated);
     }
     // Local search moves workloads freely, so not under a migration budget.
-    built = await constructAndSearch(workloads, nodes, options, seeds, at(TIME_SHARES.construct), movesLimited ? 0 : at(TIME_SHARES.search), phases, "", (c) => !movesLimited || c.moves <= options.maxMoves);
+    built = await constructAndSearch(workloads, nodes, searchOptions, seeds, at(TIME_SHARES.construct), movesLimited ? 0 : at(TIME_SHARES.search), phases, "", (c) => !movesLimited || c.moves <= options.maxMoves);
   }
   phaseStart = performance.now();
   // 7. Best candidate; the baselines are candidates, so never worse than them.
@@ -553,13 +595,14 @@ async function packGpuWorkloads(workloads: readonly Workload[], nodes: readonly 
   if (placeableLeftOut) {
     phaseStart = performance.now();
     // The last 3 % of the time is for the summaries below.
-    const bound = await placeableDemandUpperBound(workloads, nodes, options, Math.max(0, at(TIME_SHARES.bound) - performance.now()));
+    const bound = earlyBound?.converged ? earlyBound : await placeableDemandUpperBound(workloads, nodes, options, Math.max(0, at(TIME_SHARES.bound) - performance.now()));
     placeableDemandBound = { gpus: bound.gpus, share: bound.share, method: bound.method, converged: bound.converged, iterations: bound.iterations };
-    endPhase("placeable-demand bound", bound.converged);
+    if (bound !== earlyBound) endPhase("placeable-demand bound", bound.converged);
   }
   const placedGpus = best.placedDemandShare * demandGpus;
   const placedDemandGapPct = placeableDemandBound.gpus > 0 ? Math.max(0, ((placeableDemandBound.gpus - placedGpus) / placeableDemandBound.gpus) * 100) : 0;
-  const cutShort = phases.some((p) => !p.complete) || !built.complete;
+  // Searches from further starts only use spare time: the answer does not wait on them.
+  const cutShort = phases.some((p) => !p.complete && !p.name.includes("another start")) || !built.complete;
   const status: PackingResult["status"] =
     placeable.length === 0 && workloads.length > 0 ? "infeasible" : allPlaced && best.gpusUsed <= lowerBoundGpus ? "optimal" : cutShort || performance.now() > deadline ? "timedout" : "feasible";
   return {

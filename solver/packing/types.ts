@@ -69,6 +69,12 @@ export interface PackingOptions {
 }
 
 export interface ResolvedPackingOptions {
+  /**
+   * Set by the optimizer, not by callers: score taken off a node of this GPU
+   * model when a workload that may run on any model goes there (models that
+   * model-constrained workloads need most cost the most; see scarcity.ts).
+   */
+  modelPenalty?: ReadonlyMap<string, number>;
   headroom: number;
   maxWorkloadsPerGpu: number;
   allowLatencySensitiveSharing: boolean;
