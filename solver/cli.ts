@@ -194,7 +194,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const [command, ...args] = argv;
   if (command === "pack") return pack(args);
   if (command === "tidal") return tidal(args);
-  throw new Error("usage: cli.ts pack --nodes NODES.csv --pods PODS.csv [--json] | tidal --demand DEMAND.csv [--jobs JOBS.csv] [--prices PRICES.csv [--objective cost --capacity GPUS]]");
+  throw new Error("usage: cli.ts pack --nodes NODES.csv --pods PODS.csv [--json] [--time-limit-s 50] [--skip-bad-rows] [--cpu-pods-first] | tidal --demand DEMAND.csv [--jobs JOBS.csv] [--prices PRICES.csv [--objective cost --capacity GPUS]]");
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

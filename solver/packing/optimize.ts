@@ -363,6 +363,24 @@ function withCpuOnly(result: PackingResult, placed: { assignments: Assignment[];
   };
 }
 
+/**
+ * Records steps in `phases`: `start()` marks the beginning of the next one,
+ * `end(name, complete)` adds it with the seconds since the last mark.
+ */
+function phaseClock(phases: PackingPhase[], label = "") {
+  let since = performance.now();
+  return {
+    start: () => {
+      since = performance.now();
+    },
+    end: (name: string, complete: boolean) => {
+      const now = performance.now();
+      phases.push({ name: `${label}${name}`, seconds: (now - since) / 1000, complete });
+      since = now;
+    },
+  };
+}
+
 /** Share of the time limit by which each step must end (steps use what earlier ones leave). */
 const TIME_SHARES = { ffd: 0.08, bestFit: 0.16, lowerBound: 0.2, earlyBound: 0.35, construct: 0.5, partConstruct: 0.35, partSearch: 0.5, search: 0.8, bound: 0.97 } as const;
 
@@ -394,12 +412,7 @@ async function constructAndSearch(
     if (reason) unplacedStatic.push({ workload: w.id, reason });
     else placeable.push(w);
   }
-  let phaseStart = performance.now();
-  const endPhase = (name: string, complete: boolean) => {
-    const now = performance.now();
-    phases.push({ name: `${label}${name}`, seconds: (now - phaseStart) / 1000, complete });
-    phaseStart = now;
-  };
+  const clock = phaseClock(phases, label);
   // 4-5. Pools by allowed models, each with its share of the construction time.
   const multiGpu = placeable.filter((w) => w.gpuCount > 1);
   const pools = new Map<string, Pool>();
@@ -434,7 +447,7 @@ async function constructAndSearch(
   const candidates: Placement[] = [...seeds];
   candidates.push(realise(multiGpu, roundDown.bundles, roundDown.leftover, workloads, nodes, options, unplacedStatic));
   candidates.push(realise(multiGpu, mip.bundles, mip.leftover, workloads, nodes, options, unplacedStatic));
-  endPhase("column-generation", converged);
+  clock.end("column-generation", converged);
   const within = candidates.filter(allowed);
   let best = within[0] ?? candidates[0];
   for (const c of within) if (betterPlacement(c, best)) best = c;
@@ -457,7 +470,7 @@ async function constructAndSearch(
     if (betterPlacement(candidate, best)) best = candidate;
     searched = true;
     searchComplete = unplaced.length === 0 || finished;
-    endPhase(`${start === starts[0] ? "local-search" : "local-search, another start,"} from ${start.method}`, searchComplete);
+    clock.end(`${start === starts[0] ? "local-search" : "local-search, another start,"} from ${start.method}`, searchComplete);
   }
   return { best, complete: converged };
 }
@@ -488,7 +501,7 @@ async function packInParts(workloads: readonly Workload[], placeable: readonly W
   const first = parts[0];
   const firstBaseline = bestFit(first.workloads, first.nodes, options, at(TIME_SHARES.partConstruct));
   const built = await constructAndSearch(first.workloads, first.nodes, options, [firstBaseline], at(TIME_SHARES.partConstruct), at(TIME_SHARES.partSearch), phases, "part 1: ");
-  let phaseStart = performance.now();
+  const clock = phaseClock(phases);
   const state = new ClusterState(nodes, options);
   const waiting: Workload[] = [];
   const staticIds = new Set(unplacedStatic.map((u) => u.workload));
@@ -504,10 +517,9 @@ async function packInParts(workloads: readonly Workload[], placeable: readonly W
     const unplacedIds = p === 0 ? placement.unplaced.map((u) => u.workload) : left!.map((w) => w.id);
     for (const id of unplacedIds) if (!staticIds.has(id)) waiting.push(byId.get(id)!);
   });
-  phases.push({ name: `transplant to ${k - 1} parts`, seconds: (performance.now() - phaseStart) / 1000, complete: true });
-  phaseStart = performance.now();
+  clock.end(`transplant to ${k - 1} parts`, true);
   const improved = searchForDemand(state, placeable, waiting, at(TIME_SHARES.search));
-  phases.push({ name: "local-search (whole cluster)", seconds: (performance.now() - phaseStart) / 1000, complete: improved.unplaced.length === 0 || improved.finished });
+  clock.end("local-search (whole cluster)", improved.unplaced.length === 0 || improved.finished);
   const method = `column-generation in ${k} parts+local-search`;
   return { best: state.summarize(method, workloads, [...unplacedStatic, ...improved.unplaced.map((w) => ({ workload: w.id, reason: NO_ROOM }))]), complete: built.complete };
 }
@@ -518,12 +530,7 @@ async function packGpuWorkloads(workloads: readonly Workload[], nodes: readonly 
   const at = (share: number) => started + options.timeLimitMs * share;
   const messages: string[] = [];
   const phases: PackingPhase[] = [];
-  let phaseStart = performance.now();
-  const endPhase = (name: string, complete: boolean) => {
-    const now = performance.now();
-    phases.push({ name, seconds: (now - phaseStart) / 1000, complete });
-    phaseStart = now;
-  };
+  const clock = phaseClock(phases);
   const unplacedStatic: Placement["unplaced"] = [];
   const placeable: Workload[] = [];
   for (const w of workloads) {
@@ -536,16 +543,16 @@ async function packGpuWorkloads(workloads: readonly Workload[], nodes: readonly 
   // 2. Baselines, each within its share of the time.
   const current = currentPlacement(workloads, nodes, options)?.placement;
   const ffd = firstFitDecreasing(workloads, nodes, options, at(TIME_SHARES.ffd));
-  endPhase("baseline ffd", !ffd.stoppedEarly);
+  clock.end("baseline ffd", !ffd.stoppedEarly);
   const bestFitPlacement = bestFit(workloads, nodes, options, at(TIME_SHARES.bestFit));
-  endPhase("baseline best-fit", !bestFitPlacement.stoppedEarly);
+  clock.end("baseline best-fit", !bestFitPlacement.stoppedEarly);
   for (const b of [ffd, bestFitPlacement]) if (b.stoppedEarly) messages.push(`baseline ${b.method} stopped at the time limit: it placed ${b.assignments.length} of ${workloads.length} workloads`);
   // 3. Bound over every placeable workload, all GPUs alike (relaxation).
   const volumeGpus = Math.ceil(placeable.reduce((s, w) => s + (w.gpuMilli * w.gpuCount) / GPU_MILLI, 0) - 1e-6);
   const all = itemTypes(placeable, options);
   const boundRun = await generateColumns(all.types, rulesFor(nodes, options, "max"), Math.max(50, at(TIME_SHARES.lowerBound) - performance.now()));
   const lowerBoundGpus = Math.max(volumeGpus, boundRun.lowerBound);
-  endPhase("lower bound", boundRun.converged);
+  clock.end("lower bound", boundRun.converged);
   // 4-8. Construction and local search: whole, or in parts when large (never under a migration budget);
   // with model-constrained workloads, unconstrained ones keep off the models those need.
   const modelPenalty = modelPenalties(placeable, nodes);
@@ -563,9 +570,9 @@ async function packGpuWorkloads(workloads: readonly Workload[], nodes: readonly 
     // first, so that a long search cannot leave it no time.
     const clusterGpus = nodes.reduce((sum, n) => sum + n.gpuCount, 0);
     if (!movesLimited && lowerBoundGpus > clusterGpus) {
-      phaseStart = performance.now();
+      clock.start();
       earlyBound = await placeableDemandUpperBound(workloads, nodes, options, Math.max(0, at(TIME_SHARES.earlyBound) - performance.now()));
-      endPhase("placeable-demand bound", earlyBound.converged);
+      clock.end("placeable-demand bound", earlyBound.converged);
     }
     // 6. Migration budget.
     if (movesLimited) {
@@ -575,7 +582,7 @@ async function packGpuWorkloads(workloads: readonly Workload[], nodes: readonly 
     // Local search moves workloads freely, so not under a migration budget.
     built = await constructAndSearch(workloads, nodes, searchOptions, seeds, at(TIME_SHARES.construct), movesLimited ? 0 : at(TIME_SHARES.search), phases, "", (c) => !movesLimited || c.moves <= options.maxMoves);
   }
-  phaseStart = performance.now();
+  clock.start();
   // 7. Best candidate; the baselines are candidates, so never worse than them.
   const candidates = [built.best, ffd, bestFitPlacement, ...(current ? [current] : [])];
   const allowed = candidates.filter((c) => !movesLimited || c.moves <= options.maxMoves);
@@ -593,11 +600,11 @@ async function packGpuWorkloads(workloads: readonly Workload[], nodes: readonly 
   const demandGpus = workloads.reduce((s, w) => s + (w.gpuMilli * w.gpuCount) / GPU_MILLI, 0);
   let placeableDemandBound: PackingResult["placeableDemandBound"] = { gpus: best.placedDemandShare * demandGpus, share: best.placedDemandShare, method: "all-placed", converged: true, iterations: 0 };
   if (placeableLeftOut) {
-    phaseStart = performance.now();
+    clock.start();
     // The last 3 % of the time is for the summaries below.
     const bound = earlyBound?.converged ? earlyBound : await placeableDemandUpperBound(workloads, nodes, options, Math.max(0, at(TIME_SHARES.bound) - performance.now()));
     placeableDemandBound = { gpus: bound.gpus, share: bound.share, method: bound.method, converged: bound.converged, iterations: bound.iterations };
-    if (bound !== earlyBound) endPhase("placeable-demand bound", bound.converged);
+    if (bound !== earlyBound) clock.end("placeable-demand bound", bound.converged);
   }
   const placedGpus = best.placedDemandShare * demandGpus;
   const placedDemandGapPct = placeableDemandBound.gpus > 0 ? Math.max(0, ((placeableDemandBound.gpus - placedGpus) / placeableDemandBound.gpus) * 100) : 0;
