@@ -3,11 +3,24 @@
  * placement, first-fit decreasing by dominant share, and best fit scored like
  * Volcano's binpack plugin (fullest node first, then the fullest GPU).
  */
-import { ClusterState, GPU_MILLI } from "./cluster-state.ts";
+import { ClusterState, GPU_MILLI, workloadShape } from "./cluster-state.ts";
 import type { GpuNode, Placement, ResolvedPackingOptions, Workload } from "./types.ts";
+
+/** Reasons by workload shape, per node list: the check scans every node, and large instances repeat few shapes. */
+const reasonsByNodes = new WeakMap<readonly GpuNode[], Map<string, string | undefined>>();
 
 /** A reason a workload can never be placed on these nodes, whatever else runs; undefined if it could be. */
 export function whyUnplaceable(workload: Workload, nodes: readonly GpuNode[]): string | undefined {
+  let reasons = reasonsByNodes.get(nodes);
+  if (!reasons) reasonsByNodes.set(nodes, (reasons = new Map()));
+  const shape = workloadShape(workload);
+  if (reasons.has(shape)) return reasons.get(shape);
+  const reason = whyShapeUnplaceable(workload, nodes);
+  reasons.set(shape, reason);
+  return reason;
+}
+
+function whyShapeUnplaceable(workload: Workload, nodes: readonly GpuNode[]): string | undefined {
   if (!(workload.gpuCount >= 1) || !Number.isInteger(workload.gpuCount)) return `gpuCount must be a whole number of at least 1, got ${workload.gpuCount}`;
   if (!(workload.gpuMilli > 0 && workload.gpuMilli <= GPU_MILLI)) return `gpuMilli must be in 1..1000, got ${workload.gpuMilli}`;
   if (nodes.length === 0) return "there are no GPU nodes";
@@ -67,36 +80,63 @@ function staticallyPlaceable(workloads: readonly Workload[], nodes: readonly Gpu
 }
 
 export const NO_ROOM = "no node had room left for it";
+export const TIME_UP = "the time limit was reached before this method got to it";
 
-/** First-fit decreasing: each workload, largest dominant share first, on the first node and GPUs with room. */
-export function firstFitDecreasing(workloads: readonly Workload[], nodes: readonly GpuNode[], options: ResolvedPackingOptions): Placement {
+/** Every `TIME_CHECK_EVERY` workloads a baseline looks at the clock. */
+const TIME_CHECK_EVERY = 32;
+
+/**
+ * First-fit decreasing: each workload, largest dominant share first, on the
+ * first node and GPUs with room. Nodes only fill up, so a node that had no room
+ * for a shape never will: each shape resumes where the last one of it landed.
+ * Stops at `deadline` (performance.now() milliseconds); the rest is unplaced
+ * with TIME_UP and the placement says `stoppedEarly`.
+ */
+export function firstFitDecreasing(workloads: readonly Workload[], nodes: readonly GpuNode[], options: ResolvedPackingOptions, deadline = Number.POSITIVE_INFINITY): Placement {
   const state = new ClusterState(nodes, options);
   const { placeable, unplaced } = staticallyPlaceable(workloads, nodes);
-  for (const w of byDecreasingDominantShare(placeable, nodes)) {
-    let placed = false;
-    for (let n = 0; n < nodes.length && !placed; n++) {
+  const resumeAt = new Map<string, number>();
+  const order = byDecreasingDominantShare(placeable, nodes);
+  for (let i = 0; i < order.length; i++) {
+    if (i % TIME_CHECK_EVERY === 0 && performance.now() > deadline) return stoppedAt(state, "ffd", workloads, unplaced, order.slice(i));
+    const w = order[i];
+    const shape = workloadShape(w);
+    let placedOn = nodes.length;
+    for (let n = resumeAt.get(shape) ?? 0; n < nodes.length; n++) {
       const gpus = state.findGpus(w, n, "first");
       if (gpus) {
         state.place(w, gpus);
-        placed = true;
+        placedOn = n;
+        break;
       }
     }
-    if (!placed) unplaced.push({ workload: w.id, reason: NO_ROOM });
+    resumeAt.set(shape, placedOn);
+    if (placedOn === nodes.length) unplaced.push({ workload: w.id, reason: NO_ROOM });
   }
   return state.summarize("ffd", workloads, unplaced);
 }
 
-/** Places one workload by best fit: the node with the highest binpack score, then its fullest GPUs. */
-export function placeBestFit(state: ClusterState, w: Workload, preferBusyGpus = true): boolean {
+function stoppedAt(state: ClusterState, method: string, workloads: readonly Workload[], unplaced: Placement["unplaced"], rest: readonly Workload[]): Placement {
+  return { ...state.summarize(method, workloads, [...unplaced, ...rest.map((w) => ({ workload: w.id, reason: TIME_UP }))]), stoppedEarly: true };
+}
+
+/**
+ * Places one workload by best fit: the node with the highest binpack score,
+ * then its fullest GPUs; only on nodes `nodeAllowed` accepts. With the
+ * optimizer's model penalties (options.modelPenalty) a workload that may run
+ * anywhere keeps off the models constrained workloads need.
+ */
+export function placeBestFit(state: ClusterState, w: Workload, preferBusyGpus = true, nodeAllowed?: (node: number) => boolean): boolean {
   let bestNode = -1;
   let bestScore = Number.NEGATIVE_INFINITY;
   let bestGpus: number[] | undefined;
   for (let n = 0; n < state.nodes.length; n++) {
+    if (nodeAllowed && !nodeAllowed(n)) continue;
     const gpus = state.findGpus(w, n, preferBusyGpus ? "tightest" : "first");
     if (!gpus) continue;
     // Prefer GPUs already in use (no new GPU switched on), then the fuller node.
     const newGpus = gpus.filter((g) => state.gpuWorkloads[g] === 0).length;
-    const score = state.binpackScore(w, n) - newGpus * 10;
+    const score = state.binpackScore(w, n) - newGpus * 10 - state.placementPenalty(w, n);
     if (score > bestScore) {
       bestScore = score;
       bestNode = n;
@@ -108,12 +148,14 @@ export function placeBestFit(state: ClusterState, w: Workload, preferBusyGpus = 
   return true;
 }
 
-/** Best-fit decreasing with Volcano's binpack score. */
-export function bestFit(workloads: readonly Workload[], nodes: readonly GpuNode[], options: ResolvedPackingOptions): Placement {
+/** Best-fit decreasing with Volcano's binpack score; stops at `deadline` like firstFitDecreasing. */
+export function bestFit(workloads: readonly Workload[], nodes: readonly GpuNode[], options: ResolvedPackingOptions, deadline = Number.POSITIVE_INFINITY): Placement {
   const state = new ClusterState(nodes, options);
   const { placeable, unplaced } = staticallyPlaceable(workloads, nodes);
-  for (const w of byDecreasingDominantShare(placeable, nodes)) {
-    if (!placeBestFit(state, w)) unplaced.push({ workload: w.id, reason: NO_ROOM });
+  const order = byDecreasingDominantShare(placeable, nodes);
+  for (let i = 0; i < order.length; i++) {
+    if (i % TIME_CHECK_EVERY === 0 && performance.now() > deadline) return stoppedAt(state, "best-fit", workloads, unplaced, order.slice(i));
+    if (!placeBestFit(state, order[i])) unplaced.push({ workload: order[i].id, reason: NO_ROOM });
   }
   return state.summarize("best-fit", workloads, unplaced);
 }

@@ -10,6 +10,16 @@ import type { Assignment, GpuNode, Placement, ResolvedPackingOptions, Workload }
 /** Whole GPU, gpuMilli. */
 export const GPU_MILLI = 1000;
 
+/** Workloads with the same key are interchangeable for every placement rule. */
+export function workloadShape(w: Workload): string {
+  return `${w.gpuCount}/${w.gpuMilli}/${w.memoryNeedMiB ?? 0}/${w.cpuMilli ?? 0}/${w.hostMemoryMiB ?? 0}/${w.kind}/${w.profile ?? ""}/${(w.allowedModels ?? []).join("|")}`;
+}
+
+/** Nodes with the same key are interchangeable for every placement rule. */
+export function nodeShape(n: GpuNode): string {
+  return `${n.model}/${n.gpuCount}/${n.gpuMemoryMiB ?? ""}/${n.cpuMilli ?? ""}/${n.hostMemoryMiB ?? ""}/${n.costPerGpuHour ?? ""}`;
+}
+
 export class ClusterState {
   readonly nodes: readonly GpuNode[];
   readonly options: ResolvedPackingOptions;
@@ -25,6 +35,8 @@ export class ClusterState {
   readonly nodeMemoryFreeMiB: Float64Array;
   readonly nodeGpusBusy: Int32Array;
   readonly assignments = new Map<string, Assignment>();
+  /** Score off each node for workloads without allowed models (options.modelPenalty by the node's model). */
+  readonly unconstrainedPenalty: Float64Array;
   private readonly forbidden = new Set<string>();
 
   constructor(nodes: readonly GpuNode[], options: ResolvedPackingOptions) {
@@ -43,6 +55,7 @@ export class ClusterState {
     this.nodeCpuFreeMilli = Float64Array.from(nodes, (n) => n.cpuMilli ?? Number.POSITIVE_INFINITY);
     this.nodeMemoryFreeMiB = Float64Array.from(nodes, (n) => n.hostMemoryMiB ?? Number.POSITIVE_INFINITY);
     this.nodeGpusBusy = new Int32Array(nodes.length);
+    this.unconstrainedPenalty = Float64Array.from(nodes, (n) => options.modelPenalty?.get(n.model) ?? 0);
     for (const rule of options.interference) {
       if (rule.penalty >= options.forbidAtPenalty) {
         this.forbidden.add(`${rule.profileA}\u0000${rule.profileB}`);
@@ -53,6 +66,11 @@ export class ClusterState {
 
   get gpuTotal(): number {
     return this.gpuNode.length;
+  }
+
+  /** What placing `workload` on `node` costs the model-constrained workloads (0 for a constrained one). */
+  placementPenalty(workload: Workload, node: number): number {
+    return workload.allowedModels && workload.allowedModels.length > 0 ? 0 : this.unconstrainedPenalty[node];
   }
 
   modelAllowed(workload: Workload, node: number): boolean {
@@ -123,6 +141,13 @@ export class ClusterState {
       gpuIndexes: gpus.map((g) => g - this.firstGpu[node]),
       gpuMilli: workload.gpuMilli,
     });
+  }
+
+  /** A CPU-only workload (gpuCount 0) on `node`: host CPU and memory only. */
+  placeOnHost(workload: Workload, node: number): void {
+    this.nodeCpuFreeMilli[node] -= workload.cpuMilli ?? 0;
+    this.nodeMemoryFreeMiB[node] -= workload.hostMemoryMiB ?? 0;
+    this.assignments.set(workload.id, { workload: workload.id, node: this.nodes[node].id, gpuIndexes: [], gpuMilli: 0 });
   }
 
   remove(workload: Workload): void {

@@ -17,7 +17,7 @@
  * A shape that found no step is skipped until the next accepted step.
  */
 import { placeBestFit } from "./baselines.ts";
-import { ClusterState, GPU_MILLI } from "./cluster-state.ts";
+import { ClusterState, GPU_MILLI, workloadShape } from "./cluster-state.ts";
 import type { Workload } from "./types.ts";
 
 const EPSILON = 1e-9;
@@ -26,9 +26,7 @@ function demandOf(w: Workload): number {
   return w.gpuMilli * w.gpuCount;
 }
 
-function shapeKey(w: Workload): string {
-  return `${w.gpuCount}/${w.gpuMilli}/${w.memoryNeedMiB ?? 0}/${w.cpuMilli ?? 0}/${w.hostMemoryMiB ?? 0}/${w.kind}/${w.profile ?? ""}/${(w.allowedModels ?? []).join("|")}`;
-}
+const shapeKey = workloadShape;
 
 export interface ImproveStats {
   direct: number;
@@ -43,7 +41,7 @@ export interface ImproveStats {
  * (only ones that could fit on some node alone). Returns the workloads still
  * unplaced and what it did.
  */
-export function improvePlacement(state: ClusterState, placedWorkloads: readonly Workload[], unplaced: readonly Workload[], deadline: number): { unplaced: Workload[]; stats: ImproveStats } {
+export function improvePlacement(state: ClusterState, placedWorkloads: readonly Workload[], unplaced: readonly Workload[], deadline: number): { unplaced: Workload[]; stats: ImproveStats; finished: boolean } {
   const nodeCount = state.nodes.length;
   const onNode: Set<Workload>[] = Array.from({ length: nodeCount }, () => new Set());
   for (const w of placedWorkloads) {
@@ -98,7 +96,7 @@ export function improvePlacement(state: ClusterState, placedWorkloads: readonly 
       const gpus = state.findGpus(w, n, "tightest");
       if (!gpus) continue;
       const newGpus = gpus.filter((g) => state.gpuWorkloads[g] === 0).length;
-      const score = state.binpackScore(w, n) - newGpus * 10;
+      const score = state.binpackScore(w, n) - newGpus * 10 - state.placementPenalty(w, n);
       if (score > bestScore) [bestScore, best] = [score, gpus];
     }
     return best;
@@ -179,9 +177,14 @@ export function improvePlacement(state: ClusterState, placedWorkloads: readonly 
   let waiting = [...unplaced].sort((a, b) => demandOf(b) - demandOf(a));
   let chainsOn = false;
   let improved = true;
+  // Set when no step improves any more (rather than the deadline ending the search).
+  let finished = waiting.length === 0;
   while (performance.now() < deadline) {
     if (!improved) {
-      if (chainsOn) break;
+      if (chainsOn) {
+        finished = true;
+        break;
+      }
       chainsOn = true;
       // New moves: forget which shapes found nothing.
       commits++;
@@ -260,7 +263,7 @@ export function improvePlacement(state: ClusterState, placedWorkloads: readonly 
     }
     waiting = next.sort((a, b) => demandOf(b) - demandOf(a));
   }
-  return { unplaced: waiting, stats };
+  return { unplaced: waiting, stats, finished };
 }
 
 

@@ -6,9 +6,9 @@ export type WorkloadKind = "latency-sensitive" | "batch";
 
 export interface Workload {
   id: string;
-  /** GPUs the workload needs; more than one must all be on one node. */
+  /** GPUs the workload needs; more than one must all be on one node; 0 = CPU-only (node CPU and host memory). */
   gpuCount: number;
-  /** Compute share of each of its GPUs, 1..1000 gpuMilli (1000 = the whole GPU). */
+  /** Compute share of each of its GPUs, 1..1000 gpuMilli (1000 = the whole GPU); ignored when gpuCount is 0. */
   gpuMilli: number;
   /** GPU memory needed on each of its GPUs, MiB; 0 or absent when unknown. */
   memoryNeedMiB?: number;
@@ -60,9 +60,21 @@ export interface PackingOptions {
   forbidAtPenalty?: number;
   /** Wall-clock budget of the whole optimization, milliseconds (default 30,000). */
   timeLimitMs?: number;
+  /**
+   * Place CPU-only workloads (gpuCount 0) before the GPU workloads, their CPU
+   * and memory reserved (they cannot move); default false: after them, in the
+   * host room the GPU placement leaves.
+   */
+  cpuOnlyFirst?: boolean;
 }
 
 export interface ResolvedPackingOptions {
+  /**
+   * Set by the optimizer, not by callers: score taken off a node of this GPU
+   * model when a workload that may run on any model goes there (models that
+   * model-constrained workloads need most cost the most; see scarcity.ts).
+   */
+  modelPenalty?: ReadonlyMap<string, number>;
   headroom: number;
   maxWorkloadsPerGpu: number;
   allowLatencySensitiveSharing: boolean;
@@ -111,6 +123,15 @@ export interface Placement {
   moves: number;
   /** Sum of interference penalties over pairs sharing a GPU. */
   interferencePenalty: number;
+  /** Set when the method stopped at the time limit: the workloads it had not reached are unplaced. */
+  stoppedEarly?: boolean;
+}
+
+/** One step of the optimizer, how long it took, and whether it finished or the time limit cut it short. */
+export interface PackingPhase {
+  name: string;
+  seconds: number;
+  complete: boolean;
 }
 
 export interface LeftoverCapacity {
@@ -131,20 +152,42 @@ export interface PackingResult {
   status: "optimal" | "feasible" | "infeasible" | "timedout";
   best: Placement;
   baselines: { current?: Placement; ffd: Placement; bestFit: Placement };
-  /** Lower bound on GPUs used to place every placeable workload. */
-  lowerBound: { gpus: number; volumeGpus: number; method: "column-generation" | "volume" };
-  /** (gpusUsed - lowerBound) / lowerBound x 100. */
-  gapPct: number;
+  /**
+   * Lower bound on GPUs used to place every placeable workload; `converged`:
+   * the column generation finished (else Farley's bound, valid but looser).
+   */
+  lowerBound: { gpus: number; volumeGpus: number; method: "column-generation" | "volume"; converged: boolean };
+  /**
+   * (gpusUsed - lowerBound) / lowerBound x 100 when every placeable workload is
+   * placed; null otherwise (the lower bound is for placing all of them, so the
+   * gap would be negative and meaningless; see placedDemandGapPct).
+   */
+  gapPct: number | null;
+  /** (placeableDemandBound.gpus - demand placed) / placeableDemandBound.gpus x 100: 0 when nothing placeable is left out. */
+  placedDemandGapPct: number;
   /**
    * Upper bound on the demand any placement can put on the nodes, GPUs and
-   * share of the demand asked: "all-placed" when the answer places every
-   * placeable workload, else "lp" (the relaxation in upper-bound.ts).
+   * share of the demand asked. method: "all-placed" when the answer places every
+   * placeable workload; else what proved it (upper-bound.ts): "lp" (converged),
+   * "lagrangian" (LP prices before convergence) or "placeable-alone" (trivial:
+   * every workload that fits on some node alone, when the time ran out first).
    */
-  placeableDemandBound: { gpus: number; share: number; method: "all-placed" | "lp" };
+  placeableDemandBound: { gpus: number; share: number; method: "all-placed" | "lp" | "lagrangian" | "placeable-alone"; converged: boolean; iterations: number };
   /** Capacity the answer leaves free, GPUs (see fragmentation.ts). */
   leftover: LeftoverCapacity;
   freedVsCurrent?: { gpus: number; nodes: number };
+  /**
+   * CPU-only workloads (gpuCount 0), when there are any: where they go (gpuIndexes
+   * empty), which did not fit, how many landed on GPU nodes, and whether they
+   * were placed after or before the GPU workloads. They are in no GPU figure
+   * above (demand, GPUs used, bounds); `leftover` counts their host use.
+   */
+  cpuOnly?: { workloads: number; assignments: Assignment[]; unplaced: { workload: string; reason: string }[]; onGpuNodes: number; order: "after-gpu-workloads" | "before-gpu-workloads" };
   seconds: number;
+  /** The steps that ran, in order (see optimize.ts); a step the time limit cut short has complete = false. */
+  phases: PackingPhase[];
+  /** Parts the instance was split into (1 = solved whole; see decompose.ts). */
+  parts: number;
   /** Plain statements about inputs that were dropped or could not be honoured. */
   messages: string[];
 }

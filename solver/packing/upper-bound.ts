@@ -54,6 +54,12 @@ export interface PlaceableDemandBound {
   lpGpus: number;
   converged: boolean;
   iterations: number;
+  /**
+   * What proved `gpus`: "lp" = the relaxation solved to optimality; "lagrangian" =
+   * row prices of an LP not yet converged (valid, looser); "placeable-alone" = no
+   * price beat the trivial bound, the demand of the workloads that fit on some node alone.
+   */
+  method: "lp" | "lagrangian" | "placeable-alone";
 }
 
 export interface NodeGroup {
@@ -168,7 +174,8 @@ export async function placeableDemandUpperBound(workloads: readonly Workload[], 
   let solution: BoundSolution | undefined;
   const result = (gpus: number, lpGpus: number, converged: boolean, iterations: number) => {
     const capped = Math.min(gpus, placeableGpus);
-    return { gpus: capped, share: demandGpus > 0 ? Math.min(1, capped / demandGpus) : 1, demandGpus, lpGpus: Math.min(lpGpus, capped), converged, iterations, solution };
+    const method: PlaceableDemandBound["method"] = converged ? "lp" : capped < placeableGpus - EPSILON ? "lagrangian" : "placeable-alone";
+    return { gpus: capped, share: demandGpus > 0 ? Math.min(1, capped / demandGpus) : 1, demandGpus, lpGpus: Math.min(lpGpus, capped), converged, iterations, method, solution };
   };
   if (types.length === 0 || groups.length === 0) return result(0, 0, true, 0);
   const single = types.flatMap((t, i) => (t.gpuCount === 1 ? [i] : []));

@@ -26,9 +26,9 @@ export interface BatchJob {
   queue: string;
   gpuHours: number;
   maxParallelGpus: number;
-  /** First slot it may run (0 = Monday 00:00). */
+  /** First slot it may run (0 = Monday 00:00), a whole slot 0..167. */
   releaseSlot: number;
-  /** Slot by which it must be done (exclusive, at most 168). */
+  /** Slot by which it must be done (exclusive), a whole slot 1..168. */
   deadlineSlot: number;
 }
 
@@ -136,6 +136,9 @@ function validate(inference: readonly number[], jobs: readonly BatchJob[], optio
   }
   for (const job of jobs) {
     if (!(job.gpuHours >= 0) || !(job.maxParallelGpus > 0)) throw new Error(`job ${job.id}: gpuHours must be >= 0 and maxParallelGpus > 0`);
+    // A window edge inside an hour would be read as the whole hour or none of it: refuse rather than guess.
+    if (!(Number.isInteger(job.releaseSlot) && job.releaseSlot >= 0 && job.releaseSlot < SLOTS_PER_WEEK)) throw new Error(`job ${job.id}: releaseSlot must be a whole hourly slot 0..${SLOTS_PER_WEEK - 1}, got ${job.releaseSlot}`);
+    if (!(Number.isInteger(job.deadlineSlot) && job.deadlineSlot >= 1 && job.deadlineSlot <= SLOTS_PER_WEEK)) throw new Error(`job ${job.id}: deadlineSlot must be a whole hourly slot 1..${SLOTS_PER_WEEK} (exclusive), got ${job.deadlineSlot}`);
     if (!(job.releaseSlot < job.deadlineSlot)) throw new Error(`job ${job.id}: releaseSlot ${job.releaseSlot} must be before deadlineSlot ${job.deadlineSlot}`);
   }
 }

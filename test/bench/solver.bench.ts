@@ -57,7 +57,7 @@ export const solverBenchmarks: Benchmark[] = [
         data: `${pods.length} pods (num_gpu = 1, gpu_milli < 1000) of openb_pod_list_default.csv; ${nodes.length} nodes`,
         body: markdownTable(
           ["status", "GPUs used", "FFD", "best fit", "lower bound", "volume bound", "gap %", "seconds"],
-          [[result.status, result.best.gpusUsed, result.baselines.ffd.gpusUsed, result.baselines.bestFit.gpusUsed, result.lowerBound.gpus, result.lowerBound.volumeGpus, result.gapPct.toFixed(2), result.seconds.toFixed(2)]],
+          [[result.status, result.best.gpusUsed, result.baselines.ffd.gpusUsed, result.baselines.bestFit.gpusUsed, result.lowerBound.gpus, result.lowerBound.volumeGpus, result.gapPct === null ? "n/a" : result.gapPct.toFixed(2), result.seconds.toFixed(2)]],
         ),
       };
     },
@@ -107,6 +107,97 @@ export const solverBenchmarks: Benchmark[] = [
               published.map((p) => `${p.policy} ${p.pct.toFixed(2)}`).join(", ") +
               `. They replay pods online in arrival order, sampled from the trace, and cannot move a placed pod; this is one offline answer for the exact pod list, so the comparison is indicative.`
             : "")
+      };
+    },
+  },
+  {
+    name: "packing-openb-lists",
+    run: async (log) => {
+      const title = "Packing: openb pod lists with and without GPU-model constraints";
+      const skipped = traceOrSkip(title, log);
+      if (skipped) return skipped;
+      const nodes = openbNodes(readFileSync(nodesCsv, "utf8"));
+      const clusterGpus = nodes.reduce((s, n) => s + n.gpuCount, 0);
+      const rows: (string | number)[][] = [];
+      const loads: string[] = [];
+      for (const list of ["default", "gpuspec33", "gpushare100", "multigpu50"]) {
+        const file = path.join(traceDir, `openb_pod_list_${list}.csv`);
+        if (!existsSync(file)) continue;
+        const parsed = openbPods(readFileSync(file, "utf8"));
+        const pods = parsed.workloads;
+        const constrained = pods.filter((p) => p.allowedModels).length;
+        const before = os.loadavg()[0];
+        const cpu = process.cpuUsage();
+        const result = await optimizePacking([...pods, ...parsed.cpuOnlyWorkloads], nodes, { ...openbOptions, timeLimitMs: 50_000 });
+        const cpuSeconds = process.cpuUsage(cpu).user / 1e6;
+        const violations = placementViolations(result.best, pods, nodes);
+        if (violations.length > 0) throw new Error(`infeasible placement on ${list}: ${violations.slice(0, 3).join("; ")}`);
+        const pct = (share: number) => (share * 100).toFixed(2);
+        const bound = result.placeableDemandBound;
+        const demandGpus = pods.reduce((s, p) => s + (p.gpuMilli * p.gpuCount) / 1000, 0);
+        log(`${list}: ${pct(result.best.placedDemandShare)}% placed, bound ${pct(bound.share)}% (${bound.method}), ${result.seconds.toFixed(1)} s`);
+        loads.push(`${list} ${before.toFixed(1)} -> ${os.loadavg()[0].toFixed(1)}`);
+        rows.push([
+          list,
+          `${pods.length} (${constrained} with gpu_spec)`,
+          demandGpus.toFixed(0),
+          pct(result.best.placedDemandShare),
+          pct(result.baselines.ffd.placedDemandShare),
+          pct(result.baselines.bestFit.placedDemandShare),
+          `${pct(bound.share)} (${bound.method})`,
+          ((bound.share - result.best.placedDemandShare) * 100).toFixed(2),
+          `${result.cpuOnly?.assignments.length ?? 0} of ${parsed.cpuOnly}`,
+          result.seconds.toFixed(1),
+          cpuSeconds.toFixed(1),
+        ]);
+      }
+      return {
+        title,
+        command: "npx tsx solver/cli.ts pack --nodes ../shared/traces/clusterdata/openb_node_list_gpu_node.csv --pods ../shared/traces/clusterdata/openb_pod_list_LIST.csv",
+        data: `the openb pod lists (cluster-trace-gpu-v2023) on the ${nodes.length} GPU nodes (${clusterGpus} GPUs); 50 s limit each; gpuspec33: a third of the GPU pods may use only given GPU models; every answer re-checked rule by rule`,
+        body:
+          markdownTable(["pod list", "GPU pods", "demand, GPUs", "optimizer %", "FFD %", "best fit %", "upper bound % (method)", "points below the bound", "CPU-only pods placed", "seconds", "CPU seconds"], rows) +
+          `\n\nDemand placed in % of the GPU demand asked. Load average (1 min) before -> after each list, on ${os.cpus().length} cores: ${loads.join("; ")}. CPU seconds: this process's user time during the solve (less than the seconds when other work shared the cores).`,
+      };
+    },
+  },
+  {
+    name: "packing-openb-10x",
+    run: async (log) => {
+      const title = "Packing at 10x: ten copies of the openb cluster and of its default pod list";
+      const skipped = traceOrSkip(title, log);
+      if (skipped) return skipped;
+      const copies = 10;
+      const nodes1 = openbNodes(readFileSync(nodesCsv, "utf8"));
+      const parsed = openbPods(readFileSync(podsCsv, "utf8"));
+      const nodes = Array.from({ length: copies }, (_, c) => nodes1.map((n) => ({ ...n, id: `${n.id}-x${c}` }))).flat();
+      const pods = Array.from({ length: copies }, (_, c) => parsed.workloads.map((p) => ({ ...p, id: `${p.id}-x${c}` }))).flat();
+      const cpuPods = Array.from({ length: copies }, (_, c) => parsed.cpuOnlyWorkloads.map((p) => ({ ...p, id: `${p.id}-x${c}` }))).flat();
+      const before = os.loadavg()[0];
+      const cpu = process.cpuUsage();
+      const result = await optimizePacking([...pods, ...cpuPods], nodes, { ...openbOptions, timeLimitMs: 60_000 });
+      const cpuSeconds = process.cpuUsage(cpu).user / 1e6;
+      const violations = placementViolations(result.best, pods, nodes);
+      if (violations.length > 0) throw new Error(`infeasible placement: ${violations.slice(0, 3).join("; ")}`);
+      const pct = (share: number) => (share * 100).toFixed(2);
+      log(`10x: ${pct(result.best.placedDemandShare)}% placed in ${result.seconds.toFixed(1)} s (${cpuSeconds.toFixed(1)} CPU s)`);
+      const bound = result.placeableDemandBound;
+      return {
+        title,
+        command: "npm run bench -- packing-openb-10x",
+        data: `${pods.length} GPU pods and ${cpuPods.length} CPU-only pods on ${nodes.length} nodes (10 copies of openb_pod_list_default.csv and openb_node_list_gpu_node.csv); --time-limit-s 60`,
+        body:
+          markdownTable(
+            ["method", "demand placed %", "finished"],
+            [
+              ["optimizer", pct(result.best.placedDemandShare), result.status],
+              ["FFD", pct(result.baselines.ffd.placedDemandShare), result.baselines.ffd.stoppedEarly ? "stopped at its share of the limit" : "yes"],
+              ["best fit", pct(result.baselines.bestFit.placedDemandShare), result.baselines.bestFit.stoppedEarly ? "stopped at its share of the limit" : "yes"],
+              [`upper bound (${bound.method})`, pct(bound.share), bound.converged ? "converged" : "not converged"],
+            ],
+          ) +
+          `\n\nSeconds: ${result.seconds.toFixed(1)} wall, ${cpuSeconds.toFixed(1)} CPU (user) in this process; load average ${before.toFixed(1)} before and ${os.loadavg()[0].toFixed(1)} after, on ${os.cpus().length} cores. Parts: ${result.parts}. CPU-only pods placed: ${result.cpuOnly?.assignments.length ?? 0} of ${cpuPods.length}.` +
+          `\n\nPhases: ${result.phases.map((p) => `${p.name} ${p.seconds.toFixed(1)} s${p.complete ? "" : " (cut short)"}`).join("; ")}.`,
       };
     },
   },

@@ -3,6 +3,7 @@ import { optimizePacking, consolidateWithinBudget } from "../../solver/packing/o
 import { bestFit, firstFitDecreasing, whyUnplaceable } from "../../solver/packing/baselines.ts";
 import { generateColumns, pricePattern } from "../../solver/packing/column-generation.ts";
 import { resolveOptions, type GpuNode, type Placement, type Workload } from "../../solver/packing/types.ts";
+import { placementViolations } from "./placement-checker.ts";
 
 function nodes(count: number, gpusPerNode: number, extra: Partial<GpuNode> = {}): GpuNode[] {
   return Array.from({ length: count }, (_, i) => ({ id: `n${i}`, model: "A100", gpuCount: gpusPerNode, ...extra }));
@@ -186,6 +187,59 @@ describe("optimizePacking", () => {
     await expect(optimizePacking(workloads([1]), nodes(1, 1), { headroom: 1.5 })).rejects.toThrow(/headroom/);
     expect(whyUnplaceable({ id: "x", gpuCount: 1, gpuMilli: 1500, kind: "batch" }, nodes(1, 1))).toMatch(/gpuMilli must be in 1..1000/);
   });
+
+  it("leaves gapPct null when a pod that fits somewhere is left out, and gives the gap to the placeable-demand bound", async () => {
+    // Three 600-milli pods on 2 GPUs: no two share a GPU, so 1.2 of 1.8 GPUs of demand is the most.
+    const result = await optimizePacking(workloads([600, 600, 600]), nodes(1, 2), { headroom: 1, maxWorkloadsPerGpu: Number.POSITIVE_INFINITY });
+    expect(result.best.unplaced).toHaveLength(1);
+    expect(result.gapPct).toBeNull();
+    expect(result.placeableDemandBound).toMatchObject({ method: "lp", converged: true });
+    expect(result.placedDemandGapPct).toBeCloseTo(0, 9);
+    const allFit = await optimizePacking(workloads([600, 300]), nodes(1, 2), { headroom: 1 });
+    expect(allFit.gapPct).toBe(0);
+    expect(allFit.placedDemandGapPct).toBe(0);
+  });
+
+  it("refuses negative CPU or memory and fractional GPU counts instead of letting them create capacity", async () => {
+    const sixteenCores = nodes(1, 2, { cpuMilli: 16_000, hostMemoryMiB: 65_536 });
+    const twoBig = workloads([1000, 1000], { cpuMilli: 16_000 });
+    await expect(optimizePacking([...twoBig, { id: "neg", gpuCount: 1, gpuMilli: 100, cpuMilli: -100_000, kind: "batch" }], sixteenCores)).rejects.toThrow(/workload neg: cpuMilli must be a finite number >= 0, got -100000/);
+    await expect(optimizePacking([{ id: "half", gpuCount: 1.5, gpuMilli: 1000, kind: "batch" }], sixteenCores)).rejects.toThrow(/workload half: gpuCount must be a whole number/);
+    await expect(optimizePacking(twoBig, nodes(1, 2, { cpuMilli: -1 }))).rejects.toThrow(/node n0: cpuMilli must be a finite number >= 0/);
+  });
+});
+
+describe("optimizePacking with CPU-only workloads", () => {
+  const gpuPods = workloads([1000, 1000], { cpuMilli: 6_000, hostMemoryMiB: 8_192 });
+  const cpuPod = (id: string, cpuMilli: number): Workload => ({ id, gpuCount: 0, gpuMilli: 0, cpuMilli, hostMemoryMiB: 1_024, kind: "batch" });
+
+  it("places them on node CPU and memory after the GPU workloads, nodes without GPUs first, and counts none in the GPU figures", async () => {
+    const cluster: GpuNode[] = [{ id: "gpu", model: "T4", gpuCount: 2, cpuMilli: 16_000, hostMemoryMiB: 65_536 }, { id: "cpu", model: "", gpuCount: 0, cpuMilli: 8_000, hostMemoryMiB: 32_768 }];
+    const result = await optimizePacking([...gpuPods, cpuPod("c0", 5_000), cpuPod("c1", 3_000), cpuPod("c2", 3_000)], cluster, { headroom: 1 });
+    expect(result.best.placedDemandShare).toBe(1);
+    expect(result.best.assignments.map((a) => a.workload).sort()).toEqual(["w0", "w1"]);
+    expect(result.cpuOnly).toMatchObject({ workloads: 3, unplaced: [], order: "after-gpu-workloads" });
+    const where = new Map(result.cpuOnly!.assignments.map((a) => [a.workload, a.node]));
+    // 5,000 on the CPU node; the 3,000s: one more fits there (8,000), the other on the GPU node (4,000 left beside the GPU pods).
+    expect(where.get("c0")).toBe("cpu");
+    expect([where.get("c1"), where.get("c2")].sort()).toEqual(["cpu", "gpu"].sort());
+    expect(result.cpuOnly!.onGpuNodes).toBe(1);
+    const cpuOn = (node: string) => [...gpuPods, cpuPod("c0", 5_000), cpuPod("c1", 3_000), cpuPod("c2", 3_000)].filter((w) => [...result.best.assignments, ...result.cpuOnly!.assignments].some((a) => a.workload === w.id && a.node === node)).reduce((sum, w) => sum + (w.cpuMilli ?? 0), 0);
+    expect(cpuOn("gpu")).toBeLessThanOrEqual(16_000);
+    expect(cpuOn("cpu")).toBeLessThanOrEqual(8_000);
+  });
+
+  it("shows CPU contention on GPU nodes: what does not fit beside the GPU workloads is listed, and with cpuOnlyFirst it is reserved first", async () => {
+    const cluster: GpuNode[] = [{ id: "gpu", model: "T4", gpuCount: 2, cpuMilli: 16_000, hostMemoryMiB: 65_536 }];
+    const after = await optimizePacking([...gpuPods, cpuPod("c0", 8_000)], cluster, { headroom: 1 });
+    expect(after.best.placedDemandShare).toBe(1);
+    expect(after.cpuOnly!.unplaced).toEqual([{ workload: "c0", reason: "no node had room left for it" }]);
+    expect(after.messages).toContain("1 of 1 CPU-only workloads did not fit on node CPU and memory (placed after the GPU workloads)");
+    const first = await optimizePacking([...gpuPods, cpuPod("c0", 8_000)], cluster, { headroom: 1, cpuOnlyFirst: true });
+    expect(first.cpuOnly).toMatchObject({ unplaced: [], onGpuNodes: 1, order: "before-gpu-workloads" });
+    expect(first.best.assignments).toHaveLength(1);
+    expect(first.best.placedDemandShare).toBeCloseTo(0.5, 9);
+  });
 });
 
 describe("firstFitDecreasing", () => {
@@ -193,6 +247,36 @@ describe("firstFitDecreasing", () => {
     const placement = firstFitDecreasing(workloads([300, 700, 300]), nodes(1, 2), resolveOptions({ headroom: 1 }));
     expect(placement.gpusUsed).toBe(2);
     expect(placement.assignments.find((a) => a.workload === "w1")!.gpuIndexes).toEqual([0]);
+  });
+});
+
+describe("firstFitDecreasing and bestFit under a deadline", () => {
+  it("stop at the deadline and list what they had not reached as unplaced", () => {
+    const passed = performance.now() - 1;
+    for (const run of [firstFitDecreasing, bestFit]) {
+      const placement = run(workloads([300, 700, 300]), nodes(1, 2), resolveOptions({ headroom: 1 }), passed);
+      expect(placement.stoppedEarly).toBe(true);
+      expect(placement.assignments).toHaveLength(0);
+      expect(placement.unplaced.map((u) => u.reason)).toEqual(Array(3).fill("the time limit was reached before this method got to it"));
+    }
+    expect(firstFitDecreasing(workloads([300]), nodes(1, 1), resolveOptions({})).stoppedEarly).toBeUndefined();
+  });
+});
+
+describe("optimizePacking on a cluster larger than one part", () => {
+  it("splits it into parts, keeps within about its time limit and says which phases ran", async () => {
+    // 2,600 nodes of 2 GPUs (3 parts) and 6,000 pods: more demand than GPUs.
+    const cluster = Array.from({ length: 2_600 }, (_, i): GpuNode => ({ id: `n${i}`, model: i % 3 === 0 ? "V100" : "T4", gpuCount: 2, cpuMilli: 16_000, hostMemoryMiB: 65_536 }));
+    const sizes = [250, 400, 500, 700, 1000];
+    const list = Array.from({ length: 6_000 }, (_, i): Workload => ({ id: `w${i}`, gpuCount: i % 17 === 0 ? 2 : 1, gpuMilli: i % 17 === 0 ? 1000 : sizes[i % 5], cpuMilli: 1_000 + (i % 4) * 1_000, hostMemoryMiB: 4_096, kind: "batch", allowedModels: i % 7 === 0 ? ["T4"] : undefined }));
+    const timeLimitMs = 4_000;
+    const result = await optimizePacking(list, cluster, { headroom: 1, maxWorkloadsPerGpu: Number.POSITIVE_INFINITY, timeLimitMs });
+    expect(result.parts).toBe(3);
+    // Loose on purpose (the test machine is shared): an unbounded baseline or bound would take far longer.
+    expect(result.seconds).toBeLessThan((timeLimitMs / 1000) * 2);
+    expect(result.phases.map((p) => p.name)).toEqual(expect.arrayContaining(["baseline ffd", "baseline best-fit", "lower bound", "transplant to 2 parts"]));
+    expect(result.best.placedDemandShare).toBeGreaterThanOrEqual(result.baselines.ffd.placedDemandShare);
+    expect(placementViolations(result.best, list, cluster)).toEqual([]);
   });
 });
 

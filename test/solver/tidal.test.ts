@@ -39,6 +39,15 @@ describe("planTidal", () => {
   it("rejects a demand curve without 168 slots", () => {
     expect(() => planTidal([1, 2, 3], [])).toThrow(/168 hourly slots/);
   });
+
+  it("refuses a job window that starts or ends inside an hour instead of leaving the job unscheduled", () => {
+    const job = { id: "half", queue: "q", gpuHours: 100, maxParallelGpus: 4, releaseSlot: 2, deadlineSlot: 30 };
+    const curve = new Array(SLOTS_PER_WEEK).fill(1);
+    expect(() => planTidal(curve, [{ ...job, releaseSlot: 2.5 }])).toThrow("job half: releaseSlot must be a whole hourly slot 0..167, got 2.5");
+    expect(() => planTidal(curve, [{ ...job, deadlineSlot: 30.5 }])).toThrow("job half: deadlineSlot must be a whole hourly slot 1..168 (exclusive), got 30.5");
+    expect(() => planTidal(curve, [{ ...job, deadlineSlot: 200 }])).toThrow(/deadlineSlot must be a whole hourly slot 1..168/);
+    expect(planTidal(curve, [job]).perJob[0].scheduledGpuHours).toBe(100);
+  });
 });
 
 /** Flat 2 inference GPUs; a batch GPU-hour costs 10 except 1 in slot 5 and 2 in slot 6. */

@@ -51,6 +51,15 @@ describe("placeableDemandUpperBound", () => {
     expect(bound.share).toBeCloseTo(2 / 3, 6);
   });
 
+  it("says what proved the bound: the LP at convergence, the trivial bound when no time was left", async () => {
+    const list = [pod("a", 1000), pod("b", 1000), pod("c", 1000)];
+    const cluster: GpuNode[] = [{ id: "n", model: "T4", gpuCount: 2 }];
+    expect(await placeableDemandUpperBound(list, cluster, open, 5_000)).toMatchObject({ method: "lp", converged: true });
+    const none = await placeableDemandUpperBound(list, cluster, open, 0);
+    expect(none).toMatchObject({ method: "placeable-alone", converged: false, iterations: 0 });
+    expect(none.gpus).toBe(3);
+  });
+
   it("counts that two 600-milli pods cannot share a GPU (a compute-only bound would allow 1 GPU)", async () => {
     const bound = await placeableDemandUpperBound([pod("a", 600), pod("b", 600)], [{ id: "n", model: "T4", gpuCount: 1 }], open, 5_000);
     expect(bound.gpus).toBeCloseTo(0.6, 6);
