@@ -81,19 +81,6 @@ export function sqlLeast(dialect: DatabaseDialect, a: string, b: string): string
 }
 
 /**
- * A table of rows passed as one parameter, JSON.stringify of an array of rows
- * (each an array of values in the order of `columns`), to join in a query
- * without a temporary table: SQLite reads it with json_each, PostgreSQL with
- * json_array_elements.
- */
-export function sqlJsonTable(dialect: DatabaseDialect, columns: readonly { name: string; type: "bigint" | "double precision" }[]): string {
-  const cast = (index: number, type: "bigint" | "double precision") =>
-    dialect === "sqlite" ? `CAST(value ->> ${index} AS ${type === "bigint" ? "INTEGER" : "REAL"})` : `(value ->> ${index})::${type}`;
-  const list = columns.map((column, index) => `${cast(index, column.type)} AS ${column.name}`).join(", ");
-  return dialect === "sqlite" ? `(SELECT ${list} FROM json_each(?))` : `(SELECT ${list} FROM json_array_elements(?::json))`;
-}
-
-/**
  * Whether a transaction failed only because a concurrent one won a race it may
  * win next time: PostgreSQL's deadlock_detected (40P01) or serialization_failure
  * (40001). (SQLite has one writer at a time: its transactions do not conflict

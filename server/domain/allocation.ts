@@ -229,9 +229,7 @@ function emptyRow(name: string, properties: Record<string, string>, startMs: num
 }
 
 /** One job's usage of one GPU in one period, priced. */
-export interface AllocationUnit {
-  /** Its place in AllocationPlan.units. */
-  index: number;
+interface Unit {
   job: AllocationJob;
   gpu: AllocationGpu;
   period: Period;
@@ -246,6 +244,7 @@ export interface AllocationUnit {
   splitUtilization: number;
   splitMemory: number;
   splitEven: number;
+  idleCost: number;
   /** Its GPU's idle scope (see scopeIdOf). */
   scopeId: number;
   /** How much its GPU-hours were scaled down (a GPU held longer than it lived); 1 when not. */
@@ -323,57 +322,40 @@ function slotIndexAt(slotStartsMs: readonly number[], ms: number): number {
 }
 
 /**
- * An allocation before its idle is settled (made by planAllocation): the periods
- * and idle slots, the fleet's cost per cell (an idle scope in one slot) and the
- * usage priced per job, GPU and period (units). settleAllocation then shares or
- * keeps each cell's idle and sums everything into rows.
- */
-export interface AllocationPlan {
-  readonly options: AllocationOptions;
-  readonly periods: readonly Period[];
-  /** Where idle is settled: the steps, and every UTC hour when idle is shared. */
-  readonly slotStartsMs: readonly number[];
-  readonly units: readonly AllocationUnit[];
-  /** Fleet cost per cell (see cellKeyOf). */
-  readonly fleetCostByCell: ReadonlyMap<number, number>;
-  readonly fleetGpuHours: number;
-  readonly currency: string | null;
-  readonly unpricedGpuModels: readonly string[];
-  /** The unit of a job on a GPU in a period, when the job used the GPU then. */
-  unitAt(jobId: number, gpuId: number, periodIndex: number): AllocationUnit | undefined;
-  /** A unit with no usage, for idle shared to a job on a GPU where it has none (the rollups disagree); undefined for an unknown job or GPU. */
-  idleOnlyUnit(jobId: number, gpuId: number, periodIndex: number): AllocationUnit | undefined;
-}
-
-/** Cells by number: an idle scope in one slot. */
-function cellKeyOf(plan: Pick<AllocationPlan, "slotStartsMs">, scopeId: number, slot: number): number {
-  return scopeId * Math.max(1, plan.slotStartsMs.length) + slot;
-}
-
-/**
- * Plans the allocation of the fleet's cost. Steps:
+ * Allocates the fleet's cost. Steps:
  *  1. cut the window into periods of constant prices (and steps), and into the
  *     slots where idle is settled (steps; hours when idle is shared);
  *  2. the fleet's cost per idle scope and slot: each device (a MIG parent is one
  *     whole GPU, see fleetDevicesOf) costs its price for the hours of its lifetime;
  *  3. each job's usage of each GPU in each period is priced by basis: allocation
  *     pays the GPU time held (its share when shared), usage pays the busy time;
- *     a GPU whose jobs hold more time than it lived is scaled down to it.
+ *     a GPU whose jobs hold more time than it lived is scaled down to it;
+ *  4. idle = fleet cost - allocated cost, per cluster or node and slot; shown as
+ *     an __idle__ row, or shared to the jobs of the same scope and hour by cost
+ *     (weighted) or equally per job (even); a scope and hour with nothing to
+ *     share with keeps its idle;
+ *  5. units are filtered, grouped by the aggregate keys (and step), and summed.
  *
- * Usage rows are summed per job, GPU and period: they may be hourly or already
- * summed over a period.
+ * Usage rows must each lie in one slot: when idle is shared, in one UTC hour (the
+ * service then reads the hourly rollup hour by hour).
+ *
+ * A month of a 10,000-GPU fleet is hundreds of thousands of usage rows: the hot
+ * loops key their maps by numbers, not strings, and allocate one object per unit.
  */
-export function planAllocation(
+export function allocateCosts(
   gpus: readonly AllocationGpu[],
   jobs: readonly AllocationJob[],
   usage: readonly JobGpuUsage[],
   prices: readonly PriceEntry[],
   options: AllocationOptions,
-): AllocationPlan {
+): AllocationResult {
   // 1. Periods, steps and idle slots.
   const periods = periodsOf(options);
+  const stepEndOf = new Map(periods.map((period) => [period.stepStartMs, period.stepEndMs]));
   const slotStartsMs = idleSlotStartsOf(periods, options.shareIdle);
+  const slotCount = Math.max(1, slotStartsMs.length);
   const slotEndMs = (slot: number) => (slot + 1 < slotStartsMs.length ? slotStartsMs[slot + 1] : options.windowEndMs);
+  const stepStartOfSlot = slotStartsMs.map((startMs) => periods[periodIndexAt(periods, startMs)].stepStartMs);
   const gpuById = new Map(gpus.map((gpu) => [gpu.gpuId, gpu]));
   const jobById = new Map(jobs.map((job) => [job.jobId, job]));
   const unpriced = new Set<string>();
@@ -400,7 +382,25 @@ export function planAllocation(
     }
     return scopeId;
   };
-  const cellKey = (scopeId: number, slot: number) => cellKeyOf({ slotStartsMs }, scopeId, slot);
+  // Cells: an idle scope in one slot, numbered densely as they are met, with their
+  // sums in arrays (a month of hours over a thousand nodes is too many to allocate
+  // up front, and too many map updates to make per usage row).
+  const cellIndexByKey = new Map<number, number>();
+  const cellSlot: number[] = [];
+  const cellFleetCost: number[] = [];
+  const cellAllocated: number[] = [];
+  const cellOf = (scopeId: number, slot: number) => {
+    const key = scopeId * slotCount + slot;
+    let cell = cellIndexByKey.get(key);
+    if (cell === undefined) {
+      cell = cellSlot.length;
+      cellIndexByKey.set(key, cell);
+      cellSlot.push(slot);
+      cellFleetCost.push(0);
+      cellAllocated.push(0);
+    }
+    return cell;
+  };
 
   /**
    * Price of a whole GPU of this device's model (a MIG instance: its parent's), in
@@ -425,7 +425,6 @@ export function planAllocation(
 
   // 2. Fleet cost per idle scope and slot (not per price period: a price change
   //    must not change how idle is shared).
-  const fleetCostByCell = new Map<number, number>();
   let fleetGpuHours = 0;
   for (const { device, fractionOfGpu, firstSeenMs, lastSeenMs } of fleetDevicesOf(gpus, gpuById)) {
     const { lifeStartMs, lifeEndMs } = wholeHourLifetime({ firstSeenMs, lastSeenMs });
@@ -438,40 +437,23 @@ export function planAllocation(
       if (price === null) return;
       for (let slot = slotIndexAt(slotStartsMs, fromMs); slot < slotStartsMs.length && slotStartsMs[slot] < toMs; slot++) {
         const hours = (Math.min(toMs, slotEndMs(slot)) - Math.max(fromMs, slotStartsMs[slot])) / HOUR_MS;
-        const key = cellKey(scopeIdOf(device), slot);
-        fleetCostByCell.set(key, (fleetCostByCell.get(key) ?? 0) + hours * fractionOfGpu * price);
+        cellFleetCost[cellOf(scopeIdOf(device), slot)] += hours * fractionOfGpu * price;
       }
     });
   }
 
-  // 3. Units: usage priced by basis.
-  const unitsByGpuPeriod = new Map<number, Map<number, AllocationUnit>>(); // gpuPeriodKey → job id → unit
-  const units: AllocationUnit[] = [];
-  const newUnit = (job: AllocationJob, gpu: AllocationGpu, periodIndex: number, index: number): AllocationUnit => ({
-    index,
-    job,
-    gpu,
-    period: periods[periodIndex],
-    periodIndex,
-    gpuHours: 0,
-    activeGpuHours: 0,
-    cost: 0,
-    allocationCost: 0,
-    splitSole: 0,
-    splitUtilization: 0,
-    splitMemory: 0,
-    splitEven: 0,
-    scopeId: scopeIdOf(gpu),
-    scale: 1,
-    pricePerDeviceHour: null,
-  });
-  for (const row of usage) {
+  // 3. Units: usage priced by basis. Each usage row remembers its unit and slot.
+  const unitsByGpuPeriod = new Map<number, Map<number, Unit>>(); // gpuPeriodKey → job id → unit
+  const units: Unit[] = [];
+  const unitOfRow: (Unit | undefined)[] = new Array(usage.length);
+  const slotOfRow = new Int32Array(usage.length);
+  usage.forEach((row, rowIndex) => {
     const gpu = gpuById.get(row.gpuId);
     const job = jobById.get(row.jobId);
-    if (!gpu || !job || periods.length === 0) continue;
+    if (!gpu || !job || periods.length === 0) return;
     const periodIndex = periodIndexAt(periods, row.periodStartMs);
     const period = periods[periodIndex];
-    if (row.periodStartMs < period.startMs || row.periodStartMs >= period.endMs) continue;
+    if (row.periodStartMs < period.startMs || row.periodStartMs >= period.endMs) return;
     const gpuPeriod = gpuPeriodKey(row.gpuId, periodIndex);
     let jobsOnGpu = unitsByGpuPeriod.get(gpuPeriod);
     if (!jobsOnGpu) {
@@ -480,7 +462,24 @@ export function planAllocation(
     }
     let unit = jobsOnGpu.get(row.jobId);
     if (!unit) {
-      unit = newUnit(job, gpu, periodIndex, units.length);
+      unit = {
+        job,
+        gpu,
+        period,
+        periodIndex,
+        gpuHours: 0,
+        activeGpuHours: 0,
+        cost: 0,
+        allocationCost: 0,
+        splitSole: 0,
+        splitUtilization: 0,
+        splitMemory: 0,
+        splitEven: 0,
+        idleCost: 0,
+        scopeId: scopeIdOf(gpu),
+        scale: 1,
+        pricePerDeviceHour: null,
+      };
       jobsOnGpu.set(row.jobId, unit);
       units.push(unit);
     }
@@ -490,12 +489,14 @@ export function planAllocation(
     unit.splitUtilization += row.utilizationSplitMs / HOUR_MS;
     unit.splitMemory += row.memorySplitMs / HOUR_MS;
     unit.splitEven += row.evenSplitMs / HOUR_MS;
-  }
+    unitOfRow[rowIndex] = unit;
+    slotOfRow[rowIndex] = slotIndexAt(slotStartsMs, row.periodStartMs);
+  });
   for (const jobsOnGpu of unitsByGpuPeriod.values()) {
     // A GPU cannot be held for longer than it existed in the period: scale down
     // (guards against overlapping windows of jobs stored by different batches).
     let held = 0;
-    let any: AllocationUnit | undefined;
+    let any: Unit | undefined;
     for (const unit of jobsOnGpu.values()) {
       held += unit.gpuHours;
       any = unit;
@@ -524,258 +525,89 @@ export function planAllocation(
     throw new AllocationError(`the price book mixes currencies in this window (${[...currencies].sort().join(", ")}); price every GPU model in one currency`);
   }
 
-  return {
-    options,
-    periods,
-    slotStartsMs,
-    units,
-    fleetCostByCell,
-    fleetGpuHours,
-    currency: currencies.size === 1 ? [...currencies][0] : null,
-    unpricedGpuModels: [...unpriced].sort(),
-    unitAt: (jobId, gpuId, periodIndex) => (gpuIndexById.has(gpuId) ? unitsByGpuPeriod.get(gpuPeriodKey(gpuId, periodIndex))?.get(jobId) : undefined),
-    idleOnlyUnit: (jobId, gpuId, periodIndex) => {
-      const job = jobById.get(jobId);
-      const gpu = gpuById.get(gpuId);
-      return job && gpu && periods[periodIndex] ? newUnit(job, gpu, periodIndex, -1) : undefined;
-    },
-  };
-}
-
-/** What the jobs of one idle scope used in one slot (an hour when idle is shared). */
-export interface IdleCellUsage {
-  scopeId: number;
-  slotStartMs: number;
-  /** The cost allocated to them there, by basis. */
-  allocatedCost: number;
-  /** How many jobs used a GPU there (counted for even sharing only; else 0). */
-  jobCount: number;
-}
-
-/** The idle of one cell to share, per unit of weight: per unit of allocated cost (weighted) or per job (even). */
-export interface IdleCoefficient {
-  scopeId: number;
-  slotStartMs: number;
-  idlePerWeight: number;
-}
-
-export interface IdleSettlement {
-  coefficients: IdleCoefficient[];
-  /** Idle nobody shares, by step start: shown as the __idle__ rows. */
-  keptIdleByStep: ReadonlyMap<number, number>;
-}
-
-/** A job's part of the shared idle on one GPU in one period. */
-export interface IdleShare {
-  jobId: number;
-  gpuId: number;
-  periodStartMs: number;
-  idleCost: number;
-}
-
-/**
- * What the units allocate per cell, for idle that is not shared: then the slots
- * are the steps, and each unit's period lies in one of them.
- */
-export function cellUsageOfUnits(plan: AllocationPlan): IdleCellUsage[] {
-  return plan.units.map((unit) => ({
-    scopeId: unit.scopeId,
-    slotStartMs: plan.slotStartsMs[slotIndexAt(plan.slotStartsMs, unit.period.startMs)],
-    allocatedCost: unit.cost,
-    jobCount: 0,
-  }));
-}
-
-/**
- * Idle = fleet cost - allocated cost, per cell. Shared (weighted: by each job's
- * cost there; even: equally per job there) where there is someone to share with;
- * otherwise kept, by step. Returns the idle per unit of weight of each cell to
- * share: a job's share of a cell is its weight there times the cell's coefficient,
- * where its weight is its cost there (weighted), or, for each of its rows, 1 x the
- * row's GPU-hours / the job's GPU-hours there (even; 1 / its rows there when it
- * holds no GPU-hours).
- */
-export function idleSettlementOf(plan: AllocationPlan, cellUsage: readonly IdleCellUsage[]): IdleSettlement {
-  const { options, slotStartsMs, periods } = plan;
-  const allocatedByCell = new Map<number, number>();
-  const jobsByCell = new Map<number, number>();
-  for (const cell of cellUsage) {
-    const key = cellKeyOf(plan, cell.scopeId, slotIndexAt(slotStartsMs, cell.slotStartMs));
-    allocatedByCell.set(key, (allocatedByCell.get(key) ?? 0) + cell.allocatedCost);
-    jobsByCell.set(key, (jobsByCell.get(key) ?? 0) + cell.jobCount);
-  }
-  const slotCount = Math.max(1, slotStartsMs.length);
-  const coefficients: IdleCoefficient[] = [];
-  const keptIdleByStep = new Map<number, number>();
-  for (const key of new Set([...plan.fleetCostByCell.keys(), ...allocatedByCell.keys()])) {
-    const allocated = allocatedByCell.get(key) ?? 0;
-    const idle = (plan.fleetCostByCell.get(key) ?? 0) - allocated;
-    if (idle === 0) continue;
-    const scopeId = Math.floor(key / slotCount);
-    const slot = key - scopeId * slotCount;
-    const jobCount = jobsByCell.get(key) ?? 0;
-    // Below a millionth of a currency unit there is nothing meaningful to weight by.
-    if (options.shareIdle === "weighted" && allocated > 1e-6) {
-      coefficients.push({ scopeId, slotStartMs: slotStartsMs[slot], idlePerWeight: idle / allocated });
-    } else if (options.shareIdle === "even" && jobCount > 0) {
-      coefficients.push({ scopeId, slotStartMs: slotStartsMs[slot], idlePerWeight: idle / jobCount });
-    } else {
-      const stepStartMs = periods[periodIndexAt(periods, slotStartsMs[slot])].stepStartMs;
-      keptIdleByStep.set(stepStartMs, (keptIdleByStep.get(stepStartMs) ?? 0) + idle);
-    }
-  }
-  return { coefficients, keptIdleByStep };
-}
-
-/**
- * How the database weighs each GPU's hourly usage when idle is shared by cost
- * (weighted), over time ranges in which the GPU's idle scope, price and scale do
- * not change (whole periods with usage). Summing these weights per cell and per
- * unit in SQL gives what settleIdleByRows computes from the rows themselves.
- */
-export interface IdleWeightRange {
-  gpuId: number;
-  fromMs: number;
-  toMs: number;
-  scopeId: number;
-  /** Cost allocated per ms of the rollup's share_ms and per ms of its active_ms (the one the basis does not charge is 0). */
-  costPerShareMs: number;
-  costPerActiveMs: number;
-}
-
-export function idleWeightRangesOf(plan: AllocationPlan): IdleWeightRange[] {
-  const weightsOf = (unit: AllocationUnit): Omit<IdleWeightRange, "fromMs" | "toMs"> => {
-    const costPerMs = ((unit.pricePerDeviceHour ?? 0) * unit.scale) / HOUR_MS;
-    return {
-      gpuId: unit.gpu.gpuId,
-      scopeId: unit.scopeId,
-      costPerShareMs: plan.options.basis === "usage" ? 0 : costPerMs,
-      costPerActiveMs: plan.options.basis === "usage" ? costPerMs : 0,
-    };
-  };
-  // One unit per GPU and period stands for all (its jobs share the GPU's price and scale).
-  const byGpuPeriod = new Map<number, Map<number, AllocationUnit>>();
-  for (const unit of plan.units) {
-    let periodsOfGpu = byGpuPeriod.get(unit.gpu.gpuId);
-    if (!periodsOfGpu) {
-      periodsOfGpu = new Map();
-      byGpuPeriod.set(unit.gpu.gpuId, periodsOfGpu);
-    }
-    if (!periodsOfGpu.has(unit.periodIndex)) periodsOfGpu.set(unit.periodIndex, unit);
-  }
-  const ranges: IdleWeightRange[] = [];
-  for (const periodsOfGpu of byGpuPeriod.values()) {
-    let last: IdleWeightRange | undefined;
-    for (const periodIndex of [...periodsOfGpu.keys()].sort((a, b) => a - b)) {
-      const unit = periodsOfGpu.get(periodIndex)!;
-      const weights = weightsOf(unit);
-      const adjoins = last !== undefined && last.toMs === unit.period.startMs;
-      if (adjoins && last!.costPerShareMs === weights.costPerShareMs && last!.costPerActiveMs === weights.costPerActiveMs) {
-        last!.toMs = unit.period.endMs;
-      } else {
-        last = { ...weights, fromMs: unit.period.startMs, toMs: unit.period.endMs };
-        ranges.push(last);
-      }
-    }
-  }
-  return ranges;
-}
-
-/** Each hourly usage row with its unit, cell and weights (rows of no unit are left out). */
-function weighRows(plan: AllocationPlan, usage: readonly JobGpuUsage[]) {
-  const weighed: { row: JobGpuUsage; unit: AllocationUnit; cellKey: number; gpuHours: number; cost: number }[] = [];
-  if (plan.periods.length === 0) return weighed;
-  for (const row of usage) {
-    const unit = plan.unitAt(row.jobId, row.gpuId, periodIndexAt(plan.periods, row.periodStartMs));
-    if (!unit || row.periodStartMs < unit.period.startMs || row.periodStartMs >= unit.period.endMs) continue;
-    const gpuHours = (row.shareMs / HOUR_MS) * unit.scale;
-    const basisHours = plan.options.basis === "usage" ? (row.activeMs / HOUR_MS) * unit.scale : gpuHours;
-    const cost = unit.pricePerDeviceHour === null ? 0 : basisHours * unit.pricePerDeviceHour;
-    weighed.push({ row, unit, cellKey: cellKeyOf(plan, unit.scopeId, slotIndexAt(plan.slotStartsMs, row.periodStartMs)), gpuHours, cost });
-  }
-  return weighed;
-}
-
-/** Per cell and job: GPU-hours and rows there (for even sharing). */
-function jobsPerCell(weighed: ReturnType<typeof weighRows>): Map<number, Map<number, { gpuHours: number; rows: number }>> {
+  // 4. Idle per scope and slot: what each usage row held and cost there.
+  const cellOfRow = new Int32Array(usage.length);
+  const rowHours = new Float64Array(usage.length);
+  const rowCost = new Float64Array(usage.length);
+  /** Per cell, per job: its GPU-hours and usage rows there (for even sharing). */
   const jobsByCell = new Map<number, Map<number, { gpuHours: number; rows: number }>>();
-  for (const { unit, cellKey, gpuHours } of weighed) {
-    let jobsInCell = jobsByCell.get(cellKey);
-    if (!jobsInCell) {
-      jobsInCell = new Map();
-      jobsByCell.set(cellKey, jobsInCell);
+  usage.forEach((row, rowIndex) => {
+    const unit = unitOfRow[rowIndex];
+    if (!unit) return;
+    const cell = cellOf(unit.scopeId, slotOfRow[rowIndex]);
+    cellOfRow[rowIndex] = cell;
+    rowHours[rowIndex] = (row.shareMs / HOUR_MS) * unit.scale;
+    if (unit.pricePerDeviceHour !== null) {
+      const hours = options.basis === "usage" ? (row.activeMs / HOUR_MS) * unit.scale : rowHours[rowIndex];
+      rowCost[rowIndex] = hours * unit.pricePerDeviceHour;
     }
-    const entry = jobsInCell.get(unit.job.jobId);
-    if (entry) {
-      entry.gpuHours += gpuHours;
-      entry.rows += 1;
-    } else jobsInCell.set(unit.job.jobId, { gpuHours, rows: 1 });
-  }
-  return jobsByCell;
-}
-
-/**
- * Shares idle from the hourly usage rows themselves (each row in one slot): what
- * the service does in SQL from idleWeightRangesOf, here row by row.
- */
-function settleIdleByRows(plan: AllocationPlan, usage: readonly JobGpuUsage[]): { settlement: IdleSettlement; shares: IdleShare[] } {
-  const weighed = weighRows(plan, usage);
-  const jobsByCell = plan.options.shareIdle === "even" ? jobsPerCell(weighed) : new Map<number, Map<number, { gpuHours: number; rows: number }>>();
-  const slotCount = Math.max(1, plan.slotStartsMs.length);
-  const cellUsage = new Map<number, IdleCellUsage>();
-  for (const { unit, cellKey, cost } of weighed) {
-    let cell = cellUsage.get(cellKey);
-    if (!cell) {
-      cell = { scopeId: unit.scopeId, slotStartMs: plan.slotStartsMs[cellKey % slotCount], allocatedCost: 0, jobCount: jobsByCell.get(cellKey)?.size ?? 0 };
-      cellUsage.set(cellKey, cell);
-    }
-    cell.allocatedCost += cost;
-  }
-  const settlement = idleSettlementOf(plan, [...cellUsage.values()]);
-  const coefficientByCell = new Map(settlement.coefficients.map((c) => [cellKeyOf(plan, c.scopeId, slotIndexAt(plan.slotStartsMs, c.slotStartMs)), c.idlePerWeight]));
-  const shares: IdleShare[] = [];
-  for (const { row, cellKey, gpuHours, cost } of weighed) {
-    const coefficient = coefficientByCell.get(cellKey);
-    if (coefficient === undefined) continue;
-    let weight = cost;
-    if (plan.options.shareIdle === "even") {
-      const mine = jobsByCell.get(cellKey)!.get(row.jobId)!;
-      weight = mine.gpuHours > 0 ? gpuHours / mine.gpuHours : 1 / mine.rows;
-    }
-    shares.push({ jobId: row.jobId, gpuId: row.gpuId, periodStartMs: row.periodStartMs, idleCost: coefficient * weight });
-  }
-  return { settlement, shares };
-}
-
-/**
- * Finishes the allocation: adds the shared idle to its units and the kept idle as
- * __idle__ rows; then units are filtered, grouped by the aggregate keys (and
- * step), and summed.
- */
-export function settleAllocation(plan: AllocationPlan, settlement: IdleSettlement, shares: readonly IdleShare[]): AllocationResult {
-  const { options, periods } = plan;
-  const stepEndOf = new Map(periods.map((period) => [period.stepStartMs, period.stepEndMs]));
-
-  // 4. Idle: shared to units, or kept as __idle__ rows.
-  const idleOfUnit = new Float64Array(plan.units.length);
-  const idleOnlyUnits: { unit: AllocationUnit; idleCost: number }[] = [];
-  if (periods.length > 0) {
-    for (const share of shares) {
-      const periodIndex = periodIndexAt(periods, share.periodStartMs);
-      const unit = plan.unitAt(share.jobId, share.gpuId, periodIndex);
-      if (unit) idleOfUnit[unit.index] += share.idleCost;
-      else {
-        const idleOnly = plan.idleOnlyUnit(share.jobId, share.gpuId, periodIndex);
-        if (idleOnly) idleOnlyUnits.push({ unit: idleOnly, idleCost: share.idleCost });
+    cellAllocated[cell] += rowCost[rowIndex];
+    if (options.shareIdle === "even") {
+      let jobsInCell = jobsByCell.get(cell);
+      if (!jobsInCell) {
+        jobsInCell = new Map();
+        jobsByCell.set(cell, jobsInCell);
       }
+      const entry = jobsInCell.get(unit.job.jobId);
+      if (entry) {
+        entry.gpuHours += rowHours[rowIndex];
+        entry.rows += 1;
+      } else jobsInCell.set(unit.job.jobId, { gpuHours: rowHours[rowIndex], rows: 1 });
     }
-  }
+  });
   const idleRowsByStep = new Map<number, AllocationRow>();
-  for (const [stepStartMs, amount] of settlement.keptIdleByStep) {
-    const row = emptyRow(IDLE_ROW_NAME, {}, stepStartMs, stepEndOf.get(stepStartMs)!);
-    row.idleCost = amount;
-    row.totalCost = amount;
-    idleRowsByStep.set(stepStartMs, row);
+  const keepIdle = (stepStartMs: number, amount: number) => {
+    let row = idleRowsByStep.get(stepStartMs);
+    if (!row) {
+      row = emptyRow(IDLE_ROW_NAME, {}, stepStartMs, stepEndOf.get(stepStartMs)!);
+      idleRowsByStep.set(stepStartMs, row);
+    }
+    row.idleCost += amount;
+    row.totalCost += amount;
+  };
+  /** Idle to share, by cell (NaN: none); a cell with nothing to share with keeps its idle as an __idle__ row. */
+  const cellIdleToShare = new Float64Array(cellSlot.length).fill(Number.NaN);
+  let anyToShare = false;
+  for (let cell = 0; cell < cellSlot.length; cell++) {
+    const allocated = cellAllocated[cell];
+    const idle = cellFleetCost[cell] - allocated;
+    if (idle === 0) continue;
+    // Below a millionth of a currency unit there is nothing meaningful to weight by.
+    const canShare = (options.shareIdle === "weighted" && allocated > 1e-6) || (options.shareIdle === "even" && jobsByCell.has(cell));
+    if (canShare) {
+      cellIdleToShare[cell] = idle;
+      anyToShare = true;
+    } else keepIdle(stepStartOfSlot[cellSlot[cell]], idle);
+  }
+  if (anyToShare) {
+    // Shares are handed out by ratio and the last row of a cell takes the
+    // remainder, so the parts add up to the cell's idle exactly, whatever the rounding.
+    const givenByCell = new Float64Array(cellSlot.length);
+    const lastRowOfCell = new Int32Array(cellSlot.length).fill(-1);
+    usage.forEach((_, rowIndex) => {
+      const unit = unitOfRow[rowIndex];
+      if (!unit) return;
+      const cell = cellOfRow[rowIndex];
+      const idle = cellIdleToShare[cell];
+      if (Number.isNaN(idle)) return;
+      let ratio: number;
+      if (options.shareIdle === "weighted") {
+        ratio = rowCost[rowIndex] / cellAllocated[cell];
+      } else {
+        // Equal parts per job; a job's part is spread over its rows by GPU-hours
+        // (or equally, when it has none).
+        const jobsInCell = jobsByCell.get(cell)!;
+        const mine = jobsInCell.get(unit.job.jobId)!;
+        ratio = (mine.gpuHours > 0 ? rowHours[rowIndex] / mine.gpuHours : 1 / mine.rows) / jobsInCell.size;
+      }
+      const amount = idle * ratio;
+      unit.idleCost += amount;
+      givenByCell[cell] += amount;
+      lastRowOfCell[cell] = rowIndex;
+    });
+    lastRowOfCell.forEach((rowIndex, cell) => {
+      if (rowIndex >= 0) unitOfRow[rowIndex]!.idleCost += cellIdleToShare[cell] - givenByCell[cell];
+    });
   }
 
   // 5. Filter, group, sum. A row's name depends on the unit's job and GPU only:
@@ -783,12 +615,12 @@ export function settleAllocation(plan: AllocationPlan, settlement: IdleSettlemen
   const rowsByName = new Map<string, Map<number, AllocationRow>>(); // name → step start → row
   const nameByJobGpu = new Map<number, Map<number, string | null>>(); // job id → GPU id → name; null: filtered out
   const totals = emptyRow("__total__", {}, options.windowStartMs, options.windowEndMs);
-  const addTo = (row: AllocationRow, unit: AllocationUnit, idleCost: number) => {
+  const addTo = (row: AllocationRow, unit: Unit) => {
     row.gpuHours += unit.gpuHours;
     row.activeGpuHours += unit.activeGpuHours;
     row.gpuCost += unit.cost;
-    row.idleCost += idleCost;
-    row.totalCost += unit.cost + idleCost;
+    row.idleCost += unit.idleCost;
+    row.totalCost += unit.cost + unit.idleCost;
     row.wasteCost += unit.gpuHours > 0 ? unit.allocationCost * (1 - unit.activeGpuHours / unit.gpuHours) : 0;
     row.splitGpuHours.sole += unit.splitSole;
     row.splitGpuHours.utilization += unit.splitUtilization;
@@ -796,7 +628,7 @@ export function settleAllocation(plan: AllocationPlan, settlement: IdleSettlemen
     row.splitGpuHours.even += unit.splitEven;
   };
   const rows: AllocationRow[] = [];
-  const addUnit = (unit: AllocationUnit, idleCost: number) => {
+  for (const unit of units) {
     let namesOfJob = nameByJobGpu.get(unit.job.jobId);
     if (!namesOfJob) {
       namesOfJob = new Map();
@@ -811,7 +643,7 @@ export function settleAllocation(plan: AllocationPlan, settlement: IdleSettlemen
         : null;
       namesOfJob.set(unit.gpu.gpuId, name);
     }
-    if (name === null) return;
+    if (name === null) continue;
     let rowsOfName = rowsByName.get(name);
     if (!rowsOfName) {
       rowsOfName = new Map();
@@ -824,11 +656,9 @@ export function settleAllocation(plan: AllocationPlan, settlement: IdleSettlemen
       rowsOfName.set(unit.period.stepStartMs, row);
       rows.push(row);
     }
-    addTo(row, unit, idleCost);
-    addTo(totals, unit, idleCost);
-  };
-  for (const unit of plan.units) addUnit(unit, idleOfUnit[unit.index]);
-  for (const { unit, idleCost } of idleOnlyUnits) addUnit(unit, idleCost);
+    addTo(row, unit);
+    addTo(totals, unit);
+  }
   // With a filter the fleet's idle is not the filtered rows' to show.
   if (options.filter.size === 0) {
     for (const idleRow of idleRowsByStep.values()) {
@@ -841,41 +671,12 @@ export function settleAllocation(plan: AllocationPlan, settlement: IdleSettlemen
     row.efficiency = row.gpuHours > 0 ? Math.min(1, row.activeGpuHours / row.gpuHours) : null;
   }
   rows.sort((a, b) => a.startMs - b.startMs || b.totalCost - a.totalCost || a.name.localeCompare(b.name));
-  let fleetCost = 0;
-  for (const cost of plan.fleetCostByCell.values()) fleetCost += cost;
   return {
-    currency: plan.currency,
+    currency: currencies.size === 1 ? [...currencies][0] : null,
     rows,
     totals,
-    fleetCost,
-    fleetGpuHours: plan.fleetGpuHours,
-    unpricedGpuModels: [...plan.unpricedGpuModels],
+    fleetCost: cellFleetCost.reduce((sum, cost) => sum + cost, 0),
+    fleetGpuHours,
+    unpricedGpuModels: [...unpriced].sort(),
   };
-}
-
-/**
- * Allocates the fleet's cost (planAllocation, then settleAllocation). Idle =
- * fleet cost - allocated cost, per cluster or node and slot; shown as an __idle__
- * row, or shared to the jobs of the same scope and hour by cost (weighted) or
- * equally per job (even); a scope and hour with nothing to share with keeps its
- * idle.
- *
- * When idle is shared, usage rows must each lie in one slot (one UTC hour): this
- * settles idle row by row. The service does the same in SQL over the hourly
- * rollup (idleWeightRangesOf), so it can read the usage summed per period.
- *
- * A month of a 10,000-GPU fleet is hundreds of thousands of usage rows: the hot
- * loops key their maps by numbers, not strings, and allocate one object per unit.
- */
-export function allocateCosts(
-  gpus: readonly AllocationGpu[],
-  jobs: readonly AllocationJob[],
-  usage: readonly JobGpuUsage[],
-  prices: readonly PriceEntry[],
-  options: AllocationOptions,
-): AllocationResult {
-  const plan = planAllocation(gpus, jobs, usage, prices, options);
-  if (options.shareIdle === "none") return settleAllocation(plan, idleSettlementOf(plan, cellUsageOfUnits(plan)), []);
-  const { settlement, shares } = settleIdleByRows(plan, usage);
-  return settleAllocation(plan, settlement, shares);
 }

@@ -1,23 +1,14 @@
-import { sqlJsonTable, type SqlDatabase } from "../db/sql-database";
+import type { SqlDatabase } from "../db/sql-database";
 import {
   allocateCosts,
   AllocationError,
-  cellUsageOfUnits,
-  idleSettlementOf,
-  idleWeightRangesOf,
   periodsOf,
-  planAllocation,
-  settleAllocation,
   type AggregateKey,
   type AllocationBasis,
   type AllocationGpu,
   type AllocationJob,
   type AllocationResult,
-  type IdleCellUsage,
-  type IdleCoefficient,
   type IdleScope,
-  type IdleShare,
-  type IdleWeightRange,
   type JobGpuUsage,
   type ShareIdle,
 } from "../domain/allocation";
@@ -81,14 +72,9 @@ export async function loadPriceEntries(db: SqlDatabase): Promise<PriceEntry[]> {
  *  1. round the window to whole hours (rollups are hourly);
  *  2. cut it where prices change, so each usage sum has one price;
  *  3. sum each job's usage per GPU, step and price segment in SQL, from the daily
- *     rollup for whole days and the hourly one for the rest, and plan the
- *     allocation (planAllocation);
- *  4. when idle is shared (settled hour by hour), sum the hourly rollup in SQL per
- *     idle scope and hour, weighted as the plan says (idleWeightRangesOf); the
- *     domain turns that into each cell's idle per unit of weight, and SQL sums
- *     weight x coefficient per job, GPU, step and price segment. So no query
- *     returns a row per job-hour;
- *  5. settle the allocation (settleAllocation).
+ *     rollup for whole days and the hourly one for the rest; when idle is shared
+ *     (settled hour by hour), read the hourly rollup row by row instead;
+ *  4. hand everything to allocateCosts.
  */
 export async function allocate(db: SqlDatabase, query: AllocationQuery): Promise<AllocationResponse> {
   // 1. Whole hours.
@@ -163,32 +149,40 @@ export async function allocate(db: SqlDatabase, query: AllocationQuery): Promise
     labels: parseLabels(row.labels_json),
   }));
 
-  // Whole UTC days that lie inside one period are read from the daily rollup, the
-  // other hours from the hourly one; both are summed per step and price segment.
-  // (Ingest adds to both in one transaction: a day's row is the sum of its hours'.)
-  const { dailyRanges, hourlyRanges } = splitDailyAndHourly(periodsOf({ windowStartMs: startMs, windowEndMs: endMs, periodStartsMs: changePoints, stepMs: query.stepMs }));
-  const usageRows = [
-    ...(await sumUsage(db, "job_usage_daily", "day_start_ms", dailyRanges, query.stepMs, changePoints)),
-    ...(await sumUsage(db, "job_usage_hourly", "hour_start_ms", hourlyRanges, query.stepMs, changePoints)),
-  ];
-  // The period a row belongs to starts where the window, its step (aligned to the
-  // epoch) and its price segment have all begun.
-  const periodStartOf = (stepIndex: unknown, segmentIndex: unknown) =>
-    Math.max(startMs, Number(stepIndex) * (query.stepMs ?? 0), segmentStarts[Number(segmentIndex)]);
-  const usageOf = (jobId: unknown, gpuId: unknown, [shareMs, activeMs, soleMs, utilizationSplitMs, memorySplitMs, evenSplitMs]: unknown[]) => ({
+  // Shared idle is settled hour by hour, so it needs each job's usage per hour.
+  // Otherwise whole UTC days that lie inside one period are read from the daily
+  // rollup, the other hours from the hourly one; both are summed per step and
+  // price segment.
+  let usageRows: UsageSumRow[];
+  if (query.shareIdle !== "none") {
+    usageRows = await sumUsageByHour(db, startMs, endMs);
+  } else {
+    const { dailyRanges, hourlyRanges } = splitDailyAndHourly(periodsOf({ windowStartMs: startMs, windowEndMs: endMs, periodStartsMs: changePoints, stepMs: query.stepMs }));
+    usageRows = [
+      ...(await sumUsage(db, "job_usage_daily", "day_start_ms", dailyRanges, query.stepMs, changePoints)),
+      ...(await sumUsage(db, "job_usage_hourly", "hour_start_ms", hourlyRanges, query.stepMs, changePoints)),
+    ];
+  }
+  const usage: JobGpuUsage[] = usageRows.map(([jobId, gpuId, hourOrStepIndex, segmentIndex, shareMs, activeMs, soleMs, utilizationSplitMs, memorySplitMs, evenSplitMs]) => ({
     jobId: Number(jobId),
     gpuId: Number(gpuId),
+    // The period a row belongs to starts where the window, its hour or step
+    // (aligned to the epoch) and its price segment have all begun.
+    periodStartMs:
+      query.shareIdle !== "none"
+        ? Number(hourOrStepIndex)
+        : Math.max(startMs, Number(hourOrStepIndex) * (query.stepMs ?? 0), segmentStarts[Number(segmentIndex)]),
     shareMs: Number(shareMs),
     activeMs: Number(activeMs),
     soleMs: Number(soleMs),
     utilizationSplitMs: Number(utilizationSplitMs),
     memorySplitMs: Number(memorySplitMs),
     evenSplitMs: Number(evenSplitMs),
-  });
-  const usage: JobGpuUsage[] = usageRows.map(([jobId, gpuId, stepIndex, segmentIndex, ...sums]) => ({ ...usageOf(jobId, gpuId, sums), periodStartMs: periodStartOf(stepIndex, segmentIndex) }));
+  }));
 
+  // 4. Allocate.
   try {
-    const plan = planAllocation(gpus, jobs, usage, prices, {
+    const result = allocateCosts(gpus, jobs, usage, prices, {
       windowStartMs: startMs,
       windowEndMs: endMs,
       periodStartsMs: changePoints,
@@ -199,27 +193,7 @@ export async function allocate(db: SqlDatabase, query: AllocationQuery): Promise
       idleBy: query.idleBy,
       filter: query.filter,
     });
-    if (query.shareIdle === "none") return { ...settleAllocation(plan, idleSettlementOf(plan, cellUsageOfUnits(plan)), []), window };
-    if (query.shareIdle === "even") {
-      // Even sharing counts the jobs of each scope and hour and spreads each job's
-      // part over its GPUs there: in SQL that took longer than settling the hourly
-      // rows here, so it still reads them row by row.
-      const hourlyUsage = (await sumUsageByHour(db, startMs, endMs)).map(([jobId, gpuId, hourStartMs, , ...sums]) => ({ ...usageOf(jobId, gpuId, sums), periodStartMs: Number(hourStartMs) }));
-      return { ...allocateCosts(gpus, jobs, hourlyUsage, prices, plan.options), window };
-    }
-
-    // 4. Shared idle, hour by hour, summed in SQL.
-    const hourly: HourlyIdleQuery = { weights: idleWeightRangesOf(plan), startMs, endMs, stepMs: query.stepMs, changePoints };
-    const settlement = idleSettlementOf(plan, await sumIdleCells(db, hourly));
-    const shares = (await sumIdleShares(db, hourly, settlement.coefficients)).map(({ jobId, gpuId, stepIndex, segmentIndex, idleCost }) => ({
-      jobId,
-      gpuId,
-      periodStartMs: periodStartOf(stepIndex, segmentIndex),
-      idleCost,
-    }));
-
-    // 5. Settle.
-    return { ...settleAllocation(plan, settlement, shares), window };
+    return { ...result, window };
   } catch (error) {
     if (error instanceof AllocationError) throw new ServiceError(409, error.message);
     throw error;
@@ -270,10 +244,15 @@ async function sumUsage(
   changePoints: readonly number[],
 ): Promise<UsageSumRow[]> {
   if (ranges.length === 0) return [];
-  const { stepIndex, segmentIndex } = periodKeyColumns(timeColumn, stepMs, changePoints);
+  // Totals have one step: a constant keeps the GROUP BY to the keys that vary.
+  const stepIndex = stepMs === null ? "0" : `${timeColumn} / ${stepMs}`;
+  const segmentCase =
+    changePoints.length === 0
+      ? "0"
+      : `CASE ${changePoints.map((point, index) => `WHEN ${timeColumn} < ${point} THEN ${index}`).join(" ")} ELSE ${changePoints.length} END`;
   const where = ranges.map(() => `(${timeColumn} >= ? AND ${timeColumn} < ?)`).join(" OR ");
   return (await db.queryArrays(
-    `SELECT job_id, gpu_id, ${stepIndex} AS step_index, ${segmentIndex} AS segment_index,
+    `SELECT job_id, gpu_id, ${stepIndex} AS step_index, ${segmentCase} AS segment_index,
             SUM(share_ms) AS share_ms, SUM(active_ms) AS active_ms, SUM(sole_ms) AS sole_ms,
             SUM(utilization_split_ms) AS utilization_split_ms, SUM(memory_split_ms) AS memory_split_ms, SUM(even_split_ms) AS even_split_ms
        FROM ${table}
@@ -281,102 +260,6 @@ async function sumUsage(
       GROUP BY job_id, gpu_id${stepMs === null ? "" : ", 3"}${changePoints.length === 0 ? "" : ", 4"}`,
     ranges.flatMap((range) => [range.fromMs, range.toMs]),
   )) as UsageSumRow[];
-}
-
-interface HourlyIdleQuery {
-  weights: readonly IdleWeightRange[];
-  startMs: number;
-  endMs: number;
-  stepMs: number | null;
-  changePoints: readonly number[];
-}
-
-/** The step and price segment of a rollup row, as SQL expressions over its time column. */
-function periodKeyColumns(timeColumn: string, stepMs: number | null, changePoints: readonly number[]): { stepIndex: string; segmentIndex: string } {
-  return {
-    // Totals have one step: a constant keeps the GROUP BY to the keys that vary.
-    stepIndex: stepMs === null ? "0" : `${timeColumn} / ${stepMs}`,
-    segmentIndex:
-      changePoints.length === 0
-        ? "0"
-        : `CASE ${changePoints.map((point, index) => `WHEN ${timeColumn} < ${point} THEN ${index}`).join(" ")} ELSE ${changePoints.length} END`,
-  };
-}
-
-/**
- * The hourly rollup's rows of the window with their idle scope and weights
- * (IdleWeightRange): a CTE `weighed` of job_id, gpu_id, hour_start_ms, scope_id
- * and cost (allocated, by basis). Rows outside every range (a GPU or
- * job the allocation does not know) are left out, as planAllocation leaves them.
- */
-function weighedHourlyRows(db: SqlDatabase, query: HourlyIdleQuery): { sql: string; params: (string | number)[] } {
-  const weights = sqlJsonTable(db.dialect, [
-    { name: "gpu_id", type: "bigint" },
-    { name: "from_ms", type: "bigint" },
-    { name: "to_ms", type: "bigint" },
-    { name: "scope_id", type: "bigint" },
-    { name: "cost_per_share_ms", type: "double precision" },
-    { name: "cost_per_active_ms", type: "double precision" },
-  ]);
-  const rows = query.weights.map((w) => [w.gpuId, w.fromMs, w.toMs, w.scopeId, w.costPerShareMs, w.costPerActiveMs]);
-  return {
-    sql: `weights AS MATERIALIZED ${weights},
-     weighed AS (
-       SELECT u.job_id, u.gpu_id, u.hour_start_ms, w.scope_id,
-              u.share_ms * w.cost_per_share_ms + u.active_ms * w.cost_per_active_ms AS cost
-         FROM job_usage_hourly u
-         JOIN weights w ON w.gpu_id = u.gpu_id AND u.hour_start_ms >= w.from_ms AND u.hour_start_ms < w.to_ms
-         JOIN job j ON j.id = u.job_id AND j.first_seen_ms < ? AND j.last_seen_ms > ?
-        WHERE u.hour_start_ms >= ? AND u.hour_start_ms < ?)`,
-    params: [JSON.stringify(rows), query.endMs, query.startMs, query.startMs, query.endMs],
-  };
-}
-
-/** What the jobs of each idle scope cost in each hour, by basis (weighted sharing: jobs are not counted). */
-async function sumIdleCells(db: SqlDatabase, query: HourlyIdleQuery): Promise<IdleCellUsage[]> {
-  if (query.weights.length === 0) return [];
-  const weighed = weighedHourlyRows(db, query);
-  const rows = await db.queryArrays(`WITH ${weighed.sql} SELECT scope_id, hour_start_ms, SUM(cost) FROM weighed GROUP BY scope_id, hour_start_ms`, weighed.params);
-  return rows.map(([scopeId, hourStartMs, allocatedCost]) => ({
-    scopeId: Number(scopeId),
-    slotStartMs: Number(hourStartMs),
-    allocatedCost: Number(allocatedCost),
-    jobCount: 0,
-  }));
-}
-
-/**
- * Each job's shared idle per GPU, step and price segment (weighted sharing): its
- * cost in each hour times the hour's idle per unit of cost (idleSettlementOf), summed.
- */
-async function sumIdleShares(
-  db: SqlDatabase,
-  query: HourlyIdleQuery,
-  coefficients: readonly IdleCoefficient[],
-): Promise<(Omit<IdleShare, "periodStartMs"> & { stepIndex: number; segmentIndex: number })[]> {
-  if (query.weights.length === 0 || coefficients.length === 0) return [];
-  const weighed = weighedHourlyRows(db, query);
-  const coefficientTable = sqlJsonTable(db.dialect, [
-    { name: "scope_id", type: "bigint" },
-    { name: "hour_start_ms", type: "bigint" },
-    { name: "idle_per_weight", type: "double precision" },
-  ]);
-  const { stepIndex, segmentIndex } = periodKeyColumns("r.hour_start_ms", query.stepMs, query.changePoints);
-  const rows = await db.queryArrays(
-    `WITH ${weighed.sql},
-     coefficients AS MATERIALIZED ${coefficientTable}
-     SELECT r.job_id, r.gpu_id, ${stepIndex} AS step_index, ${segmentIndex} AS segment_index, SUM(r.cost * c.idle_per_weight)
-       FROM weighed r JOIN coefficients c ON c.scope_id = r.scope_id AND c.hour_start_ms = r.hour_start_ms
-      GROUP BY r.job_id, r.gpu_id${query.stepMs === null ? "" : ", 3"}${query.changePoints.length === 0 ? "" : ", 4"}`,
-    [...weighed.params, JSON.stringify(coefficients.map((c) => [c.scopeId, c.slotStartMs, c.idlePerWeight]))],
-  );
-  return rows.map(([jobId, gpuId, step, segment, idleCost]) => ({
-    jobId: Number(jobId),
-    gpuId: Number(gpuId),
-    stepIndex: Number(step),
-    segmentIndex: Number(segment),
-    idleCost: Number(idleCost),
-  }));
 }
 
 /** The hourly rollup's rows (one per job, GPU and hour) over [fromMs, toMs), whole hours. */
