@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { unitRandom } from "../../../collectors/simulator/deterministic-random";
 import { allocateCosts, type AllocationGpu, type AllocationJob, type AllocationResult, type JobGpuUsage } from "../../../server/domain/allocation";
 import { migFraction, type PriceEntry } from "../../../server/domain/pricing";
 import { allocate } from "../../../server/services/allocation-service";
@@ -12,15 +13,10 @@ const WINDOW = { startMs: T0_MS + 5 * HOUR_MS, endMs: T0_MS + 3 * DAY_MS + 7 * H
 const PRICE_CHANGE_MS = T0_MS + 30 * HOUR_MS;
 const USAGE_COLUMNS = ["share_ms", "active_ms", "sole_ms", "utilization_split_ms", "memory_split_ms", "even_split_ms"] as const;
 
-/** A small deterministic random source (mulberry32), so every run seeds the same fleets. */
+/** Draws of a seeded random source, so every run seeds the same fleets. */
 function randomSource(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  let draws = 0;
+  return () => unitRandom(seed, draws++);
 }
 
 interface Fleet {
@@ -41,7 +37,7 @@ function randomFleet(seed: number): Fleet {
   const random = randomSource(seed);
   const gpus: AllocationGpu[] = [];
   for (let nodeId = 1; nodeId <= 3; nodeId++) {
-    const nodeLabels = nodeId === 2 ? { pool: "reserved" } : {};
+    const nodeLabels: Record<string, string> = nodeId === 2 ? { pool: "reserved" } : {};
     for (let index = 0; index < 3; index++) {
       const gpuId = gpus.length + 1;
       const lateMs = random() < 0.3 ? Math.floor(random() * 40) * HOUR_MS + 17 * 60_000 : 0;
