@@ -10,7 +10,8 @@ const HOURS = 30 * 24;
 
 /**
  * A month of 300 GPUs at 2.00/h, each held by its own job for the first half of
- * every hour: 216,000 job-hours in the hourly rollup, written straight in SQL.
+ * every hour: 216,000 job-hours in the hourly rollup, written straight in SQL, and
+ * their daily sums (ingest adds to both).
  */
 async function seed(db: TestDatabase): Promise<void> {
   const numbers = (count: number) => `WITH RECURSIVE seq(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM seq WHERE n < ${count - 1})`;
@@ -29,6 +30,11 @@ async function seed(db: TestDatabase): Promise<void> {
   await db.sql.query(
     `${numbers(HOURS)} INSERT INTO job_usage_hourly (job_id, gpu_id, hour_start_ms, reported_ms, share_ms, active_ms, sole_ms, utilization_split_ms, memory_split_ms, even_split_ms, memory_mib_ms)
        SELECT g.id, g.id, ${T0_MS} + CAST(seq.n AS BIGINT) * ${HOUR_MS}, ${HOUR_MS / 2}, ${HOUR_MS / 2}, ${HOUR_MS / 4}, ${HOUR_MS / 2}, 0, 0, 0, 0 FROM seq CROSS JOIN gpu g`,
+  );
+  await db.sql.query(
+    `INSERT INTO job_usage_daily (job_id, gpu_id, day_start_ms, reported_ms, share_ms, active_ms, sole_ms, utilization_split_ms, memory_split_ms, even_split_ms, memory_mib_ms)
+       SELECT job_id, gpu_id, (hour_start_ms / ${24 * HOUR_MS}) * ${24 * HOUR_MS}, SUM(reported_ms), SUM(share_ms), SUM(active_ms), SUM(sole_ms), 0, 0, 0, 0
+         FROM job_usage_hourly GROUP BY job_id, gpu_id, (hour_start_ms / ${24 * HOUR_MS}) * ${24 * HOUR_MS}`,
   );
   await db.sql.query(
     `INSERT INTO price_book_entry (gpu_model, cost_per_gpu_hour, currency, source, effective_from_ms, created_at_ms) VALUES ('A100', 2, 'USD', 'cloud-on-demand', 0, 0)`,
