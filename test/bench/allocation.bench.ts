@@ -83,7 +83,7 @@ export const allocationBenchmark: Benchmark = {
       data: `simulated fleet of ${NODES} nodes x ${GPUS_PER_NODE} GPUs (${NODES * GPUS_PER_NODE} GPUs), ${DAYS} days of history. ${loads.join(". ")}.${postgresReason ? ` PostgreSQL not measured: ${postgresReason}.` : ""}`,
       body:
         markdownTable(["database", "query", "median (ms)", "p95 (ms)"], rows) +
-        `\n\n${REPEATS} runs each after one warm-up, through the REST handler in process (query, allocation, JSON). Target: p95 under 200 ms for totals.`,
+        `\n\n${REPEATS} runs each after one warm-up, through the REST handler in process (query, allocation, JSON). Target: p95 under 200 ms for totals. Shared idle (\`shareIdle=weighted\`) is settled hour by hour (docs/api.md, How every figure is computed), so it reads every job-hour row instead of daily sums: about ten times the time of the same query without sharing.`,
     };
   },
 };
