@@ -110,6 +110,32 @@ export const wireJobWindowSchema = z.object({
   memoryUsedMaxMiB: memoryMiB.nullable(),
 });
 
+/** Largest work count one window may carry (10^15 tokens, samples or requests). */
+export const MAX_WORK_COUNT = 1e15;
+
+/**
+ * Units of work a window may count: the inference servers' counters, the units
+ * training jobs report, or a custom name (lower-case letters, digits, "_").
+ */
+export const WORK_UNITS = ["prompt_tokens", "generation_tokens", "requests", "samples", "tokens", "steps", "images"] as const;
+export const workUnitSchema = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, "must be prompt_tokens, generation_tokens, requests, samples, tokens, steps, images or a custom name of lower-case letters, digits and _ (at most 64)");
+
+/** Where a work count was read: an inference server's /metrics, or a job's own report (file or POST /api/v1/work). */
+export const workSourceSchema = z.enum(["vllm", "tgi", "triton", "sglang", "report"]);
+
+/**
+ * Work a job did in a window: the increase of a cumulative counter over the window
+ * (resets handled as Prometheus increase() does), never the counter itself.
+ */
+export const wireWorkWindowSchema = z.object({
+  jobExternalId: text().min(1).max(MAX_JOB_ID_LENGTH),
+  unit: workUnitSchema,
+  source: workSourceSchema,
+  startMs: epochMs,
+  endMs: epochMs,
+  count: z.number().nonnegative().max(MAX_WORK_COUNT),
+});
+
 /** The batch's fields, without the checks between them (ingestBatchSchema adds those). */
 export const ingestBatchObjectSchema = z.object({
   schemaVersion: z.literal(INGEST_SCHEMA_VERSION),
@@ -127,6 +153,8 @@ export const ingestBatchObjectSchema = z.object({
   jobs: z.array(wireJobSchema).max(MAX_JOBS_PER_BATCH),
   gpuWindows: z.array(wireGpuWindowSchema).max(MAX_WINDOWS_PER_KIND),
   jobWindows: z.array(wireJobWindowSchema).max(MAX_WINDOWS_PER_KIND),
+  /** Work counted per job and window (tokens, requests, samples); absent = none measured. */
+  workWindows: z.array(wireWorkWindowSchema).max(MAX_WINDOWS_PER_KIND).optional(),
 });
 
 export interface CrossReferenceIssue {
@@ -248,6 +276,7 @@ export type WireGpu = z.infer<typeof wireGpuSchema>;
 export type WireJob = z.infer<typeof wireJobSchema>;
 export type WireGpuWindow = z.infer<typeof wireGpuWindowSchema>;
 export type WireJobWindow = z.infer<typeof wireJobWindowSchema>;
+export type WireWorkWindow = z.infer<typeof wireWorkWindowSchema>;
 
 /** The acknowledgement the server returns for an accepted (or repeated) batch. */
 export interface IngestAck {
