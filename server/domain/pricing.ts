@@ -89,6 +89,8 @@ export interface PriceEntry {
   effectiveToMs: number | null;
   nodeLabelKey: string | null;
   nodeLabelValue: string | null;
+  /** cloud-on-demand | cloud-reserved | on-prem-tco; absent = cloud-on-demand (the price book's default). */
+  source?: string;
 }
 
 function inForce(entry: PriceEntry, atMs: number): boolean {

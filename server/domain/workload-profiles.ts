@@ -24,6 +24,10 @@ export interface ProfileJobRow {
   requestedGpus: number | null;
   team: string | null;
   project: string | null;
+  /** The ML model it trains or serves (GPU_ROI_MODEL), where reported. */
+  model?: string | null;
+  /** The scheduler's labels (pod labels, Slurm partition…), where reported. */
+  labels?: Readonly<Record<string, string>>;
 }
 
 export interface ProfileGpuRow {
@@ -89,6 +93,9 @@ export interface WorkloadProfile {
   kind: "latency-sensitive" | "batch";
   team: string | null;
   project: string | null;
+  /** The ML model it trains or serves, where reported. */
+  model: string | null;
+  labels: Readonly<Record<string, string>>;
   /** Distinct GPUs the job had windows on in the lookback. */
   gpuCount: number;
   /** GPU model it ran on (the one of most of its windows). */
@@ -228,6 +235,8 @@ export function buildWorkloadProfiles(input: WorkloadProfileInput, options: Work
       kind: job.kind === "inference" ? "latency-sensitive" : "batch",
       team: job.team,
       project: job.project,
+      model: job.model ?? null,
+      labels: job.labels ?? {},
       gpuCount: gpuIds.size,
       gpuModel,
       gpuMemoryMiB,

@@ -53,7 +53,8 @@ export async function loadPriceEntries(db: SqlDatabase): Promise<PriceEntry[]> {
     effective_to_ms: number | null;
     node_label_key: string | null;
     node_label_value: string | null;
-  }>(`SELECT id, gpu_model, cost_per_gpu_hour, currency, effective_from_ms, effective_to_ms, node_label_key, node_label_value FROM price_book_entry`);
+    source: string;
+  }>(`SELECT id, gpu_model, cost_per_gpu_hour, currency, effective_from_ms, effective_to_ms, node_label_key, node_label_value, source FROM price_book_entry`);
   return rows.map((row) => ({
     id: row.id,
     gpuModel: row.gpu_model,
@@ -63,6 +64,7 @@ export async function loadPriceEntries(db: SqlDatabase): Promise<PriceEntry[]> {
     effectiveToMs: row.effective_to_ms === null ? null : Number(row.effective_to_ms),
     nodeLabelKey: row.node_label_key,
     nodeLabelValue: row.node_label_value,
+    source: row.source,
   }));
 }
 

@@ -26,6 +26,8 @@ export interface WorkloadProfileSet {
   gpus: ProfileGpuRow[];
   /** Node labels by node id (for prices with node-label overrides). */
   nodeLabels: Map<number, Record<string, string>>;
+  /** The hourly rows of the lookback (GPU time each job held per hour: the fleet plan's hour-of-week series). */
+  jobHours: ProfileJobHourRow[];
 }
 
 function parseLabels(json: string | null): Record<string, string> {
@@ -78,8 +80,18 @@ export async function loadWorkloadProfiles(db: SqlDatabase, query: WorkloadProfi
   const nodeLabels = new Map<number, Record<string, string>>();
   for (const r of gpuRows) nodeLabels.set(Number(r.node_id), parseLabels(r.labels_json));
 
-  const jobRows = await db.query<{ id: number; external_id: string; cluster_name: string; kind: string; requested_gpus: number | null; team: string | null; project: string | null }>(
-    `SELECT j.id, j.external_id, c.name AS cluster_name, j.kind, j.requested_gpus, j.team, j.project
+  const jobRows = await db.query<{
+    id: number;
+    external_id: string;
+    cluster_name: string;
+    kind: string;
+    requested_gpus: number | null;
+    team: string | null;
+    project: string | null;
+    model: string | null;
+    labels_json: string | null;
+  }>(
+    `SELECT j.id, j.external_id, c.name AS cluster_name, j.kind, j.requested_gpus, j.team, j.project, j.model, j.labels_json
        FROM job j JOIN cluster c ON c.id = j.cluster_id
       WHERE j.last_seen_ms > ? AND j.first_seen_ms < ?`,
     [windowStartMs, windowEndMs],
@@ -92,6 +104,8 @@ export async function loadWorkloadProfiles(db: SqlDatabase, query: WorkloadProfi
     requestedGpus: r.requested_gpus === null ? null : Number(r.requested_gpus),
     team: r.team,
     project: r.project,
+    model: r.model,
+    labels: parseLabels(r.labels_json),
   }));
 
   const windowRows = await db.queryArrays(
@@ -126,7 +140,7 @@ export async function loadWorkloadProfiles(db: SqlDatabase, query: WorkloadProfi
   }));
 
   const profiles = buildWorkloadProfiles({ jobs, gpus, jobWindows, gpuWindows: [], jobHours }, options);
-  return { windowStartMs, windowEndMs, profiles, gpus, nodeLabels };
+  return { windowStartMs, windowEndMs, profiles, gpus, nodeLabels, jobHours };
 }
 
 /**

@@ -1,0 +1,240 @@
+/**
+ * The fleet plan's input (solver/plan/types.ts) from what gpu-roi measured: the
+ * workload profiles of a lookback, their hourly rows, the fleet's GPUs and the
+ * price book. Pure: rows in, a PlanInput out; the instant prices are read at is
+ * an argument.
+ *
+ * Rules (docs/api.md, "Fleet plan input"):
+ * - a node is its whole GPUs (MIG instances are left out, as packing does), of the
+ *   model most of them are; its price is the model's unless a node-label price
+ *   overrides it (priceFor, as every cost figure);
+ * - a workload is one job, except inference: its replicas are one workload per
+ *   service, cluster and GPU model (serviceName says how a service is recognised);
+ * - training is batch (may move in time); everything else (inference, notebooks,
+ *   unattributed processes) is fixed in time, as the tidal planner always treated it;
+ * - GPUs held per hour of the week = the GPU-hours held in the hours of that slot
+ *   over the observed span, divided by how many times the slot occurs in it.
+ */
+import type { PlanInput, PlanNode, PlanOptions, PlanPrice, PlanPriceSource, PlanWorkload, ThroughputEvidence } from "../../solver/plan/types";
+import { HOURS_PER_WEEK } from "../../solver/plan/types";
+import { PEAK_TENSOR_THROUGHPUT } from "./estimate";
+import { priceFor, type PriceEntry } from "./pricing";
+import { workloadKey } from "./workload-keys";
+import { hourOfWeek, type ProfileGpuRow, type ProfileJobHourRow, type WorkloadProfile } from "./workload-profiles";
+
+const HOUR_MS = 3_600_000;
+
+export interface PlanInputSources {
+  profiles: readonly WorkloadProfile[];
+  gpus: readonly ProfileGpuRow[];
+  nodeLabels: ReadonlyMap<number, Readonly<Record<string, string>>>;
+  jobHours: readonly ProfileJobHourRow[];
+  priceEntries: readonly PriceEntry[];
+  /** Prices are the ones in force at this instant. */
+  atMs: number;
+  /** The span the hour-of-week series average over: [startMs, endMs). */
+  span: { startMs: number; endMs: number };
+}
+
+export interface PlanInputOptions {
+  /**
+   * Measured work per GPU-hour, by job (workloadKey: `cluster/externalId`). Empty
+   * until work counters are reported; a workload without any is planned on assumed
+   * (peak-ratio, discounted) throughput and its findings say so.
+   */
+  measuredThroughput?: ReadonlyMap<string, readonly ThroughputEvidence[]>;
+  /** Peak throughput relative to the A100 (default: server/domain/estimate.ts's table). */
+  relativeThroughput?: Readonly<Record<string, number>>;
+  exclude?: { workloads?: readonly string[]; nodes?: readonly string[] };
+  planOptions?: PlanOptions;
+}
+
+const PRICE_SOURCES: readonly PlanPriceSource[] = ["cloud-on-demand", "cloud-reserved", "on-prem-tco"];
+
+/** The price book's source as the plan reads it; unknown or absent is the book's default, on-demand. */
+export function planPriceSource(source: string | undefined): PlanPriceSource {
+  return PRICE_SOURCES.find((s) => s === source) ?? "cloud-on-demand";
+}
+
+function mostCommon<T>(values: readonly T[]): T | undefined {
+  const counts = new Map<T, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  let best: T | undefined;
+  let bestCount = 0;
+  for (const [v, n] of counts) {
+    if (n > bestCount) {
+      best = v;
+      bestCount = n;
+    }
+  }
+  return best;
+}
+
+/** One node per (cluster, hostname) with whole GPUs, priced as every cost figure prices it. */
+export function planNodes(gpus: readonly ProfileGpuRow[], nodeLabels: PlanInputSources["nodeLabels"], priceEntries: readonly PriceEntry[], atMs: number): PlanNode[] {
+  const byNode = new Map<number, ProfileGpuRow[]>();
+  for (const g of gpus) if (g.migProfile === null) byNode.set(g.nodeId, [...(byNode.get(g.nodeId) ?? []), g]);
+  const nodes: PlanNode[] = [];
+  for (const [nodeId, rows] of byNode) {
+    const gpuModel = mostCommon(rows.map((g) => g.modelName))!;
+    const ofModel = rows.filter((g) => g.modelName === gpuModel);
+    const node: PlanNode = {
+      cluster: ofModel[0].clusterName,
+      hostname: ofModel[0].hostname,
+      gpuModel,
+      // As packing counts them: GPU indexes run from 0, so the highest index + 1.
+      gpuCount: Math.max(...ofModel.map((g) => g.gpuIndex)) + 1,
+      gpuMemoryMiB: Math.min(...ofModel.map((g) => g.memoryTotalMiB)),
+    };
+    const price = priceFor(priceEntries, gpuModel, nodeLabels.get(nodeId) ?? {}, atMs);
+    if (price && price.nodeLabelKey !== null) {
+      node.costPerGpuHour = price.costPerGpuHour;
+      node.source = planPriceSource(price.source);
+    }
+    nodes.push(node);
+  }
+  return nodes.sort((a, b) => a.cluster.localeCompare(b.cluster) || a.hostname.localeCompare(b.hostname));
+}
+
+/** The model-wide price of each GPU model of the fleet that has one. */
+export function planPrices(models: readonly string[], priceEntries: readonly PriceEntry[], atMs: number): PlanPrice[] {
+  const prices: PlanPrice[] = [];
+  for (const gpuModel of [...new Set(models)].sort()) {
+    const price = priceFor(priceEntries, gpuModel, {}, atMs);
+    if (price) prices.push({ gpuModel, costPerGpuHour: price.costPerGpuHour, currency: price.currency, source: planPriceSource(price.source) });
+  }
+  return prices;
+}
+
+/** Pod labels that name the application a pod belongs to, most specific first. */
+const SERVICE_LABELS = ["service", "app.kubernetes.io/instance", "app.kubernetes.io/name", "app"] as const;
+
+/**
+ * The inference service a replica belongs to, or null when nothing names one (it
+ * is then a workload of its own): its `service` label, else the Kubernetes
+ * `app.kubernetes.io/instance`, `app.kubernetes.io/name` or `app` label, else the
+ * model it serves (GPU_ROI_MODEL) within its team.
+ */
+export function serviceName(profile: Pick<WorkloadProfile, "jobKind" | "labels" | "model" | "team">): string | null {
+  if (profile.jobKind !== "inference") return null;
+  for (const label of SERVICE_LABELS) {
+    const value = profile.labels[label];
+    if (typeof value === "string" && value.trim() !== "") return value;
+  }
+  if (profile.model) return profile.team ? `${profile.team}/${profile.model}` : profile.model;
+  return null;
+}
+
+/**
+ * GPUs held per hour of the week (168 values, slot 0 = Monday 00:00 UTC): the
+ * GPU-hours of the rows in each slot over the span, divided by how many times the
+ * slot occurs in the span (a slot that never occurs holds 0).
+ */
+export function heldGpusByHourOfWeek(rows: readonly Pick<ProfileJobHourRow, "hourStartMs" | "shareMs">[], span: { startMs: number; endMs: number }): number[] {
+  const occurrences = new Array<number>(HOURS_PER_WEEK).fill(0);
+  const firstHourMs = Math.floor(span.startMs / HOUR_MS) * HOUR_MS;
+  for (let t = firstHourMs; t < span.endMs; t += HOUR_MS) occurrences[hourOfWeek(t)]++;
+  const gpuHours = new Array<number>(HOURS_PER_WEEK).fill(0);
+  for (const row of rows) {
+    if (row.hourStartMs < firstHourMs || row.hourStartMs >= span.endMs) continue;
+    gpuHours[hourOfWeek(row.hourStartMs)] += row.shareMs / HOUR_MS;
+  }
+  return gpuHours.map((held, slot) => (occurrences[slot] > 0 ? held / occurrences[slot] : 0));
+}
+
+/** Measured throughput of a group of jobs: per GPU model, the mean of their figures (first unit seen). */
+export function groupThroughput(evidence: readonly (readonly ThroughputEvidence[])[]): ThroughputEvidence[] {
+  const byModel = new Map<string, ThroughputEvidence[]>();
+  for (const list of evidence) for (const e of list) byModel.set(e.gpuModel, [...(byModel.get(e.gpuModel) ?? []), e]);
+  return [...byModel.entries()]
+    .sort((a, b) => a[0].localeCompare(b[0]))
+    .map(([gpuModel, list]) => {
+      const sameUnit = list.filter((e) => e.unit === list[0].unit);
+      return { gpuModel, unit: list[0].unit, workPerGpuHour: sameUnit.reduce((s, e) => s + e.workPerGpuHour, 0) / sameUnit.length };
+    });
+}
+
+/** The profiles the plan can move: they held whole GPUs in the lookback. */
+function plannable(profiles: readonly WorkloadProfile[], gpus: readonly ProfileGpuRow[]): WorkloadProfile[] {
+  const migGpus = new Set(gpus.filter((g) => g.migProfile !== null).map((g) => `${g.nodeId}|${g.gpuIndex}`));
+  return profiles.filter(
+    (p) => p.rightSizing.gpuHours > 0 && p.current.length > 0 && p.current.every((c) => c.gpuIndexes.every((i) => !migGpus.has(`${c.nodeId}|${i}`))),
+  );
+}
+
+/** Profiles grouped into workloads: inference replicas by service, cluster and model; every other job alone. */
+export function groupWorkloads(profiles: readonly WorkloadProfile[]): { id: string; members: WorkloadProfile[] }[] {
+  const groups = new Map<string, { id: string; cluster: string; members: WorkloadProfile[] }>();
+  const servicesModels = new Map<string, Set<string>>();
+  for (const p of profiles) {
+    const service = serviceName(p);
+    if (service === null) continue;
+    const key = `${p.clusterName}\u0000${service}`;
+    servicesModels.set(key, (servicesModels.get(key) ?? new Set()).add(p.gpuModel));
+  }
+  for (const p of profiles) {
+    const service = serviceName(p);
+    let id: string;
+    if (service === null) id = p.externalId;
+    else {
+      // A service on two GPU models is a workload per model (a workload has one model today).
+      const spansModels = (servicesModels.get(`${p.clusterName}\u0000${service}`)?.size ?? 1) > 1;
+      id = spansModels ? `service:${service} on ${p.gpuModel}` : `service:${service}`;
+    }
+    const key = `${p.clusterName}\u0000${id}`;
+    const group = groups.get(key) ?? { id, cluster: p.clusterName, members: [] };
+    group.members.push(p);
+    groups.set(key, group);
+  }
+  return [...groups.values()].sort((a, b) => a.cluster.localeCompare(b.cluster) || a.id.localeCompare(b.id)).map(({ id, members }) => ({ id, members }));
+}
+
+function planWorkload(id: string, members: readonly WorkloadProfile[], hoursByJob: ReadonlyMap<number, ProfileJobHourRow[]>, span: PlanInputSources["span"], measured: PlanInputOptions["measuredThroughput"]): PlanWorkload {
+  const first = members[0];
+  const hours = members.flatMap((m) => hoursByJob.get(m.jobId) ?? []);
+  const observedHours = new Set(hours.filter((h) => h.shareMs > 0).map((h) => h.hourStartMs));
+  const evidence = measured ? members.map((m) => measured.get(workloadKey({ cluster: m.clusterName, externalId: m.externalId })) ?? []) : [];
+  const throughput = groupThroughput(evidence);
+  const current = members.flatMap((m) => m.current.map((c) => ({ node: c.hostname, gpuIndexes: [...c.gpuIndexes] })));
+  return {
+    id,
+    cluster: first.clusterName,
+    jobIds: members.map((m) => m.externalId).sort(),
+    team: mostCommon(members.map((m) => m.team).filter((t): t is string => t !== null)) ?? null,
+    project: mostCommon(members.map((m) => m.project).filter((t): t is string => t !== null)) ?? null,
+    kind: members.every((m) => m.jobKind === "training") ? "batch" : "latency-sensitive",
+    gpuModel: first.gpuModel,
+    gpuCount: Math.max(1, current.reduce((s, c) => s + c.gpuIndexes.length, 0)),
+    current,
+    // Replicas peak together at worst: the sum of their p95s bounds the p95 of their sum.
+    busyGpusP95: members.reduce((s, m) => s + m.rightSizing.busyGpusP95, 0),
+    memoryPerGpuP99MiB: Math.max(...members.map((m) => m.rightSizing.memoryPerGpuP99MiB)),
+    heldGpusByHourOfWeek: heldGpusByHourOfWeek(hours, span),
+    ...(throughput.length > 0 ? { throughput } : {}),
+    evidence: {
+      hoursObserved: observedHours.size,
+      firstSeenMs: Math.min(...members.map((m) => m.firstSeenMs)),
+      lastSeenMs: Math.max(...members.map((m) => m.lastSeenMs)),
+    },
+  };
+}
+
+/** The fleet plan's input: nodes, prices, workloads (services grouped), relative throughput and what-if exclusions. */
+export function buildPlanInput(sources: PlanInputSources, options: PlanInputOptions = {}): PlanInput {
+  const nodes = planNodes(sources.gpus, sources.nodeLabels, sources.priceEntries, sources.atMs);
+  const models = [...new Set(nodes.map((n) => n.gpuModel))];
+  const hoursByJob = new Map<number, ProfileJobHourRow[]>();
+  for (const h of sources.jobHours) {
+    const list = hoursByJob.get(h.jobId);
+    if (list) list.push(h);
+    else hoursByJob.set(h.jobId, [h]);
+  }
+  const workloads = groupWorkloads(plannable(sources.profiles, sources.gpus)).map(({ id, members }) => planWorkload(id, members, hoursByJob, sources.span, options.measuredThroughput));
+  const table = options.relativeThroughput ?? PEAK_TENSOR_THROUGHPUT;
+  const relativeThroughput = Object.fromEntries(models.filter((m) => table[m] !== undefined).sort().map((m) => [m, table[m]]));
+  const input: PlanInput = { nodes, prices: planPrices(models, sources.priceEntries, sources.atMs), workloads, relativeThroughput };
+  const exclude = { workloads: [...(options.exclude?.workloads ?? [])], nodes: [...(options.exclude?.nodes ?? [])] };
+  if (exclude.workloads.length > 0 || exclude.nodes.length > 0) input.exclude = exclude;
+  if (options.planOptions) input.options = options.planOptions;
+  return input;
+}
