@@ -19,6 +19,7 @@ import type { PlanInput, PlanNode, PlanOptions, PlanPrice, PlanPriceSource, Plan
 import { HOURS_PER_WEEK } from "../../solver/plan/types";
 import { PEAK_TENSOR_THROUGHPUT } from "./estimate";
 import { priceFor, type PriceEntry } from "./pricing";
+import { planKey } from "./plan-findings";
 import { workloadKey } from "./workload-keys";
 import { hourOfWeek, type ProfileGpuRow, type ProfileJobHourRow, type WorkloadProfile } from "./workload-profiles";
 
@@ -189,13 +190,39 @@ export function groupWorkloads(profiles: readonly WorkloadProfile[]): { id: stri
   return [...groups.values()].sort((a, b) => a.cluster.localeCompare(b.cluster) || a.id.localeCompare(b.id)).map(({ id, members }) => ({ id, members }));
 }
 
-function planWorkload(id: string, members: readonly WorkloadProfile[], hoursByJob: ReadonlyMap<number, ProfileJobHourRow[]>, span: PlanInputSources["span"], measured: PlanInputOptions["measuredThroughput"]): PlanWorkload {
+/** A workload counts as running now when its last window ended within this of the fleet's latest (as packing did). */
+const RUNNING_NOW_MS = 3_600_000;
+
+/**
+ * Where a group runs today: the placements of its members running now (a
+ * service's replicas replaced by a rollout are history, not placements), else of
+ * its most recent member; only on nodes of its GPU model.
+ */
+function currentPlacement(members: readonly WorkloadProfile[], nodes: ReadonlyMap<string, PlanNode>, latestMs: number, gpuModel: string): PlanWorkload["current"] {
+  const runningNow = members.filter((m) => m.lastSeenMs >= latestMs - RUNNING_NOW_MS);
+  const latest = [...members].sort((a, b) => b.lastSeenMs - a.lastSeenMs)[0];
+  const placed = (runningNow.length > 0 ? runningNow : [latest]).flatMap((m) => m.current.map((c) => ({ node: c.hostname, gpuIndexes: [...c.gpuIndexes] })));
+  return placed.filter((c) => {
+    const node = nodes.get(planKey(members[0].clusterName, c.node));
+    return node !== undefined && node.gpuModel === gpuModel && c.gpuIndexes.every((i) => i < node.gpuCount);
+  });
+}
+
+function planWorkload(
+  id: string,
+  members: readonly WorkloadProfile[],
+  context: { hoursByJob: ReadonlyMap<number, ProfileJobHourRow[]>; span: PlanInputSources["span"]; measured: PlanInputOptions["measuredThroughput"]; nodes: ReadonlyMap<string, PlanNode>; latestMs: number },
+): PlanWorkload | null {
   const first = members[0];
-  const hours = members.flatMap((m) => hoursByJob.get(m.jobId) ?? []);
+  const current = currentPlacement(members, context.nodes, context.latestMs, first.gpuModel);
+  if (current.length === 0) return null;
+  const hours = members.flatMap((m) => context.hoursByJob.get(m.jobId) ?? []);
+  const held = heldGpusByHourOfWeek(hours, context.span);
   const observedHours = new Set(hours.filter((h) => h.shareMs > 0).map((h) => h.hourStartMs));
-  const evidence = measured ? members.map((m) => measured.get(workloadKey({ cluster: m.clusterName, externalId: m.externalId })) ?? []) : [];
+  // What it holds: today's GPUs, or more where some hour of the week held more (replicas scaled down since).
+  const gpuCount = Math.max(1, current.reduce((s, c) => s + c.gpuIndexes.length, 0), Math.ceil(Math.max(0, ...held) - 1e-9));
+  const evidence = context.measured ? members.map((m) => context.measured!.get(workloadKey({ cluster: m.clusterName, externalId: m.externalId })) ?? []) : [];
   const throughput = groupThroughput(evidence);
-  const current = members.flatMap((m) => m.current.map((c) => ({ node: c.hostname, gpuIndexes: [...c.gpuIndexes] })));
   return {
     id,
     cluster: first.clusterName,
@@ -204,12 +231,12 @@ function planWorkload(id: string, members: readonly WorkloadProfile[], hoursByJo
     project: mostCommon(members.map((m) => m.project).filter((t): t is string => t !== null)) ?? null,
     kind: members.every((m) => m.jobKind === "training") ? "batch" : "latency-sensitive",
     gpuModel: first.gpuModel,
-    gpuCount: Math.max(1, current.reduce((s, c) => s + c.gpuIndexes.length, 0)),
+    gpuCount,
     current,
     // Replicas peak together at worst: the sum of their p95s bounds the p95 of their sum.
-    busyGpusP95: members.reduce((s, m) => s + m.rightSizing.busyGpusP95, 0),
+    busyGpusP95: Math.min(gpuCount, members.reduce((s, m) => s + m.rightSizing.busyGpusP95, 0)),
     memoryPerGpuP99MiB: Math.max(...members.map((m) => m.rightSizing.memoryPerGpuP99MiB)),
-    heldGpusByHourOfWeek: heldGpusByHourOfWeek(hours, span),
+    heldGpusByHourOfWeek: held,
     ...(throughput.length > 0 ? { throughput } : {}),
     evidence: {
       hoursObserved: observedHours.size,
@@ -219,22 +246,44 @@ function planWorkload(id: string, members: readonly WorkloadProfile[], hoursByJo
   };
 }
 
+export interface BuiltPlanInput {
+  input: PlanInput;
+  /** What the plan cannot consider, in words (unpriced GPU models, workloads whose GPUs are no longer in the fleet). */
+  leftOut: string[];
+}
+
 /** The fleet plan's input: nodes, prices, workloads (services grouped), relative throughput and what-if exclusions. */
-export function buildPlanInput(sources: PlanInputSources, options: PlanInputOptions = {}): PlanInput {
-  const nodes = planNodes(sources.gpus, sources.nodeLabels, sources.priceEntries, sources.atMs);
-  const models = [...new Set(nodes.map((n) => n.gpuModel))];
+export function buildPlanInput(sources: PlanInputSources, options: PlanInputOptions = {}): BuiltPlanInput {
+  const allNodes = planNodes(sources.gpus, sources.nodeLabels, sources.priceEntries, sources.atMs);
+  const prices = planPrices(allNodes.map((n) => n.gpuModel), sources.priceEntries, sources.atMs);
+  const priced = new Set(prices.map((p) => p.gpuModel));
+  const nodes = allNodes.filter((n) => n.costPerGpuHour !== undefined || priced.has(n.gpuModel));
+  const leftOut: string[] = [];
+  const unpriced = [...new Set(allNodes.filter((n) => !nodes.includes(n)).map((n) => n.gpuModel))].sort();
+  if (unpriced.length > 0) leftOut.push(`no price for ${unpriced.join(", ")}: their nodes and workloads are left out of the plan`);
+  const nodeByKey = new Map(nodes.map((n) => [planKey(n.cluster, n.hostname), n]));
   const hoursByJob = new Map<number, ProfileJobHourRow[]>();
   for (const h of sources.jobHours) {
     const list = hoursByJob.get(h.jobId);
     if (list) list.push(h);
     else hoursByJob.set(h.jobId, [h]);
   }
-  const workloads = groupWorkloads(plannable(sources.profiles, sources.gpus)).map(({ id, members }) => planWorkload(id, members, hoursByJob, sources.span, options.measuredThroughput));
+  const latestMs = Math.max(Number.NEGATIVE_INFINITY, ...sources.profiles.map((p) => p.lastSeenMs));
+  const context = { hoursByJob, span: sources.span, measured: options.measuredThroughput, nodes: nodeByKey, latestMs };
+  const workloads: PlanWorkload[] = [];
+  let unplaced = 0;
+  for (const { id, members } of groupWorkloads(plannable(sources.profiles, sources.gpus))) {
+    const workload = planWorkload(id, members, context);
+    if (workload) workloads.push(workload);
+    else if (!unpriced.includes(members[0].gpuModel)) unplaced++;
+  }
+  if (unplaced > 0) leftOut.push(`${unplaced} workloads whose last GPUs are not priced nodes of their model in the lookback are left out of the plan`);
   const table = options.relativeThroughput ?? PEAK_TENSOR_THROUGHPUT;
+  const models = [...new Set(nodes.map((n) => n.gpuModel))];
   const relativeThroughput = Object.fromEntries(models.filter((m) => table[m] !== undefined).sort().map((m) => [m, table[m]]));
-  const input: PlanInput = { nodes, prices: planPrices(models, sources.priceEntries, sources.atMs), workloads, relativeThroughput };
+  const input: PlanInput = { nodes, prices, workloads, relativeThroughput };
   const exclude = { workloads: [...(options.exclude?.workloads ?? [])], nodes: [...(options.exclude?.nodes ?? [])] };
   if (exclude.workloads.length > 0 || exclude.nodes.length > 0) input.exclude = exclude;
   if (options.planOptions) input.options = options.planOptions;
-  return input;
+  return { input, leftOut };
 }

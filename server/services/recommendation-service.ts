@@ -1,26 +1,28 @@
 /**
- * The ROI optimizer's recommendations: measured workload profiles in, solver
- * findings out, stored with their projected saving, bound, baseline and solve
- * time, then walked through open -> accepted -> applied (or dismissed) and, once
- * applied, measured against the cost before.
+ * The ROI optimizer's recommendations: measured workload profiles in, one fleet
+ * plan out (solver/plan), each of its actions stored as a recommendation with its
+ * share of the plan's saving, then walked through open -> accepted -> applied (or
+ * dismissed) and, once applied, measured against the cost before.
  */
 import type { AppPrismaClient } from "../db/prisma-client";
 import type { SqlDatabase } from "../db/sql-database";
 import { IDLE_ROW_NAME } from "../domain/allocation";
-import { HOURS_PER_MONTH, priceFor, type PriceEntry } from "../domain/pricing";
-import { clusterScopedKey, describeWorkload, suffixableId, workloadKey, type WorkloadRef } from "../domain/workload-keys";
-import { compareDailyCosts, inferenceDemandByHourOfWeek, type RealizedSaving, type WorkloadProfile } from "../domain/workload-profiles";
-import { optimizePacking } from "../../solver/packing/optimize";
-import type { GpuNode, Placement, Workload } from "../../solver/packing/types";
-import { recommendRightSizing, DEFAULT_RIGHT_SIZING_OPTIONS, type GpuOffer, type JobUsageProfile, type RightSizingRecommendation } from "../../solver/right-sizing";
-import { planTidal, type BatchJob, type TidalPlan } from "../../solver/tidal/plan";
-import { allocate, loadPriceEntries } from "./allocation-service";
+import { planFindings, planWorkloadRows } from "../domain/plan-findings";
+import { workloadKey, type WorkloadRef } from "../domain/workload-keys";
+import { compareDailyCosts, type RealizedSaving } from "../domain/workload-profiles";
+import type { GpuNode, Workload } from "../../solver/packing/types";
+import type { FleetPlan, PlanInput } from "../../solver/plan/types";
+import { allocate } from "./allocation-service";
+import { storeFleetPlan, type StoredFleetPlan } from "./fleet-plan-store";
+import { loadPlanInput } from "./plan-input-service";
 import { ServiceError } from "./service-error";
-import { DEFAULT_LOOKBACK_DAYS, loadFixedGpusByHour, loadWorkloadProfiles, type WorkloadProfileSet } from "./workload-profile-service";
+import { DEFAULT_LOOKBACK_DAYS } from "./workload-profile-service";
 
 export { exportPlan, type ExportedPlan } from "./plan-export";
 
-export const RECOMMENDATION_KINDS = ["packing", "tidal", "right-sizing"] as const;
+/** The actions of a fleet plan; the older kinds remain for recommendations stored before it. */
+export const PLAN_ACTION_KINDS = ["move", "pack", "schedule"] as const;
+export const RECOMMENDATION_KINDS = [...PLAN_ACTION_KINDS, "packing", "tidal", "right-sizing"] as const;
 export type RecommendationKind = (typeof RECOMMENDATION_KINDS)[number];
 export const RECOMMENDATION_STATES = ["open", "accepted", "dismissed", "applied"] as const;
 export type RecommendationState = (typeof RECOMMENDATION_STATES)[number];
@@ -45,6 +47,12 @@ export interface Recommendation extends Finding {
   stateChangedAtMs: number;
   appliedAtMs: number | null;
   realized: RealizedSaving | null;
+  /** The fleet plan it is an action of (GET /api/v1/recommendations/fleet-plan); null for the older kinds. */
+  planId: number | null;
+  /** Owned or committed GPUs it frees, GPU-hours per month: capacity, not cash (null for the older kinds). */
+  capacityFreedGpuHoursPerMonth: number | null;
+  /** What that capacity would cost to rent at a cloud rate of the same model; null when none is priced. */
+  rentEquivalentPerMonth: number | null;
 }
 
 export interface RecommendationInputs {
@@ -61,11 +69,13 @@ export interface RecommendationInputs {
 export interface RunOptions {
   nowMs: number;
   lookbackDays?: number;
-  /** Budget of each packing solve, ms (default 20,000). */
-  packingTimeLimitMs?: number;
-  /** A workload counts as running now when its last window ended within this of the fleet's latest (default 1 h). */
-  activeWithinMs?: number;
-  /** Told each step as it starts, in words ("packing NVIDIA A100 …: 40 workloads on 32 GPUs"). */
+  /** Wall-clock budget of the whole plan, ms (the solver's default: 60,000). */
+  planTimeLimitMs?: number;
+  /** What-if: workloads (cluster/id) and nodes (cluster/hostname) the plan leaves as they are. */
+  exclude?: { workloads?: readonly string[]; nodes?: readonly string[] };
+  /** The fleet plan solver (default solver/plan/plan-fleet.ts); tests pass a plan of their own. */
+  planFleet?: (input: PlanInput) => Promise<FleetPlan>;
+  /** Told each step as it starts, in words ("planning 40 workloads on 12 nodes"). */
   onProgress?: (step: string) => void;
 }
 
@@ -75,7 +85,14 @@ function parseJson(text: string | null): unknown {
   return text === null ? null : (JSON.parse(text) as unknown);
 }
 
+/** The capacity share a plan action's result carries; null for the older kinds. */
+function planShare(result: unknown, field: "capacityFreedGpuHoursPerMonth" | "rentEquivalentPerMonth"): number | null {
+  const value = result && typeof result === "object" ? (result as Record<string, unknown>)[field] : null;
+  return typeof value === "number" ? value : null;
+}
+
 export function toRecommendation(row: RecommendationRow): Recommendation {
+  const result = parseJson(row.resultJson);
   return {
     id: row.id,
     kind: row.kind as RecommendationKind,
@@ -86,7 +103,7 @@ export function toRecommendation(row: RecommendationRow): Recommendation {
     windowStartMs: Number(row.windowStartMs),
     windowEndMs: Number(row.windowEndMs),
     inputs: parseJson(row.inputsJson) as RecommendationInputs,
-    result: parseJson(row.resultJson),
+    result,
     projectedMonthlySaving: row.projectedMonthlySaving,
     currency: row.currency,
     bound: parseJson(row.boundJson),
@@ -95,6 +112,9 @@ export function toRecommendation(row: RecommendationRow): Recommendation {
     stateChangedAtMs: Number(row.stateChangedAtMs),
     appliedAtMs: row.appliedAtMs === null ? null : Number(row.appliedAtMs),
     realized: parseJson(row.realizedJson) as RealizedSaving | null,
+    planId: row.planId,
+    capacityFreedGpuHoursPerMonth: planShare(result, "capacityFreedGpuHoursPerMonth"),
+    rentEquivalentPerMonth: planShare(result, "rentEquivalentPerMonth"),
   };
 }
 
@@ -114,232 +134,46 @@ export interface Finding {
   solveSeconds: number;
 }
 
-interface PriceBook {
-  entries: PriceEntry[];
-  /** Price of one GPU-hour of a model at `nowMs` (model-wide price; node overrides where labels are given). */
-  price(model: string, labels?: Record<string, string>): PriceEntry | null;
-}
-
-function priceBook(entries: PriceEntry[], nowMs: number): PriceBook {
-  return { entries, price: (model, labels = {}) => priceFor(entries, model, labels, nowMs) };
-}
-
-/** Workloads running now: last window within `activeWithinMs` of the latest window of the fleet. */
-function runningNow(profiles: readonly WorkloadProfile[], activeWithinMs: number): WorkloadProfile[] {
-  const latest = Math.max(Number.NEGATIVE_INFINITY, ...profiles.map((p) => p.lastSeenMs));
-  return profiles.filter((p) => p.lastSeenMs >= latest - activeWithinMs);
-}
-
-/**
- * The part of the lookback with data: from the first job window (whole hour) to
- * its end, so a fleet younger than the lookback is not scaled as if idle before.
- */
-function observedSpan(set: WorkloadProfileSet): { startMs: number; days: number } {
-  const first = Math.min(Number.POSITIVE_INFINITY, ...set.profiles.map((p) => p.firstSeenMs));
-  const startMs = Number.isFinite(first) ? Math.max(set.windowStartMs, Math.floor(first / 3_600_000) * 3_600_000) : set.windowStartMs;
-  return { startMs, days: Math.max(1 / 24, (set.windowEndMs - startMs) / DAY_MS) };
-}
-
-/** A workload of a packing finding as stored: the solver's workload (id unique in its cluster) and the job it is. */
+/** A workload of a packing finding as stored (before the fleet plan): the solver's workload (id unique in its cluster) and the job it is. */
 export type PackedWorkload = Workload & WorkloadRef;
-/** A node of a packing finding as stored: the solver's node (id = hostname, unique in its cluster) and where it is. */
+/** A node of a packing finding as stored (before the fleet plan): the solver's node (id = hostname, unique in its cluster) and where it is. */
 export type PackedNode = GpuNode & { cluster: string; hostname: string };
 
-/** The (cluster, GPU model) pairs of the fleet's whole GPUs, sorted. */
-function clusterModels(set: WorkloadProfileSet): { cluster: string; model: string }[] {
-  const pairs = new Map<string, { cluster: string; model: string }>();
-  for (const g of set.gpus) if (g.migProfile === null) pairs.set(clusterScopedKey(g.clusterName, g.modelName), { cluster: g.clusterName, model: g.modelName });
-  return [...pairs.values()].sort((a, b) => a.cluster.localeCompare(b.cluster) || a.model.localeCompare(b.model));
-}
-
-/** The refs of workloads, each job once. */
-function uniqueRefs(refs: readonly WorkloadRef[]): WorkloadRef[] {
-  return [...new Map(refs.map((ref) => [workloadKey(ref), { cluster: ref.cluster, externalId: ref.externalId }])).values()];
-}
-
 /**
- * Packing per cluster and GPU model: the running workloads on the nodes of that
- * model in that cluster. A job never moves to another cluster's node (another
- * scheduler), and within a cluster a job id and a hostname are unique.
- */
-async function packingFindings(set: WorkloadProfileSet, prices: PriceBook, options: RunOptions): Promise<Finding[]> {
-  const running = runningNow(set.profiles, options.activeWithinMs ?? 3_600_000);
-  const findings: Finding[] = [];
-  for (const { cluster, model } of clusterModels(set)) {
-    const gpus = set.gpus.filter((g) => g.migProfile === null && g.clusterName === cluster && g.modelName === model);
-    const byNode = new Map<number, typeof gpus>();
-    for (const g of gpus) byNode.set(g.nodeId, [...(byNode.get(g.nodeId) ?? []), g]);
-    const hostnameOf = (nodeId: number) => byNode.get(nodeId)![0].hostname;
-    const modelPrice = prices.price(model);
-    const nodes: PackedNode[] = [...byNode.entries()].map(([nodeId, list]) => ({
-      id: hostnameOf(nodeId),
-      cluster,
-      hostname: hostnameOf(nodeId),
-      model,
-      gpuCount: Math.max(...list.map((g) => g.gpuIndex)) + 1,
-      gpuMemoryMiB: Math.min(...list.map((g) => g.memoryTotalMiB)),
-      costPerGpuHour: prices.price(model, set.nodeLabels.get(nodeId) ?? {})?.costPerGpuHour ?? modelPrice?.costPerGpuHour ?? 1,
-    }));
-    const workloads: PackedWorkload[] = [];
-    for (const p of running.filter((x) => x.clusterName === cluster && x.gpuModel === model)) {
-      const parts = p.current.filter((c) => byNode.has(c.nodeId));
-      parts.forEach((part, i) => {
-        workloads.push({
-          id: parts.length > 1 ? `${suffixableId(p.externalId)}@${i}` : suffixableId(p.externalId),
-          cluster,
-          externalId: p.externalId,
-          gpuCount: part.gpuIndexes.length,
-          gpuMilli: Math.max(1, Math.min(1000, Math.round(p.computeShare * 1000))),
-          memoryNeedMiB: Math.round(p.memoryNeedMiB),
-          kind: p.kind,
-          current: { node: hostnameOf(part.nodeId), gpuIndexes: part.gpuIndexes },
-          profile: p.jobKind,
-        });
-      });
-    }
-    if (workloads.length === 0) continue;
-    options.onProgress?.(`packing ${model} in ${cluster}: ${workloads.length} workloads on ${nodes.length} nodes`);
-    const result = await optimizePacking(workloads, nodes, { timeLimitMs: options.packingTimeLimitMs ?? 20_000 });
-    const current = result.baselines.current;
-    // Never recommend more GPUs than today's placement uses: keep today's placement then.
-    const best: Placement = current && result.best.gpusUsed > current.gpusUsed ? current : result.best;
-    const freed = current ? Math.max(0, current.gpusUsed - best.gpusUsed) : 0;
-    const price = modelPrice?.costPerGpuHour ?? null;
-    const affectedWorkloads = uniqueRefs(workloads);
-    findings.push({
-      kind: "packing",
-      subject: `packing:${clusterScopedKey(cluster, model)}`,
-      formerSubjects: [`packing:${model}`],
-      title: `Pack ${workloads.length} workloads on ${model} in ${cluster}: ${current?.gpusUsed ?? "?"} -> ${best.gpusUsed} GPUs (${freed} freed)`,
-      inputs: { affectedJobs: [...new Set(affectedWorkloads.map((w) => w.externalId))], affectedWorkloads, cluster, gpuModel: model, costPerGpuHour: price, workloads, nodes },
-      result: { status: result.status, best, gpusFreed: freed, nodesFreed: current ? Math.max(0, current.nodesUsed - best.nodesUsed) : 0, gapPct: result.gapPct, messages: result.messages },
-      projectedMonthlySaving: freed * (price ?? 0) * HOURS_PER_MONTH,
-      currency: modelPrice?.currency ?? null,
-      bound: result.lowerBound,
-      baseline: { current: summarizePlacement(current), ffd: summarizePlacement(result.baselines.ffd), bestFit: summarizePlacement(result.baselines.bestFit) },
-      solveSeconds: result.seconds,
-    });
-  }
-  return findings;
-}
-
-function summarizePlacement(placement: Placement | undefined): unknown {
-  if (!placement) return null;
-  return { method: placement.method, gpusUsed: placement.gpusUsed, nodesUsed: placement.nodesUsed, costPerHour: placement.costPerHour, unplaced: placement.unplaced.length, placedDemandShare: placement.placedDemandShare };
-}
-
-/** Right-sizing: one finding per job (of a cluster) that holds more GPU than it uses. */
-function rightSizingFindings(set: WorkloadProfileSet, prices: PriceBook): Finding[] {
-  const offers: GpuOffer[] = [];
-  for (const model of [...new Set(set.gpus.filter((g) => g.migProfile === null).map((g) => g.modelName))].sort()) {
-    const price = prices.price(model);
-    if (!price) continue;
-    const memoryMiB = Math.max(...set.gpus.filter((g) => g.modelName === model && g.migProfile === null).map((g) => g.memoryTotalMiB));
-    offers.push({ gpuModel: model, memoryMiB, costPerGpuHour: price.costPerGpuHour });
-  }
-  // The solver's job id is the (cluster, id) key; what is stored names the job by its own id and its cluster.
-  const refByKey = new Map<string, WorkloadRef>();
-  const jobs: JobUsageProfile[] = set.profiles
-    .filter((p) => p.rightSizing.gpuHours > 0)
-    .map((p) => {
-      const ref = { cluster: p.clusterName, externalId: p.externalId };
-      refByKey.set(workloadKey(ref), ref);
-      return {
-        jobId: workloadKey(ref),
-        gpuModel: p.gpuModel,
-        gpuCount: p.gpuCount,
-        heldHours: p.rightSizing.heldHours,
-        lowEfficiencyShareOfRuntime: p.rightSizing.lowEfficiencyShareOfRuntime,
-        busyGpusP95: p.rightSizing.busyGpusP95,
-        memoryPerGpuP99MiB: p.rightSizing.memoryPerGpuP99MiB,
-      };
-    });
-  const started = performance.now();
-  const recommendations: RightSizingRecommendation[] = recommendRightSizing(jobs, offers, { ...DEFAULT_RIGHT_SIZING_OPTIONS, lookbackDays: observedSpan(set).days });
-  const seconds = (performance.now() - started) / 1000;
-  const byKey = new Map(jobs.map((j) => [j.jobId, j]));
-  return recommendations.map((r) => {
-    const ref = refByKey.get(r.jobId)!;
-    const job = { ...byKey.get(r.jobId)!, jobId: ref.externalId, cluster: ref.cluster };
-    const change = r.change.kind === "fewer-gpus" ? `${r.change.gpuCount} GPUs` : r.change.kind === "smaller-model" ? `${r.change.gpuCount} x ${r.change.gpuModel}` : `MIG ${r.change.profile} on ${r.change.gpuModel}`;
-    return {
-      kind: "right-sizing" as const,
-      subject: `right-sizing:${r.jobId}`,
-      formerSubjects: [`right-sizing:${ref.externalId}`],
-      title: `Right-size ${describeWorkload(ref)}: ${job.gpuCount} x ${job.gpuModel} -> ${change}`,
-      inputs: { affectedJobs: [ref.externalId], affectedWorkloads: [ref], gpuModel: job.gpuModel, costPerGpuHour: prices.price(job.gpuModel)?.costPerGpuHour ?? null, job },
-      result: { ...r, jobId: ref.externalId, cluster: ref.cluster },
-      projectedMonthlySaving: Math.max(0, r.monthlySaving),
-      currency: prices.price(job.gpuModel)?.currency ?? null,
-      // The least it could cost: its p95 busy GPUs at the cheapest offered price.
-      bound: { proposedCostPerHour: r.proposedCostPerHour, busyGpusP95: job.busyGpusP95 },
-      baseline: { currentCostPerHour: r.currentCostPerHour, gpuCount: job.gpuCount, gpuModel: job.gpuModel },
-      solveSeconds: seconds,
-    };
-  });
-}
-
-/** Tidal: batch (training) work moved into the troughs of inference demand. */
-async function tidalFinding(db: SqlDatabase, set: WorkloadProfileSet, prices: PriceBook): Promise<Finding | null> {
-  const observed = observedSpan(set);
-  const hourly = await loadFixedGpusByHour(db, observed.startMs, set.windowEndMs);
-  const inference = inferenceDemandByHourOfWeek(hourly, observed.startMs, set.windowEndMs);
-  const weekScale = 7 / observed.days;
-  const jobs: (BatchJob & WorkloadRef)[] = set.profiles
-    .filter((p) => p.jobKind === "training" && p.rightSizing.gpuHours > 0)
-    .map((p) => ({
-      id: workloadKey({ cluster: p.clusterName, externalId: p.externalId }),
-      cluster: p.clusterName,
-      externalId: p.externalId,
-      queue: p.team ?? p.project ?? "default",
-      gpuHours: p.rightSizing.gpuHours * weekScale,
-      maxParallelGpus: Math.max(1, p.gpuCount),
-      releaseSlot: 0,
-      deadlineSlot: 168,
-    }));
-  if (jobs.length === 0 && inference.every((v) => v === 0)) return null;
-  const plan: TidalPlan = planTidal(inference, jobs);
-  // Price of a GPU-hour: the mean over the fleet's priced whole GPUs.
-  const priced = set.gpus.filter((g) => g.migProfile === null).map((g) => prices.price(g.modelName, set.nodeLabels.get(g.nodeId) ?? {})).filter((p): p is PriceEntry => p !== null);
-  const price = priced.length === 0 ? null : priced.reduce((s, p) => s + p.costPerGpuHour, 0) / priced.length;
-  // GPUs saved: against today's fleet of whole GPUs, and never more than against reserving the fixed peak.
-  const fleetGpus = set.gpus.filter((g) => g.migProfile === null).length;
-  const saved = Math.max(0, Math.min(plan.gpusSavedAtPeak.vsReservePeak, fleetGpus - plan.peakGpus));
-  const affectedWorkloads = uniqueRefs(jobs);
-  return {
-    kind: "tidal",
-    subject: "tidal:fleet",
-    title: `Tidal schedule: ${jobs.length} training jobs in the troughs of inference and interactive demand, peak ${plan.peakGpus} of ${fleetGpus} GPUs (${saved} freed)`,
-    inputs: { affectedJobs: [...new Set(jobs.map((j) => j.externalId))], affectedWorkloads, costPerGpuHour: price, fleetGpus, observedDays: observed.days, fixedGpusByHourOfWeek: inference, batchJobs: jobs },
-    result: plan,
-    projectedMonthlySaving: saved * (price ?? 0) * HOURS_PER_MONTH,
-    currency: priced[0]?.currency ?? null,
-    bound: { peakGpus: plan.peakGpus, fixedDemandPeak: Math.ceil(Math.max(...inference) - 1e-9) },
-    baseline: { fleetGpus, ...plan.baselines },
-    solveSeconds: plan.seconds,
-  };
-}
-
-/**
- * Builds the profiles of the lookback, runs packing, right-sizing and tidal
- * planning, and stores one recommendation per finding. A finding replaces the open
- * recommendation of the same subject; a subject with an accepted one in progress
- * gets no new one. Returns the recommendations stored by this run.
+ * One fleet plan for the lookback: profiles and prices in, one capacity-aware
+ * plan out (solver/plan), stored with one recommendation per action
+ * (fleet-plan-store.ts). Returns the recommendations stored by this run.
  */
 export async function runRecommendations(db: SqlDatabase, prisma: AppPrismaClient, options: RunOptions): Promise<Recommendation[]> {
+  return (await runFleetPlan(db, prisma, options)).recommendations;
+}
+
+/** The same run, returning the stored plan beside its recommendations. */
+export async function runFleetPlan(db: SqlDatabase, prisma: AppPrismaClient, options: RunOptions): Promise<{ plan: StoredFleetPlan; recommendations: Recommendation[] }> {
   const lookbackDays = options.lookbackDays ?? DEFAULT_LOOKBACK_DAYS;
   const progress = options.onProgress ?? (() => {});
   progress(`loading ${lookbackDays} days of usage`);
-  const set = await loadWorkloadProfiles(db, { nowMs: options.nowMs, lookbackDays });
-  const prices = priceBook(await loadPriceEntries(db), options.nowMs);
-  const findings: Finding[] = [...(await packingFindings(set, prices, options))];
-  progress("right-sizing");
-  findings.push(...rightSizingFindings(set, prices));
-  progress("tidal plan");
-  const tidal = await tidalFinding(db, set, prices);
-  if (tidal) findings.push(tidal);
-  progress(`storing ${findings.length} findings`);
-  return storeFindings(prisma, findings, { nowMs: options.nowMs, windowStartMs: set.windowStartMs, windowEndMs: set.windowEndMs });
+  const loaded = await loadPlanInput(db, {
+    nowMs: options.nowMs,
+    lookbackDays,
+    exclude: options.exclude,
+    planOptions: options.planTimeLimitMs === undefined ? undefined : { timeLimitMs: options.planTimeLimitMs },
+  });
+  const { input } = loaded;
+  progress(`planning ${input.workloads.length} workloads on ${input.nodes.length} nodes${input.exclude ? ` (${input.exclude.workloads?.length ?? 0} workloads and ${input.exclude.nodes?.length ?? 0} nodes excluded)` : ""}`);
+  const planFleet = options.planFleet ?? (await import("../../solver/plan/plan-fleet")).planFleet;
+  const plan = await planFleet(input);
+  const findings = planFindings(plan, input);
+  progress(`storing the plan (${plan.status}) and ${findings.length} findings`);
+  const stored = await storeFleetPlan(prisma, {
+    plan,
+    input,
+    workloads: planWorkloadRows(plan, input),
+    findings,
+    leftOut: loaded.leftOut,
+    at: { nowMs: options.nowMs, windowStartMs: loaded.windowStartMs, windowEndMs: loaded.windowEndMs },
+  });
+  return { plan: stored.plan, recommendations: stored.recommendations.map(toRecommendation) };
 }
 
 export async function storeFindings(prisma: AppPrismaClient, findings: readonly Finding[], at: { nowMs: number; windowStartMs: number; windowEndMs: number }): Promise<Recommendation[]> {
@@ -441,9 +275,18 @@ export async function setRecommendationState(prisma: AppPrismaClient, id: number
   return getRecommendation(prisma, id);
 }
 
+/**
+ * Packing, draining nodes and moving batch work in time save by leaving GPUs
+ * idle to release: their realized saving is the fleet's idle cost before and
+ * after. The rest (right-sizing, moves to another model) is the affected jobs' cost.
+ */
+function measuresIdle(recommendation: Recommendation): boolean {
+  return recommendation.kind === "packing" || recommendation.kind === "pack" || recommendation.kind === "schedule";
+}
+
 /** Whether an allocation row (aggregated by cluster and job) counts toward what a recommendation affects. */
 function affectsRow(recommendation: Recommendation): (row: { name: string; properties: Record<string, string> }) => boolean {
-  if (recommendation.kind === "packing") return (row) => row.name === IDLE_ROW_NAME;
+  if (measuresIdle(recommendation)) return (row) => row.name === IDLE_ROW_NAME;
   const refs = recommendation.inputs.affectedWorkloads;
   // Stored before jobs were keyed by cluster: the id in any cluster.
   if (!refs) return (row) => row.name !== IDLE_ROW_NAME;
@@ -459,7 +302,7 @@ async function dailyCosts(db: SqlDatabase, recommendation: Recommendation, fromM
   const days = (endMs - startMs) / DAY_MS;
   const byDay = new Map<number, number>();
   const jobs = recommendation.inputs.affectedJobs ?? [];
-  const useIdle = recommendation.kind === "packing";
+  const useIdle = measuresIdle(recommendation);
   const counts = affectsRow(recommendation);
   const response = await allocate(db, {
     window: { startMs, endMs },

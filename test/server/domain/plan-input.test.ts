@@ -144,7 +144,7 @@ describe("buildPlanInput", () => {
   };
 
   it("groups the replicas of one service into one workload holding all their GPUs", () => {
-    const input = buildPlanInput(sources);
+    const { input } = buildPlanInput(sources);
     const ranker = input.workloads.find((w) => w.id === "service:ranker")!;
     expect(ranker).toMatchObject({
       cluster: "east",
@@ -167,14 +167,14 @@ describe("buildPlanInput", () => {
   });
 
   it("keeps a training job as one batch workload and leaves out jobs that held no GPU time", () => {
-    const input = buildPlanInput(sources);
+    const { input } = buildPlanInput(sources);
     expect(input.workloads.map((w) => w.id)).toEqual(["service:ranker", "slurm-20"]);
     expect(input.workloads[1]).toMatchObject({ kind: "batch", gpuModel: H100, gpuCount: 2, jobIds: ["slurm-20"] });
     expect(input.workloads[1].heldGpusByHourOfWeek[3]).toBe(2);
   });
 
   it("splits a service that runs on two GPU models into one workload per model", () => {
-    const input = buildPlanInput({
+    const { input } = buildPlanInput({
       ...sources,
       profiles: [replica(10, { nodeId: 1, hostname: "a-1" }, 0, 0.4, 20_000), replica(12, { nodeId: 2, hostname: "h-1" }, 0, 0.2, 20_000, H100)],
     });
@@ -183,7 +183,7 @@ describe("buildPlanInput", () => {
 
   it("prices each model with its source, keeps relative throughput for the fleet's models, and passes measured throughput and exclusions", () => {
     const measuredThroughput = new Map([["east/slurm-20", [{ gpuModel: H100, workPerGpuHour: 900, unit: "samples" }]]]);
-    const input = buildPlanInput(sources, { measuredThroughput, exclude: { workloads: ["east/slurm-20"] } });
+    const { input } = buildPlanInput(sources, { measuredThroughput, exclude: { workloads: ["east/slurm-20"] } });
     expect(input.prices).toEqual([
       { gpuModel: A100, costPerGpuHour: 3, currency: "USD", source: "cloud-on-demand" },
       { gpuModel: H100, costPerGpuHour: 6, currency: "USD", source: "on-prem-tco" },
@@ -191,6 +191,20 @@ describe("buildPlanInput", () => {
     expect(input.relativeThroughput).toEqual({ [A100]: 1, [H100]: 989 / 312 });
     expect(input.workloads[1].throughput).toEqual([{ gpuModel: H100, workPerGpuHour: 900, unit: "samples" }]);
     expect(input.exclude).toEqual({ workloads: ["east/slurm-20"], nodes: [] });
-    expect(buildPlanInput(sources).exclude).toBeUndefined();
+    expect(buildPlanInput(sources).input.exclude).toBeUndefined();
+  });
+
+  it("places a service where its replicas run now, not where replicas replaced by a rollout ran", () => {
+    const old = { ...replica(10, { nodeId: 1, hostname: "a-1" }, 0, 0.4, 20_000), lastSeenMs: MONDAY_MS - 24 * HOUR_MS };
+    const now = replica(11, { nodeId: 1, hostname: "a-1" }, 1, 0.3, 30_000);
+    const { input } = buildPlanInput({ ...sources, profiles: [old, now], jobHours: [hour(10, MONDAY_MS), hour(11, MONDAY_MS + HOUR_MS)] });
+    expect(input.workloads[0]).toMatchObject({ id: "service:ranker", jobIds: ["pod-10", "pod-11"], current: [{ node: "a-1", gpuIndexes: [1] }], gpuCount: 1 });
+  });
+
+  it("leaves unpriced GPU models out, saying so", () => {
+    const { input, leftOut } = buildPlanInput({ ...sources, priceEntries: [price(1, A100, 3)] });
+    expect(input.nodes.map((n) => n.hostname)).toEqual(["a-1"]);
+    expect(input.workloads.map((w) => w.id)).toEqual(["service:ranker"]);
+    expect(leftOut).toEqual([`no price for ${H100}: their nodes and workloads are left out of the plan`]);
   });
 });
