@@ -14,9 +14,16 @@
  *   rebuild-rollups --from RFC3339 --to RFC3339
  *       recomputes the hourly rollups from the raw windows still kept
  *   run-recommendations [--lookback-days 14] [--at RFC3339] [--json]
- *       runs the optimizer now, or as of --at (for cron where the server is not started by
- *       npm start; the server's on-demand runs use it too); steps are printed to stderr
+ *                       [--exclude-workload CLUSTER/ID]... [--exclude-node CLUSTER/HOSTNAME]...
+ *       runs the optimizer (the fleet plan) now, or as of --at (for cron where the server is not
+ *       started by npm start; the server's on-demand runs use it too); steps are printed to stderr;
+ *       excluded workloads and nodes are left as they are (what-if)
+ *   export-plan-input --out FILE [--lookback-days 14] [--at RFC3339]
+ *                     [--exclude-workload CLUSTER/ID]... [--exclude-node CLUSTER/HOSTNAME]...
+ *       writes the fleet plan's usage file (the plan input without prices) for
+ *       `npm run --silent solver -- plan --usage FILE --prices PRICES.json --json`
  */
+import fs from "node:fs";
 import { parseArgs } from "node:util";
 import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from "../server/db/database-url";
 import { createPrismaClient } from "../server/db/prisma-client";
@@ -25,10 +32,11 @@ import { TCO_INPUT_KEYS, type TcoInputs } from "../server/domain/pricing";
 import { issueNodeToken } from "../server/services/node-tokens";
 import { addPriceEntry, listPriceEntries, type PriceSource } from "../server/services/price-book-service";
 import { RUN_ALREADY_IN_PROGRESS_EXIT_CODE } from "../server/services/recommendation-runner";
+import { loadPlanInput } from "../server/services/plan-input-service";
 import { runRecommendations } from "../server/services/recommendation-service";
 import { rebuildHourlyRollups } from "../server/services/rollup-service";
 
-const USAGE = `usage: npm run admin -- issue-token | set-price | list-prices | rebuild-rollups [options]
+const USAGE = `usage: npm run admin -- issue-token | set-price | list-prices | rebuild-rollups | run-recommendations | export-plan-input [options]
 (see the README's "Administration" section)`;
 
 function parseTime(name: string, text: string | undefined): number | undefined {
@@ -52,6 +60,27 @@ function parseTco(text: string): TcoInputs {
   const missing = Object.entries(TCO_KEYS).filter(([, field]) => values[field] === undefined).map(([key]) => key);
   if (missing.length > 0) throw new Error(`--tco: missing ${missing.join(", ")}`);
   return values as TcoInputs;
+}
+
+/** The options a plan run and a plan input export share. */
+const PLAN_RUN_OPTIONS = {
+  "lookback-days": { type: "string", default: "14" },
+  at: { type: "string" },
+  "exclude-workload": { type: "string", multiple: true },
+  "exclude-node": { type: "string", multiple: true },
+} as const;
+
+function planRunArguments(values: { "lookback-days"?: string; at?: string; "exclude-workload"?: string[]; "exclude-node"?: string[] }): {
+  lookbackDays: number;
+  nowMs: number;
+  exclude: { workloads: string[]; nodes: string[] };
+} {
+  const lookbackDays = Number(values["lookback-days"]);
+  if (!Number.isFinite(lookbackDays) || lookbackDays <= 0 || lookbackDays > 400) throw new Error(`--lookback-days: expected 1 to 400, got "${values["lookback-days"]}"`);
+  for (const [flag, keys] of [["exclude-workload", values["exclude-workload"]], ["exclude-node", values["exclude-node"]]] as const) {
+    for (const key of keys ?? []) if (!key.includes("/")) throw new Error(`--${flag}: "${key}" is not CLUSTER/NAME`);
+  }
+  return { lookbackDays, nowMs: parseTime("at", values.at) ?? Date.now(), exclude: { workloads: values["exclude-workload"] ?? [], nodes: values["exclude-node"] ?? [] } };
 }
 
 async function main(): Promise<void> {
@@ -120,17 +149,30 @@ async function main(): Promise<void> {
           console.log(`${entry.gpuModel}: ${entry.costPerGpuHour.toFixed(4)} ${entry.currency}/GPU-hour (${entry.source})${label} from ${new Date(entry.effectiveFromMs).toISOString()}${until}`);
         }
       }
+    } else if (command === "export-plan-input") {
+      const { values } = parseArgs({ args: rest, options: { out: { type: "string" }, ...PLAN_RUN_OPTIONS } });
+      if (!values.out) throw new Error(`--out FILE is required\n${USAGE}`);
+      const run = planRunArguments(values);
+      const sql = openSqlDatabase(target);
+      try {
+        const { input, leftOut } = await loadPlanInput(sql, { nowMs: run.nowMs, lookbackDays: run.lookbackDays, exclude: run.exclude });
+        // The usage file is the plan's input without the price book (prices come from GET /api/v1/prices).
+        const { prices: _prices, ...usage } = input;
+        fs.writeFileSync(values.out, JSON.stringify(usage, null, 2) + "\n");
+        for (const line of leftOut) console.error(`note: ${line}`);
+        console.log(`${values.out}: ${usage.workloads.length} workloads on ${usage.nodes.length} nodes`);
+      } finally {
+        await sql.close();
+      }
     } else if (command === "run-recommendations") {
-      const { values } = parseArgs({ args: rest, options: { "lookback-days": { type: "string", default: "14" }, at: { type: "string" }, json: { type: "boolean", default: false } } });
-      const lookbackDays = Number(values["lookback-days"]);
-      if (!Number.isFinite(lookbackDays) || lookbackDays <= 0 || lookbackDays > 400) throw new Error(`--lookback-days: expected 1 to 400, got "${values["lookback-days"]}"`);
-      const nowMs = parseTime("at", values.at) ?? Date.now();
+      const { values } = parseArgs({ args: rest, options: { ...PLAN_RUN_OPTIONS, json: { type: "boolean", default: false } } });
+      const { lookbackDays, nowMs, exclude } = planRunArguments(values);
       const sql = openSqlDatabase(target);
       try {
         // Steps go to stderr so that --json output stays clean (the server's runner reads both).
         const onProgress = (step: string) => process.stderr.write(`progress: ${step}\n`);
         // One run at a time per database (replicas, cron, the schedule): the others stop here.
-        const outcome = await sql.runExclusive("recommendations", () => runRecommendations(sql, prisma, { nowMs, lookbackDays, onProgress }));
+        const outcome = await sql.runExclusive("recommendations", () => runRecommendations(sql, prisma, { nowMs, lookbackDays, exclude, onProgress }));
         if (!outcome.ran) {
           console.error("recommendations: another process is running the optimizer on this database; try again when it ends");
           process.exitCode = RUN_ALREADY_IN_PROGRESS_EXIT_CODE;

@@ -14,6 +14,8 @@
 import { commentLine, fitsOnOneLine, quotedName, shellCommand } from "../domain/shell-script";
 import type { WorkloadRef } from "../domain/workload-keys";
 import type { Placement, Workload } from "../../solver/packing/types";
+import type { FindingWorkload, PlanFindingInputs, PlanFindingResult } from "../domain/plan-findings";
+import type { WorkloadAssignment, WorkloadShape } from "../../solver/plan/types";
 import type { RightSizingRecommendation } from "../../solver/right-sizing";
 import type { BatchJob, TidalPlan } from "../../solver/tidal/plan";
 import type { Recommendation } from "./recommendation-service";
@@ -107,14 +109,17 @@ function packingLines(recommendation: Recommendation): string[] {
   }
   const usedNodes = new Set(result.best.assignments.map((a) => a.node));
   const placedNodes = new Set(workloads.flatMap((w) => (w.current ? [w.current.node] : [])));
-  for (const node of [...placedNodes].filter((n) => !usedNodes.has(n)).sort()) {
-    lines.push(
-      commentLine(`${quotedName(host(node))} holds no workload in the plan: drain it to release its GPUs`),
-      commandOrNote([host(node)], "its hostname", () => shellCommand`kubectl cordon ${host(node)}`),
-      commandOrNote([host(node)], "its hostname", () => shellCommand`scontrol update NodeName=${host(node)} State=DRAIN Reason=${`gpu-roi recommendation ${recommendation.id}`}`),
-    );
-  }
+  for (const node of [...placedNodes].filter((n) => !usedNodes.has(n)).sort()) lines.push(...drainLines(host(node), recommendation.id));
   return lines;
+}
+
+/** Cordon (Kubernetes) and drain (Slurm) a node the plan leaves empty. */
+function drainLines(hostname: string, recommendationId: number): string[] {
+  return [
+    commentLine(`${quotedName(hostname)} holds no workload in the plan: drain it to release its GPUs`),
+    commandOrNote([hostname], "its hostname", () => shellCommand`kubectl cordon ${hostname}`),
+    commandOrNote([hostname], "its hostname", () => shellCommand`scontrol update NodeName=${hostname} State=DRAIN Reason=${`gpu-roi recommendation ${recommendationId}`}`),
+  ];
 }
 
 function rightSizingLines(recommendation: Recommendation): string[] {
@@ -155,6 +160,88 @@ function tidalLines(recommendation: Recommendation): string[] {
   return lines;
 }
 
+
+/** `2 x A100` or `1 x A100 (500/1000 of it)`. */
+function shapeText(shape: WorkloadShape): string {
+  return `${shape.gpuCount} x ${shape.gpuModel}${shape.gpuMilli < 1000 ? ` (${shape.gpuMilli}/1000 of each)` : ""}`;
+}
+
+function placementText(placement: readonly { node: string; gpuIndexes: readonly number[] }[]): string {
+  return placement.map((p) => `${quotedName(p.node)} GPU ${p.gpuIndexes.join(",")}`).join("; ") || "no GPU";
+}
+
+/** Slurm gres of a shape: model names as the gres type (spaces as underscores). */
+function gresOf(shape: WorkloadShape): string {
+  return `gpu:${shape.gpuModel.replace(/\s+/g, "_")}:${shape.gpuCount}`;
+}
+
+/** What to do for one workload of a plan action: its new shape, its new place, and (batch) its hours. */
+function assignmentLines(workload: FindingWorkload | undefined, assignment: WorkloadAssignment, hoursOfWeek: readonly number[] | undefined): string[] {
+  const lines: string[] = [];
+  const from = assignment.from;
+  const to = assignment.to;
+  const reshaped = from.gpuModel !== to.gpuModel || from.gpuCount !== to.gpuCount || from.gpuMilli !== to.gpuMilli;
+  const current = workload?.current ?? [];
+  const moved = placementText(current) !== placementText(assignment.placement);
+  const what = assignment.jobIds.length > 1 ? `workload ${quotedName(assignment.workloadId)} (${assignment.jobIds.length} replicas)` : `workload ${quotedName(assignment.workloadId)}`;
+  lines.push(commentLine(`${what} in cluster ${quotedName(assignment.cluster)}: ${shapeText(from)} -> ${shapeText(to)}, on ${placementText(assignment.placement)} (now ${placementText(current)}); throughput ${assignment.throughput}`));
+  for (const externalId of assignment.jobIds) {
+    const ref = { cluster: assignment.cluster, externalId };
+    const handle = jobHandle(externalId);
+    if (handle.kind === "pod-uid" || handle.kind === "pod-name") {
+      if (!reshaped && !moved) continue;
+      lines.push(commentLine(`${subjectText(ref)}:`), ...findPodLines(handle));
+      if (reshaped) lines.push(commentLine(`  then set resources.limits."nvidia.com/gpu": ${to.gpuCount} on its controller and select ${quotedName(to.gpuModel)} nodes (label nvidia.com/gpu.product)`));
+      if (moved) lines.push(commentLine(`  then pin its controller to the plan's nodes (nodeSelector kubernetes.io/hostname) and let it reschedule`));
+    } else if (handle.kind === "slurm") {
+      if (reshaped) lines.push(commentLine(`${subjectText(ref)}: next submission sbatch --gres=${gresOf(to)} <script>; while pending: scontrol update JobId=${handle.jobId} Gres=${gresOf(to)}`));
+      if (moved && assignment.placement.length > 0) {
+        const node = assignment.placement[0].node;
+        lines.push(
+          commentLine(`${subjectText(ref)}: a running Slurm job cannot move; requeue it onto the node:`),
+          commandOrNote([node], "the node's hostname", () => `${shellCommand`scontrol requeue ${handle.jobId}`} && ${shellCommand`scontrol update JobId=${handle.jobId} NodeList=${node}`}`),
+        );
+      }
+      if (hoursOfWeek && hoursOfWeek.length > 0) lines.push(commentLine(`${subjectText(ref)}: run in the planned hours; e.g. sbatch --begin=<slot start> for its next run`));
+    } else if (reshaped || moved) {
+      lines.push(commentLine(`${subjectText(ref)}: change it by hand as above`));
+    }
+  }
+  return lines;
+}
+
+/** Slots of the week as ranges: `Mon 00-06, Tue 22-24` (slot 0 = Monday 00:00 UTC). */
+export function hoursOfWeekText(slots: readonly number[]): string {
+  const days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+  const sorted = [...new Set(slots)].sort((a, b) => a - b);
+  const ranges: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1 && Math.floor(sorted[j + 1] / 24) === Math.floor(sorted[i] / 24)) j++;
+    const day = Math.floor(sorted[i] / 24);
+    ranges.push(`${days[day] ?? "?"} ${String(sorted[i] % 24).padStart(2, "0")}-${String((sorted[j] % 24) + 1).padStart(2, "0")}`);
+    i = j + 1;
+  }
+  return ranges.join(", ");
+}
+
+/** A fleet plan action (move, pack, schedule): every workload of the group, then the nodes it drains. */
+function planActionLines(recommendation: Recommendation): string[] {
+  const inputs = recommendation.inputs as unknown as Partial<PlanFindingInputs>;
+  const result = recommendation.result as Partial<PlanFindingResult>;
+  const action = result.action;
+  const lines: string[] = [];
+  if (result.capacityFreedGpuHoursPerMonth) {
+    lines.push(commentLine(`capacity freed: ${result.capacityFreedGpuHoursPerMonth.toFixed(0)} GPU-hours per month of owned or committed GPUs (not cash)`));
+  }
+  if (result.throughput === "assumed") lines.push(commentLine("throughput on the new GPU model is ASSUMED from peak ratios (discounted), not measured: watch the job's speed after the change"));
+  if (action?.hoursOfWeek && action.hoursOfWeek.length > 0) lines.push(commentLine(`batch hours of the week (UTC): ${hoursOfWeekText(action.hoursOfWeek)}`));
+  const workloads = new Map((inputs.workloads ?? []).map((w) => [w.id, w]));
+  for (const assignment of result.assignments ?? []) lines.push(...assignmentLines(workloads.get(assignment.workloadId), assignment, action?.hoursOfWeek));
+  for (const node of [...(inputs.drainedNodes ?? action?.drainedNodes ?? [])].sort()) lines.push(...drainLines(node.includes("/") ? node.slice(node.indexOf("/") + 1) : node, recommendation.id));
+  return lines;
+}
+
 /** The plan as JSON and shell lines (kubectl for pods, scontrol/sbatch for Slurm jobs). */
 export function exportPlan(recommendation: Recommendation): ExportedPlan {
   const shell: string[] = [
@@ -162,7 +249,8 @@ export function exportPlan(recommendation: Recommendation): ExportedPlan {
     commentLine(`projected saving ${recommendation.projectedMonthlySaving.toFixed(2)} ${recommendation.currency ?? ""}`.trimEnd() + " per month"),
     commentLine("Review every line before running it: nothing here runs by itself, and the commands are hints."),
   ];
-  if (recommendation.kind === "packing") shell.push(...packingLines(recommendation));
+  if (recommendation.kind === "move" || recommendation.kind === "pack" || recommendation.kind === "schedule") shell.push(...planActionLines(recommendation));
+  else if (recommendation.kind === "packing") shell.push(...packingLines(recommendation));
   else if (recommendation.kind === "right-sizing") shell.push(...rightSizingLines(recommendation));
   else shell.push(...tidalLines(recommendation));
   return { recommendation, shell };

@@ -17,6 +17,8 @@ import { ServiceError } from "./service-error";
 export interface RecommendationRunRequest {
   nowMs: number;
   lookbackDays?: number;
+  /** What-if: workloads (cluster/id) and nodes (cluster/hostname) the plan leaves as they are. */
+  exclude?: { workloads?: readonly string[]; nodes?: readonly string[] };
   onProgress?: (step: string) => void;
 }
 
@@ -52,6 +54,9 @@ export function childProcessRunner(options: ChildProcessRunnerOptions): Recommen
       }
       const args = [tsxCli, adminScript, "run-recommendations", "--json", "--at", new Date(request.nowMs).toISOString()];
       if (request.lookbackDays !== undefined) args.push("--lookback-days", String(request.lookbackDays));
+      // Each name is one argument of its own (no shell): whatever it holds stays a name.
+      for (const key of request.exclude?.workloads ?? []) args.push(`--exclude-workload=${key}`);
+      for (const key of request.exclude?.nodes ?? []) args.push(`--exclude-node=${key}`);
       const child = spawn(process.execPath, args, {
         cwd: options.projectRoot,
         env: { ...process.env, DATABASE_URL: options.databaseUrl },
@@ -109,22 +114,71 @@ export function singleFlight(runner: RecommendationRunner, clock: () => number =
   };
 }
 
-// One runner per server process, kept on globalThis so Next's module copies share it.
-const holder = globalThis as typeof globalThis & { gpuRoiRecommendationRunner?: RecommendationRunner };
+/** Where the latest on-demand run stands: what the page shows while it waits. */
+export interface RecommendationRunStatus {
+  running: boolean;
+  startedAtMs: number | null;
+  finishedAtMs: number | null;
+  /** The steps the run reported so far, oldest first (at most the last 50). */
+  steps: string[];
+  /** Why the latest run failed; null when it did not. */
+  error: string | null;
+}
 
-/** The web server's runner: a child process against the server's own database, one at a time. */
-export function serverRecommendationRunner(databaseUrl: string): RecommendationRunner {
+export const IDLE_RUN_STATUS: RecommendationRunStatus = { running: false, startedAtMs: null, finishedAtMs: null, steps: [], error: null };
+
+/** Records the steps, start, end and failure of the runs of `runner`. */
+export function trackRuns(runner: RecommendationRunner, clock: () => number = Date.now): { run: RecommendationRunner; status: () => RecommendationRunStatus } {
+  let status: RecommendationRunStatus = IDLE_RUN_STATUS;
+  const run: RecommendationRunner = async (request) => {
+    const previous = status;
+    const started: RecommendationRunStatus = { running: true, startedAtMs: clock(), finishedAtMs: null, steps: [], error: null };
+    status = started;
+    try {
+      const stored = await runner({
+        ...request,
+        onProgress: (step) => {
+          started.steps = [...started.steps, step].slice(-50);
+          request.onProgress?.(step);
+        },
+      });
+      status = { ...started, running: false, finishedAtMs: clock() };
+      return stored;
+    } catch (error) {
+      // A run refused because another is going leaves that one's status alone.
+      status = error instanceof ServiceError && error.status === 409 && previous.running ? previous : { ...started, running: false, finishedAtMs: clock(), error: (error as Error).message };
+      throw error;
+    }
+  };
+  return { run, status: () => ({ ...status, steps: [...status.steps] }) };
+}
+
+// One runner per server process, kept on globalThis so Next's module copies share it.
+const holder = globalThis as typeof globalThis & { gpuRoiRecommendationRunner?: { run: RecommendationRunner; status: () => RecommendationRunStatus } };
+
+function serverRunner(databaseUrl: string): { run: RecommendationRunner; status: () => RecommendationRunStatus } {
   if (!holder.gpuRoiRecommendationRunner) {
     const runner = singleFlight(childProcessRunner({ projectRoot: process.cwd(), databaseUrl }));
     // The server's log shows a long run's steps as they happen.
-    holder.gpuRoiRecommendationRunner = (request) =>
+    holder.gpuRoiRecommendationRunner = trackRuns((request) =>
       runner({
         ...request,
         onProgress: (step) => {
           console.log(`gpu-roi: recommendations run: ${step}`);
           request.onProgress?.(step);
         },
-      });
+      }),
+    );
   }
   return holder.gpuRoiRecommendationRunner;
+}
+
+/** The web server's runner: a child process against the server's own database, one at a time. */
+export function serverRecommendationRunner(databaseUrl: string): RecommendationRunner {
+  return serverRunner(databaseUrl).run;
+}
+
+/** Where the server's latest on-demand run stands. */
+export function serverRecommendationRunStatus(databaseUrl: string): () => RecommendationRunStatus {
+  return serverRunner(databaseUrl).status;
 }

@@ -9,6 +9,7 @@ import {
   RECOMMENDATION_STATES,
   setRecommendationState,
 } from "../../services/recommendation-service";
+import { getLatestFleetPlan } from "../../services/fleet-plan-store";
 import type { RecommendationRunner } from "../../services/recommendation-runner";
 import { ServiceError } from "../../services/service-error";
 import { requireAdmin } from "./admin-auth";
@@ -30,8 +31,18 @@ export const listRecommendationsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(500),
 });
 
+/** A what-if key: `cluster/id` of a workload or `cluster/hostname` of a node, as the plan names them. */
+const planKeySchema = z.string().min(3).max(1000).regex(/^[^/]+\/.+$/s, "expected CLUSTER/NAME");
+
+/** Workloads and nodes a re-plan leaves as they are. */
+export const planExclusionSchema = z.object({
+  workloads: z.array(planKeySchema).max(1000).default([]),
+  nodes: z.array(planKeySchema).max(1000).default([]),
+});
+
 export const runRecommendationsBody = z.object({
   lookbackDays: z.number().positive().max(400).default(14),
+  exclude: planExclusionSchema.optional(),
 });
 
 export const setStateBody = z.object({ state: z.enum(RECOMMENDATION_STATES) });
@@ -72,7 +83,7 @@ export async function handleRunRecommendations(request: Request, context: Recomm
       }
     }
     const body = parseOrThrow(runRecommendationsBody, parsed);
-    const recommendations = await context.runRecommendations({ nowMs: context.nowMs(), lookbackDays: body.lookbackDays });
+    const recommendations = await context.runRecommendations({ nowMs: context.nowMs(), lookbackDays: body.lookbackDays, exclude: body.exclude });
     return jsonResponse({ recommendations }, 201);
   } catch (error) {
     return responseForError(error);
@@ -103,6 +114,17 @@ export async function handleGetRecommendationPlan(request: Request, id: string, 
         headers: { "content-type": "text/plain; charset=utf-8", "content-disposition": `inline; filename="recommendation-${recommendationId}.sh"` },
       });
     }
+    return jsonResponse(plan);
+  } catch (error) {
+    return responseForError(error);
+  }
+}
+
+/** GET /api/v1/recommendations/fleet-plan: the latest fleet plan, 404 before the first run. */
+export async function handleGetFleetPlan(_request: Request, context: Pick<RecommendationsContext, "prisma">): Promise<Response> {
+  try {
+    const plan = await getLatestFleetPlan(context.prisma);
+    if (!plan) throw new ServiceError(404, "fleet plan: none yet; run the optimizer (POST /api/v1/recommendations/run)");
     return jsonResponse(plan);
   } catch (error) {
     return responseForError(error);

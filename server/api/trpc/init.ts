@@ -4,7 +4,7 @@ import { getServerDatabase } from "../../db/server-database";
 import type { SqlDatabase } from "../../db/sql-database";
 import { TimeWindowError } from "../../domain/time-window";
 import { authenticateAdmin } from "../rest/admin-session";
-import { serverRecommendationRunner, type RecommendationRunner } from "../../services/recommendation-runner";
+import { serverRecommendationRunner, serverRecommendationRunStatus, type RecommendationRunner, type RecommendationRunStatus } from "../../services/recommendation-runner";
 import { ServiceError } from "../../services/service-error";
 
 export interface TrpcContext {
@@ -17,6 +17,8 @@ export interface TrpcContext {
   adminRefusal?: ServiceError;
   /** Where an on-demand optimizer run executes (the server: a child process, one at a time). */
   runRecommendations: RecommendationRunner;
+  /** Where the latest on-demand run stands (absent: no run tracked, e.g. a test's caller). */
+  recommendationRunStatus?: () => RecommendationRunStatus;
 }
 
 export function createTrpcContext(options: { req?: Request } = {}): TrpcContext {
@@ -29,6 +31,7 @@ export function createTrpcContext(options: { req?: Request } = {}): TrpcContext 
     isAdmin: authentication?.via != null,
     adminRefusal: authentication?.via === null ? authentication.refusal : undefined,
     runRecommendations: serverRecommendationRunner(target.url),
+    recommendationRunStatus: serverRecommendationRunStatus(target.url),
   };
 }
 

@@ -11,6 +11,8 @@ import { getOverviewProcedure } from "./procedures/overview/get-overview";
 import { addPriceProcedure } from "./procedures/prices/add-price";
 import { listPricesProcedure } from "./procedures/prices/list-prices";
 import { getRetentionProcedure } from "./procedures/retention/get-retention";
+import { getFleetPlanProcedure } from "./procedures/recommendations/get-fleet-plan";
+import { getRunStatusProcedure } from "./procedures/recommendations/get-run-status";
 import { listRecommendationsProcedure } from "./procedures/recommendations/list-recommendations";
 import { runRecommendationsProcedure } from "./procedures/recommendations/run-recommendations";
 import { setRecommendationStateProcedure } from "./procedures/recommendations/set-recommendation-state";
@@ -35,6 +37,8 @@ export const appRouter = createTrpcRouter({
     summary: summarizeRecommendationsProcedure,
     run: runRecommendationsProcedure,
     setState: setRecommendationStateProcedure,
+    fleetPlan: getFleetPlanProcedure,
+    runStatus: getRunStatusProcedure,
   }),
   nodeTokens: createTrpcRouter({
     list: listNodeTokensProcedure,

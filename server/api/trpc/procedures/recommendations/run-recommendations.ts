@@ -1,8 +1,10 @@
 import { z } from "zod";
+import { planExclusionSchema } from "../../../rest/recommendations-handler";
 import { adminProcedure } from "../../init";
 
 export const runRecommendationsInput = z.object({
   lookbackDays: z.number().positive().max(400).default(14),
+  exclude: planExclusionSchema.optional(),
 });
 
 /**
@@ -11,4 +13,4 @@ export const runRecommendationsInput = z.object({
  */
 export const runRecommendationsProcedure = adminProcedure
   .input(runRecommendationsInput)
-  .mutation(({ ctx, input }) => ctx.runRecommendations({ nowMs: ctx.nowMs(), lookbackDays: input.lookbackDays }));
+  .mutation(({ ctx, input }) => ctx.runRecommendations({ nowMs: ctx.nowMs(), lookbackDays: input.lookbackDays, exclude: input.exclude }));
