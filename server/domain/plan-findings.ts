@@ -5,7 +5,7 @@
  * of one plan add up to the plan's total. Pure: the plan and its input in,
  * findings out.
  */
-import type { FleetPlan, PlanAction, PlanActionKind, PlanInput, PlanWorkload, WorkloadAssignment } from "../../solver/plan/types";
+import type { FleetPlan, PlanAction, PlanActionKind, PlanInput, PlanPriceSource, PlanWorkload, WorkloadAssignment } from "../../solver/plan/types";
 import { HOURS_PER_WEEK } from "../../solver/plan/types";
 import type { WorkloadRef } from "./workload-keys";
 
@@ -143,6 +143,41 @@ export function planWorkloadRows(plan: FleetPlan, input: PlanInput): PlanWorkloa
       from: { gpuModel: w.gpuModel, gpuCount: w.gpuCount },
       to: to ? { ...to.to } : null,
       throughput: to?.throughput ?? null,
+      excluded: excluded.has(key),
+    };
+  });
+}
+
+/** A node of the plan, for the what-if list. */
+export interface PlanNodeRow {
+  /** `cluster/hostname`, as exclusions name it. */
+  key: string;
+  cluster: string;
+  hostname: string;
+  gpuModel: string;
+  gpuCount: number;
+  /** Its price per GPU-hour (node override, else the model's) and where the price comes from. */
+  costPerGpuHour: number | null;
+  source: PlanPriceSource;
+  drained: boolean;
+  excluded: boolean;
+}
+
+export function planNodeRows(plan: FleetPlan, input: PlanInput): PlanNodeRow[] {
+  const excluded = new Set(input.exclude?.nodes ?? []);
+  const drained = new Set(plan.actions.flatMap((a) => a.drainedNodes.map((n) => (n.includes("/") ? n : planKey(a.cluster, n)))));
+  return input.nodes.map((n) => {
+    const key = planKey(n.cluster, n.hostname);
+    const price = input.prices.find((p) => p.gpuModel === n.gpuModel);
+    return {
+      key,
+      cluster: n.cluster,
+      hostname: n.hostname,
+      gpuModel: n.gpuModel,
+      gpuCount: n.gpuCount,
+      costPerGpuHour: n.costPerGpuHour ?? price?.costPerGpuHour ?? null,
+      source: n.source ?? price?.source ?? "cloud-on-demand",
+      drained: drained.has(key),
       excluded: excluded.has(key),
     };
   });

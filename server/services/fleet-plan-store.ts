@@ -5,7 +5,7 @@
  * findings of half a plan.
  */
 import type { AppPrismaClient } from "../db/prisma-client";
-import type { PlanFinding, PlanWorkloadRow } from "../domain/plan-findings";
+import type { PlanFinding, PlanNodeRow, PlanWorkloadRow } from "../domain/plan-findings";
 import type { FleetPlan, PlanInput, PlanModelSummary } from "../../solver/plan/types";
 
 export interface StoredFleetPlan {
@@ -22,6 +22,8 @@ export interface StoredFleetPlan {
   models: PlanModelSummary[];
   /** Every workload the plan considered: where it is and where the plan puts it (the what-if list). */
   workloads: PlanWorkloadRow[];
+  /** Every node the plan considered: drained or kept, excluded or not. */
+  nodes: PlanNodeRow[];
   phases: FleetPlan["phases"];
   exclude: { workloads: string[]; nodes: string[] };
   /** The solver's messages, then what the input left out. */
@@ -47,6 +49,7 @@ export function toStoredFleetPlan(row: FleetPlanRow): StoredFleetPlan {
     hourly: JSON.parse(row.hourlyJson) as FleetPlan["hourly"],
     models: JSON.parse(row.modelsJson) as PlanModelSummary[],
     workloads: JSON.parse(row.workloadsJson) as PlanWorkloadRow[],
+    nodes: JSON.parse(row.nodesJson) as PlanNodeRow[],
     phases: JSON.parse(row.phasesJson) as FleetPlan["phases"],
     exclude: JSON.parse(row.excludeJson) as StoredFleetPlan["exclude"],
     messages: JSON.parse(row.messagesJson) as string[],
@@ -63,6 +66,7 @@ export interface FleetPlanToStore {
   plan: FleetPlan;
   input: PlanInput;
   workloads: PlanWorkloadRow[];
+  nodes: PlanNodeRow[];
   findings: readonly PlanFinding[];
   leftOut: readonly string[];
   at: { nowMs: number; windowStartMs: number; windowEndMs: number };
@@ -88,6 +92,7 @@ async function createPlanRow(tx: Transaction, toStore: FleetPlanToStore): Promis
       hourlyJson: JSON.stringify(plan.hourly),
       modelsJson: JSON.stringify(plan.models),
       workloadsJson: JSON.stringify(toStore.workloads),
+      nodesJson: JSON.stringify(toStore.nodes),
       phasesJson: JSON.stringify(plan.phases),
       excludeJson: JSON.stringify({ workloads: input.exclude?.workloads ?? [], nodes: input.exclude?.nodes ?? [] }),
       messagesJson: JSON.stringify([...plan.messages, ...toStore.leftOut]),

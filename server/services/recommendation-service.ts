@@ -7,7 +7,7 @@
 import type { AppPrismaClient } from "../db/prisma-client";
 import type { SqlDatabase } from "../db/sql-database";
 import { IDLE_ROW_NAME } from "../domain/allocation";
-import { planFindings, planWorkloadRows } from "../domain/plan-findings";
+import { planFindings, planNodeRows, planWorkloadRows } from "../domain/plan-findings";
 import { workloadKey, type WorkloadRef } from "../domain/workload-keys";
 import { compareDailyCosts, type RealizedSaving } from "../domain/workload-profiles";
 import type { GpuNode, Workload } from "../../solver/packing/types";
@@ -169,6 +169,7 @@ export async function runFleetPlan(db: SqlDatabase, prisma: AppPrismaClient, opt
     plan,
     input,
     workloads: planWorkloadRows(plan, input),
+    nodes: planNodeRows(plan, input),
     findings,
     leftOut: loaded.leftOut,
     at: { nowMs: options.nowMs, windowStartMs: loaded.windowStartMs, windowEndMs: loaded.windowEndMs },

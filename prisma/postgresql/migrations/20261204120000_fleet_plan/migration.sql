@@ -19,6 +19,7 @@ CREATE TABLE "fleet_plan" (
     "hourly_json" TEXT NOT NULL,
     "models_json" TEXT NOT NULL,
     "workloads_json" TEXT NOT NULL,
+    "nodes_json" TEXT NOT NULL,
     "phases_json" TEXT NOT NULL,
     "exclude_json" TEXT NOT NULL,
     "messages_json" TEXT NOT NULL,
