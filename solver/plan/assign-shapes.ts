@@ -204,7 +204,7 @@ function addOverloadedHours(problem: CapacityProblem, chosen: readonly number[],
   return added;
 }
 
-export async function assignShapes(problem: CapacityProblem, options: { timeLimitMs: number; solve: Solver; changePenaltyPerWeek?: number }): Promise<ShapeAssignment> {
+export async function assignShapes(problem: CapacityProblem, options: { timeLimitMs: number; solve: Solver; changePenaltyPerWeek?: number; mipGap?: number }): Promise<ShapeAssignment> {
   const started = performance.now();
   const hoursByPool = initialHours(problem);
   const todayChoice = problem.candidates.map(() => 0);
@@ -214,7 +214,7 @@ export async function assignShapes(problem: CapacityProblem, options: { timeLimi
     const leftMs = options.timeLimitMs - (performance.now() - started);
     if (leftMs <= 0) return fallback("time-limit", solves - 1, "the time limit was reached before the shapes were chosen: today's shapes are kept");
     const model = capacityModel(problem, { hoursByPool, inHourlyRows: () => true, volumeRows: false, integral: true, changePenaltyPerWeek: options.changePenaltyPerWeek ?? 0.01 });
-    const result = await options.solve(model, { timeLimitMs: leftMs, mipGap: 1e-4 });
+    const result = await options.solve(model, { timeLimitMs: leftMs, mipGap: options.mipGap ?? 1e-4 });
     if (!(result.status === "optimal" || result.status === "feasible" || (result.status === "timedout" && Number.isFinite(result.objective)))) {
       return fallback(result.status === "timedout" ? "time-limit" : "failed", solves, `the shape model found no answer (${result.message ?? result.status}): today's shapes are kept`);
     }
