@@ -5,6 +5,11 @@
  *        [--headroom 1] [--max-per-gpu N] [--one-ls-per-gpu] [--time-limit-s 50] [--skip-bad-rows]
  *        [--cpu-pods-first]
  *   tidal --demand DEMAND.csv [--jobs JOBS.csv] [--prices PRICES.csv [--objective cost --capacity GPUS]] [--json]
+ *   plan --usage USAGE.json --prices PRICES.json [--json] [--time-limit-s 60]
+ *
+ * USAGE.json: the fleet plan's input without prices ({ nodes, workloads,
+ * relativeThroughput?, exclude?, options? }); PRICES.json: an array of prices or
+ * the document GET /api/v1/prices returns (docs/api.md, "Fleet plan").
  *
  * DEMAND.csv: columns slot (0..167, 0 = Monday 00:00) and gpus (inference GPUs
  * needed that hour: p95 + headroom). JOBS.csv: id, queue, gpu_hours,
@@ -16,6 +21,9 @@ import { optimizePacking } from "./packing/optimize.ts";
 import type { PackingResult } from "./packing/types.ts";
 import { csvRows, describeRowProblem, openbPods, parseCsv, readOpenbNodes } from "./packing/openb.ts";
 import { planTidal, SLOTS_PER_WEEK, type BatchJob } from "./tidal/plan.ts";
+import { planFleet } from "./plan/plan-fleet.ts";
+import { readPlanInput } from "./plan/read-plan-files.ts";
+import type { FleetPlan } from "./plan/types.ts";
 
 function flag(args: readonly string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -169,6 +177,37 @@ async function tidal(args: readonly string[]): Promise<void> {
   process.stdout.write(`${JSON.stringify(args.includes("--json") ? plan : summary, null, args.includes("--json") ? 0 : 2)}\n`);
 }
 
+async function plan(args: readonly string[]): Promise<void> {
+  const usagePath = flag(args, "--usage");
+  const pricesPath = flag(args, "--prices");
+  if (!usagePath || !pricesPath) throw new Error("plan needs --usage USAGE.json and --prices PRICES.json");
+  const timeLimitS = flag(args, "--time-limit-s") === undefined ? undefined : positiveFlag(args, "--time-limit-s", 60);
+  const input = readPlanInput(
+    { path: usagePath, text: readFileSync(usagePath, "utf8") },
+    { path: pricesPath, text: readFileSync(pricesPath, "utf8") },
+    { atMs: Date.now(), timeLimitMs: timeLimitS === undefined ? undefined : timeLimitS * 1000 },
+  );
+  const result = await planFleet(input);
+  process.stdout.write(args.includes("--json") ? `${JSON.stringify(result)}\n` : planSummary(result));
+}
+
+/** The plan in a few lines for a terminal; --json prints everything. */
+function planSummary(result: FleetPlan): string {
+  const money = (value: number) => `${value.toFixed(2)} ${result.currency ?? ""}`.trim();
+  const lines = [
+    `status ${result.status} in ${result.seconds.toFixed(1)} s`,
+    `cost per week: today ${money(result.costPerWeek.today)}, plan ${money(result.costPerWeek.plan)}, lower bound ${money(result.bound.costPerWeek)} (gap ${result.bound.gapPct === null ? "n/a" : `${result.bound.gapPct.toFixed(1)} %`})`,
+    `cash saving per month (rented GPUs freed): ${money(result.saving.cashPerMonth)}`,
+    `capacity freed per month (owned or committed GPUs): ${result.saving.capacityFreedGpuHoursPerMonth.toFixed(0)} GPU-hours` +
+      (result.saving.rentEquivalentPerMonth === null ? "" : `, ${money(result.saving.rentEquivalentPerMonth)} to rent at on-demand rates`),
+    ...result.models.map((m) => `  ${m.cluster} ${m.gpuModel}: ${m.gpusKept} of ${m.gpusInFleet} GPUs kept, ${m.gpusFreed} freed (${m.source})`),
+    `${result.actions.length} actions:`,
+    ...result.actions.map((a) => `  [${a.kind}] ${a.title}: cash ${money(a.cashSavingPerMonth)}/month, capacity ${a.capacityFreedGpuHoursPerMonth.toFixed(0)} GPU-hours/month`),
+    ...result.messages.map((m) => `note: ${m}`),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
 function cpuOnlySummary(cpuOnly: PackingResult["cpuOnly"]) {
   if (!cpuOnly) return { pods: 0, placed: 0, unplaced: 0, onGpuNodes: 0, order: "after-gpu-pods" };
   return {
@@ -194,7 +233,10 @@ async function main(argv: readonly string[]): Promise<void> {
   const [command, ...args] = argv;
   if (command === "pack") return pack(args);
   if (command === "tidal") return tidal(args);
-  throw new Error("usage: cli.ts pack --nodes NODES.csv --pods PODS.csv [--json] [--time-limit-s 50] [--skip-bad-rows] [--cpu-pods-first] | tidal --demand DEMAND.csv [--jobs JOBS.csv] [--prices PRICES.csv [--objective cost --capacity GPUS]]");
+  if (command === "plan") return plan(args);
+  throw new Error(
+    "usage: cli.ts pack --nodes NODES.csv --pods PODS.csv [--json] [--time-limit-s 50] [--skip-bad-rows] [--cpu-pods-first] | tidal --demand DEMAND.csv [--jobs JOBS.csv] [--prices PRICES.csv [--objective cost --capacity GPUS]] | plan --usage USAGE.json --prices PRICES.json [--json] [--time-limit-s 60]",
+  );
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -3,8 +3,9 @@
  * on-prem cost-of-ownership formula. Pure.
  */
 
-/** Hours in an average month (8,760 / 12). */
-export const HOURS_PER_MONTH = 730;
+import { HOURS_PER_MONTH } from "../../solver/calendar";
+
+export { HOURS_PER_MONTH };
 export const HOURS_PER_YEAR = 8760;
 
 export interface TcoInputs {
