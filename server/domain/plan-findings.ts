@@ -165,7 +165,7 @@ export interface PlanNodeRow {
 
 export function planNodeRows(plan: FleetPlan, input: PlanInput): PlanNodeRow[] {
   const excluded = new Set(input.exclude?.nodes ?? []);
-  const drained = new Set(plan.actions.flatMap((a) => a.drainedNodes.map((n) => (n.includes("/") ? n : planKey(a.cluster, n)))));
+  const drained = new Set(plan.actions.flatMap((a) => a.drainedNodes.map((hostname) => planKey(a.cluster, hostname))));
   return input.nodes.map((n) => {
     const key = planKey(n.cluster, n.hostname);
     const price = input.prices.find((p) => p.gpuModel === n.gpuModel);

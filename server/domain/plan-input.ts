@@ -12,6 +12,9 @@
  *   service, cluster and GPU model (serviceName says how a service is recognised);
  * - training is batch (may move in time); everything else (inference, notebooks,
  *   unattributed processes) is fixed in time, as the tidal planner always treated it;
+ * - the workloads are those running now (last window within an hour of the
+ *   fleet's latest), as packing always took them; a service's hourly series still
+ *   counts the replicas a rollout replaced;
  * - GPUs held per hour of the week = the GPU-hours held in the hours of that slot
  *   over the observed span, divided by how many times the slot occurs in it.
  */
@@ -195,13 +198,13 @@ const RUNNING_NOW_MS = 3_600_000;
 
 /**
  * Where a group runs today: the placements of its members running now (a
- * service's replicas replaced by a rollout are history, not placements), else of
- * its most recent member; only on nodes of its GPU model.
+ * service's replicas replaced by a rollout are history, not placements), only on
+ * nodes of its GPU model. Empty when none runs now: a finished job holds no GPU
+ * the plan could give back, and binding every finished job of the lookback to the
+ * GPUs it last used would fill them many times over.
  */
 function currentPlacement(members: readonly WorkloadProfile[], nodes: ReadonlyMap<string, PlanNode>, latestMs: number, gpuModel: string): PlanWorkload["current"] {
-  const runningNow = members.filter((m) => m.lastSeenMs >= latestMs - RUNNING_NOW_MS);
-  const latest = [...members].sort((a, b) => b.lastSeenMs - a.lastSeenMs)[0];
-  const placed = (runningNow.length > 0 ? runningNow : [latest]).flatMap((m) => m.current.map((c) => ({ node: c.hostname, gpuIndexes: [...c.gpuIndexes] })));
+  const placed = members.filter((m) => m.lastSeenMs >= latestMs - RUNNING_NOW_MS).flatMap((m) => m.current.map((c) => ({ node: c.hostname, gpuIndexes: [...c.gpuIndexes] })));
   return placed.filter((c) => {
     const node = nodes.get(planKey(members[0].clusterName, c.node));
     return node !== undefined && node.gpuModel === gpuModel && c.gpuIndexes.every((i) => i < node.gpuCount);
@@ -275,9 +278,9 @@ export function buildPlanInput(sources: PlanInputSources, options: PlanInputOpti
   for (const { id, members } of groupWorkloads(plannable(sources.profiles, sources.gpus))) {
     const workload = planWorkload(id, members, context);
     if (workload) workloads.push(workload);
-    else if (!unpriced.includes(members[0].gpuModel)) unplaced++;
+    else if (members.some((m) => m.lastSeenMs >= latestMs - RUNNING_NOW_MS) && !unpriced.includes(members[0].gpuModel)) unplaced++;
   }
-  if (unplaced > 0) leftOut.push(`${unplaced} workloads whose last GPUs are not priced nodes of their model in the lookback are left out of the plan`);
+  if (unplaced > 0) leftOut.push(`${unplaced} running workloads whose GPUs are not on priced nodes of their model are left out of the plan`);
   const table = options.relativeThroughput ?? PEAK_TENSOR_THROUGHPUT;
   const models = [...new Set(nodes.map((n) => n.gpuModel))];
   const relativeThroughput = Object.fromEntries(models.filter((m) => table[m] !== undefined).sort().map((m) => [m, table[m]]));

@@ -237,8 +237,9 @@ function planActionLines(recommendation: Recommendation): string[] {
   if (result.throughput === "assumed") lines.push(commentLine("throughput on the new GPU model is ASSUMED from peak ratios (discounted), not measured: watch the job's speed after the change"));
   if (action?.hoursOfWeek && action.hoursOfWeek.length > 0) lines.push(commentLine(`batch hours of the week (UTC): ${hoursOfWeekText(action.hoursOfWeek)}`));
   const workloads = new Map((inputs.workloads ?? []).map((w) => [w.id, w]));
+  if (inputs.cluster !== undefined) lines.push(commentLine(`in cluster ${quotedName(inputs.cluster)}: run these where kubectl and scontrol reach that cluster`));
   for (const assignment of result.assignments ?? []) lines.push(...assignmentLines(workloads.get(assignment.workloadId), assignment, action?.hoursOfWeek));
-  for (const node of [...(inputs.drainedNodes ?? action?.drainedNodes ?? [])].sort()) lines.push(...drainLines(node.includes("/") ? node.slice(node.indexOf("/") + 1) : node, recommendation.id));
+  for (const hostname of [...(inputs.drainedNodes ?? [])].sort()) lines.push(...drainLines(hostname, recommendation.id));
   return lines;
 }
 

@@ -11,6 +11,7 @@ import { planFindings, planNodeRows, planWorkloadRows } from "../domain/plan-fin
 import { workloadKey, type WorkloadRef } from "../domain/workload-keys";
 import { compareDailyCosts, type RealizedSaving } from "../domain/workload-profiles";
 import type { GpuNode, Workload } from "../../solver/packing/types";
+import { planFleet } from "../../solver/plan/plan-fleet";
 import type { FleetPlan, PlanInput } from "../../solver/plan/types";
 import { allocate } from "./allocation-service";
 import { storeFleetPlan, type StoredFleetPlan } from "./fleet-plan-store";
@@ -161,8 +162,7 @@ export async function runFleetPlan(db: SqlDatabase, prisma: AppPrismaClient, opt
   });
   const { input } = loaded;
   progress(`planning ${input.workloads.length} workloads on ${input.nodes.length} nodes${input.exclude ? ` (${input.exclude.workloads?.length ?? 0} workloads and ${input.exclude.nodes?.length ?? 0} nodes excluded)` : ""}`);
-  const planFleet = options.planFleet ?? (await import("../../solver/plan/plan-fleet")).planFleet;
-  const plan = await planFleet(input);
+  const plan = await (options.planFleet ?? planFleet)(input);
   const findings = planFindings(plan, input);
   progress(`storing the plan (${plan.status}) and ${findings.length} findings`);
   const stored = await storeFleetPlan(prisma, {

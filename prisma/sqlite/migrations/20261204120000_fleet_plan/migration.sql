@@ -1,4 +1,4 @@
--- The fleet plan: one row per optimizer run; its actions are recommendations (plan_id).
+-- The fleet plan: one row per optimizer run, its actions stored as recommendations (plan_id)
 -- AlterTable
 ALTER TABLE "recommendation" ADD COLUMN "plan_id" INTEGER;
 
