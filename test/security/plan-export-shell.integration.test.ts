@@ -49,8 +49,9 @@ describe.each(kinds)("exported plans of hostile ids in $name", ({ create, skipRe
   });
 
   it.skipIf(skipReason)("runs every plan with sh: no injected command, hostnames reach kubectl and scontrol whole", async () => {
-    const stored = await runRecommendations(db.sql, db.prisma, { nowMs: END_MS, lookbackDays: 14, packingTimeLimitMs: 3_000 });
-    expect(new Set(stored.map((r) => r.kind))).toEqual(new Set(["packing", "right-sizing", "tidal"]));
+    const stored = await runRecommendations(db.sql, db.prisma, { nowMs: END_MS, lookbackDays: 14, planTimeLimitMs: 10_000 });
+    expect(stored.length).toBeGreaterThan(0);
+    expect(stored.every((r) => ["move", "pack", "schedule"].includes(r.kind))).toBe(true);
     const context = { db: db.sql, prisma: db.prisma, adminToken: undefined, nowMs: () => END_MS, runRecommendations: async () => [] };
     const allCalls: string[][] = [];
     for (const recommendation of stored) {
@@ -65,12 +66,14 @@ describe.each(kinds)("exported plans of hostile ids in $name", ({ create, skipRe
         allCalls.push(...calls);
       }
     }
-    // Every argument that carries the injection is exactly a hostile value, or a key=value word around one.
+    // Every argument that carries the injection is exactly a hostile value, or a key=value word around one
+    // (a k8s-<namespace>/<pod> id splits at its first slash: the marker's path holds slashes).
+    const [, namespace, pod] = /^k8s-([^/]+)\/(.+)$/s.exec(JOB_IDS[1])!;
     for (const arg of allCalls.flat().filter((a) => a.includes("touch"))) {
       const value = arg.replace(/^(NodeName|NodeList)=/, "");
-      expect([...HOSTS, "ml'$(" + touch + ")", `trainer;${touch}`]).toContain(value);
+      expect([...HOSTS, "ml'$(" + touch + ")", `trainer;${touch}`, namespace, pod]).toContain(value);
     }
-    // The packing plan empties a node or moves a job onto one: a hostile hostname reached a command whole.
+    // The plan empties a node or moves a job onto one: a hostile hostname reached a command whole.
     expect(allCalls.some((call) => call.some((arg) => HOSTS.includes(arg.replace(/^(NodeName|NodeList)=/, ""))))).toBe(true);
   }, 120_000);
 });
