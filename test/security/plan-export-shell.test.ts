@@ -119,6 +119,26 @@ function tidalRecommendation(cluster: string, externalIds: readonly string[], qu
   return { ...BASE, id: 9, kind: "tidal", subject: "tidal:fleet", title: "Tidal schedule", currency: "USD", inputs: { affectedJobs: [...externalIds], batchJobs }, result: plan };
 }
 
+/** A fleet plan's pack action whose cluster, workload, hostnames and GPU model are all `value`. */
+function planActionRecommendation(value: string): Recommendation {
+  const shape = (gpuCount: number, gpuMilli: number) => ({ gpuModel: value, gpuCount, gpuMilli });
+  const jobIds = ["slurm-7", `pod-${value}`];
+  const assignment = { workloadId: value, cluster: value, jobIds, team: value, from: shape(2, 1000), to: shape(1, 500), placement: [{ node: `${value}-to`, gpuIndexes: [1] }], gpusByHourOfWeek: [], throughput: "assumed" as const };
+  const workload = { id: value, cluster: value, jobIds, team: value, project: null, kind: "batch" as const, gpuModel: value, gpuCount: 2, current: [{ node: value, gpuIndexes: [0, 1] }], busyGpusP95: 0.2, memoryPerGpuP99MiB: 1000, evidence: { hoursObserved: 3 } };
+  return {
+    ...BASE,
+    id: 11,
+    kind: "pack",
+    subject: `plan:pack:${value}`,
+    title: `Pack ${value}`,
+    currency: "USD",
+    planId: 1,
+    capacityFreedGpuHoursPerMonth: 730,
+    inputs: { affectedJobs: jobIds, affectedWorkloads: jobIds.map((externalId) => ({ cluster: value, externalId })), cluster: value, gpuModel: value, costPerGpuHour: 2, workloads: [workload], drainedNodes: [value] },
+    result: { action: { hoursOfWeek: [1, 2], drainedNodes: [value] }, assignments: [assignment], cashSavingPerMonth: 1460, capacityFreedGpuHoursPerMonth: 730, rentEquivalentPerMonth: null, throughput: "assumed" },
+  };
+}
+
 function scriptOf(recommendation: Recommendation): string {
   return `${exportPlan(recommendation).shell.join("\n")}\n`;
 }
@@ -185,7 +205,38 @@ describe.each(SHELLS)("exportPlan run with %s against stub kubectl and scontrol"
   });
 });
 
+describe.each(SHELLS)("exportPlan of a fleet plan action run with %s", (shell) => {
+  it("hostile clusters, workloads, job ids and hostnames run nothing and reach each command whole", () => {
+    for (const value of hostile) {
+      const script = scriptOf(planActionRecommendation(value));
+      expectOnlyCommentsAndHints(script);
+      const { calls, status, stderr } = stubs.run(script, shell);
+      expect(existsSync(stubs.markerPath)).toBe(false);
+      expect({ status, stderr }).toEqual({ status: 0, stderr: "" });
+      const oneLine = !/[\r\n\u2028]/.test(value);
+      expect(calls).toEqual(
+        oneLine
+          ? [
+              ["scontrol", "requeue", "7"],
+              ["scontrol", "update", "JobId=7", `NodeList=${value}-to`],
+              ["kubectl", "cordon", value],
+              ["scontrol", "update", `NodeName=${value}`, "State=DRAIN", "Reason=gpu-roi recommendation 11"],
+            ]
+          : [],
+      );
+    }
+  });
+});
+
 describe("exportPlan", () => {
+  it("marks a plan action's capacity, assumed throughput and batch hours in its comments", () => {
+    const script = scriptOf(planActionRecommendation("gpu-07"));
+    expect(script).toContain("# capacity freed: 730 GPU-hours per month of owned or committed GPUs (not cash)");
+    expect(script).toContain("# throughput on the new GPU model is ASSUMED");
+    expect(script).toContain("# batch hours of the week (UTC): Mon 01-03");
+    expect(script).toContain("# workload 'gpu-07' (2 replicas) in cluster 'gpu-07': 2 x gpu-07 -> 1 x gpu-07 (500/1000 of each)");
+  });
+
   it("names each job's cluster and keeps hostile text on its comment line, visibly escaped", () => {
     const script = scriptOf(rightSizingRecommendation("west", "slurm-1001", "A100"));
     expect(script).toContain("# cluster 'west', slurm job 1001: held by slurm-1001");
