@@ -6,7 +6,7 @@ import Link from "next/link";
 import { costFigureColumns, displayRowName } from "./components/cost-columns";
 import { CostTrendChart } from "./components/cost-trend-chart";
 import { DataGrid, type GridColumn } from "./components/data-grid";
-import { formatMoney, formatRatioPct } from "./components/format";
+import { formatGpuHours, formatMoney, formatRatioPct } from "./components/format";
 import { Stat } from "./components/stat";
 import { spendQueries } from "./overview-windows";
 import { useTRPC } from "./trpc/client";
@@ -24,6 +24,7 @@ export function OverviewSpend({ window }: { window: string }) {
   const byModel = useQuery(trpc.allocation.get.queryOptions(queries.byModel));
   const byTeam = useQuery(trpc.allocation.get.queryOptions(queries.byTeamOverTime));
   const open = useQuery(trpc.recommendations.summary.queryOptions({ state: "open" }));
+  const plan = useQuery(trpc.recommendations.fleetPlan.queryOptions());
 
   if (byModel.isPending) return <p className="status">Loading spend…</p>;
   if (byModel.isError) return <p className="status error">Could not load spend: {byModel.error.message}</p>;
@@ -32,7 +33,8 @@ export function OverviewSpend({ window }: { window: string }) {
   const idleCost = allocation.rows.filter((row) => row.name === IDLE_ROW_NAME).reduce((sum, row) => sum + row.totalCost, 0);
   const activeGpuHours = allocation.totals.activeGpuHours;
   const models: ModelRow[] = allocation.rows.filter((row) => row.name !== IDLE_ROW_NAME);
-  const largest = open.data?.largest ?? null;
+  const saving = plan.data?.saving ?? null;
+  const planCurrency = plan.data?.currency ?? currency;
   const modelColumns: GridColumn<ModelRow>[] = [
     { id: "name", header: "Model", value: (row) => displayRowName(row.name), display: (row) => (row.name.startsWith("__") ? displayRowName(row.name) : <Link href={`/models/${encodeURIComponent(row.name)}`}>{row.name}</Link>) },
     ...costFigureColumns<ModelRow>(currency).filter((column) => ["totalCost", "gpuHours", "efficiency", "wasteCost"].includes(column.id)),
@@ -56,9 +58,18 @@ export function OverviewSpend({ window }: { window: string }) {
           detail="of the fleet's GPU-hours held by jobs / kept busy"
         />
         <Stat
-          label="Open recommendations"
-          value={String(open.data?.count ?? 0)}
-          detail={largest ? `largest: ${formatMoney(largest.projectedMonthlySaving, largest.currency ?? currency)}/month (${largest.kind})` : "run the optimizer to get some"}
+          label="Plan: cash saving"
+          value={saving ? `${formatMoney(saving.cashPerMonth, planCurrency)}/month` : "n/a"}
+          detail={saving ? `rented GPUs freed; ${open.data?.count ?? 0} open recommendations` : "run the optimizer to get a plan"}
+        />
+        <Stat
+          label="Plan: capacity freed"
+          value={saving ? `${formatGpuHours(saving.capacityFreedGpuHoursPerMonth)}/month` : "n/a"}
+          detail={
+            saving
+              ? `owned GPUs freed, not cash${saving.rentEquivalentPerMonth !== null ? `; ${formatMoney(saving.rentEquivalentPerMonth, planCurrency)}/month at a cloud rate` : ""}`
+              : "owned GPUs the plan frees"
+          }
         />
       </section>
 

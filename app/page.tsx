@@ -15,6 +15,7 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
     queryClient.prefetchQuery(trpc.allocation.get.queryOptions(spend.byModel)),
     queryClient.prefetchQuery(trpc.allocation.get.queryOptions(spend.byTeamOverTime)),
     queryClient.prefetchQuery(trpc.recommendations.summary.queryOptions({ state: "open" })),
+    queryClient.prefetchQuery(trpc.recommendations.fleetPlan.queryOptions()),
   ]);
   return (
     <HydrationBoundary state={dehydrate(queryClient)}>

@@ -235,6 +235,47 @@ describe.skipIf(skipReason !== null)("web app in Chromium", () => {
     2 * 60_000,
   );
   it(
+    "shows the fleet plan's cash and capacity apart with its hourly chart, and re-plans with a workload excluded signed in as admin",
+    async () => {
+      const page = await context.newPage();
+      const problems: string[] = [];
+      page.on("console", (message) => {
+        if (message.type() === "error") problems.push(message.text());
+      });
+      page.on("response", (response) => {
+        if (response.status() >= 400) problems.push(`${response.url()}: HTTP ${response.status()}`);
+      });
+      try {
+        await page.goto(`${app!.baseUrl}/recommendations`, { waitUntil: "load" });
+        const summary = page.locator('[aria-label="Fleet plan summary"]');
+        await summary.waitFor({ state: "visible", timeout: PAGE_TIMEOUT_MS });
+        const text = await summary.innerText();
+        expect(text).toMatch(/Cash saving\s+\$[\d,.]+\/month/);
+        expect(text).toMatch(/Capacity freed\s+[\d,.]+ GPU-h\/month/);
+        expect(text).toContain("Lower bound");
+        // The chart draws into its canvas.
+        await page.getByRole("img", { name: /GPUs held and cost per hour of the week/ }).locator("canvas").first().waitFor({ state: "attached", timeout: PAGE_TIMEOUT_MS });
+
+        await signInAsAdmin(page, app!.adminToken);
+        const whatIf = page.locator("details.what-if");
+        await whatIf.locator("summary").click();
+        const box = whatIf.locator("fieldset").first().locator('input[type="checkbox"]').first();
+        const key = (await whatIf.locator("fieldset").first().locator("label").first().innerText()).split(" (")[0];
+        await box.check();
+        await whatIf.getByRole("button", { name: "Re-plan" }).click();
+        await expect
+          .poll(async () => ((await api("GET", "/api/v1/recommendations/fleet-plan")).exclude as { workloads: string[] }).workloads, { timeout: 5 * 60_000, interval: 2_000 })
+          .toEqual([key]);
+        await expect.poll(() => whatIf.locator("summary").innerText(), { timeout: PAGE_TIMEOUT_MS }).toContain("(1 workloads, 0 nodes left out)");
+        expect(problems).toEqual([]);
+        await screenshot(page, "recommendations-plan");
+      } finally {
+        await page.close();
+      }
+    },
+    6 * 60_000,
+  );
+  it(
     "prices a GPU-hour live in the cost-of-ownership calculator and saves it as a price signed in as admin",
     async () => {
       // Signed out (an earlier test signed this browser in): saving needs the sign-in below.
