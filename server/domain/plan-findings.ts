@@ -6,7 +6,6 @@
  * findings out.
  */
 import type { FleetPlan, PlanAction, PlanActionKind, PlanInput, PlanPriceSource, PlanWorkload, WorkloadAssignment } from "../../solver/plan/types";
-import { HOURS_PER_WEEK } from "../../solver/plan/types";
 import type { WorkloadRef } from "./workload-keys";
 
 /** How the plan names a workload or a node in actions and exclusions: `cluster/id`. */
@@ -181,17 +180,4 @@ export function planNodeRows(plan: FleetPlan, input: PlanInput): PlanNodeRow[] {
       excluded: excluded.has(key),
     };
   });
-}
-
-/** Sums of the findings' shares: what the plan's totals must equal (docs/api.md, attribution). */
-export function sumOfShares(findings: readonly Pick<PlanFindingResult, "cashSavingPerMonth" | "capacityFreedGpuHoursPerMonth">[]): { cashPerMonth: number; capacityFreedGpuHoursPerMonth: number } {
-  return {
-    cashPerMonth: findings.reduce((s, f) => s + f.cashSavingPerMonth, 0),
-    capacityFreedGpuHoursPerMonth: findings.reduce((s, f) => s + f.capacityFreedGpuHoursPerMonth, 0),
-  };
-}
-
-/** A plan's hourly series must have one value per slot of the week. */
-export function hasWeeklySeries(plan: Pick<FleetPlan, "hourly">): boolean {
-  return Object.values(plan.hourly).every((series) => series.length === HOURS_PER_WEEK);
 }

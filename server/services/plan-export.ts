@@ -211,7 +211,7 @@ function assignmentLines(workload: FindingWorkload | undefined, assignment: Work
 }
 
 /** Slots of the week as ranges: `Mon 00-06, Tue 22-24` (slot 0 = Monday 00:00 UTC). */
-export function hoursOfWeekText(slots: readonly number[]): string {
+function hoursOfWeekText(slots: readonly number[]): string {
   const days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
   const sorted = [...new Set(slots)].sort((a, b) => a - b);
   const ranges: string[] = [];

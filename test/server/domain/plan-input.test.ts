@@ -207,4 +207,11 @@ describe("buildPlanInput", () => {
     expect(input.workloads.map((w) => w.id)).toEqual(["service:ranker"]);
     expect(leftOut).toEqual([`no price for ${H100}: their nodes and workloads are left out of the plan`]);
   });
+
+  it("leaves out jobs that finished: they hold no GPU the plan could give back", () => {
+    const finished = { ...profile(40, "slurm-40", { current: [{ nodeId: 1, hostname: "a-1", gpuIndexes: [0] }] }), lastSeenMs: MONDAY_MS - 24 * HOUR_MS };
+    const { input, leftOut } = buildPlanInput({ ...sources, profiles: [...sources.profiles, finished] });
+    expect(input.workloads.map((w) => w.id)).toEqual(["service:ranker", "slurm-20"]);
+    expect(leftOut).toEqual([]);
+  });
 });
