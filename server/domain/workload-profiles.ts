@@ -1,6 +1,6 @@
 /**
  * Workload profiles: what each job (workload) measurably needs, computed from its
- * usage rows, for the packing, tidal and right-sizing solvers. Pure: rows in,
+ * usage rows, for the fleet plan (server/domain/plan-input.ts). Pure: rows in,
  * profiles out; percentiles are computed here from the rows.
  */
 
@@ -300,23 +300,4 @@ export function compareDailyCosts(before: readonly number[], after: readonly num
 export function hourOfWeek(ms: number): number {
   const day = (new Date(ms).getUTCDay() + 6) % 7;
   return day * 24 + new Date(ms).getUTCHours();
-}
-
-/**
- * Inference GPUs needed per hour of the week: per slot, the p95 over the hours of
- * the lookback falling in that slot of the allocated GPUs (GPU-hours in the hour);
- * slots without any hour in the lookback get the p95 over all hours.
- */
-export function inferenceDemandByHourOfWeek(hourly: readonly { hourStartMs: number; gpus: number }[], lookbackStartMs: number, lookbackEndMs: number): number[] {
-  const totals = new Map<number, number>();
-  for (const h of hourly) totals.set(h.hourStartMs, (totals.get(h.hourStartMs) ?? 0) + h.gpus);
-  const slots: number[][] = Array.from({ length: 168 }, () => []);
-  const all: number[] = [];
-  for (let t = Math.ceil(lookbackStartMs / 3_600_000) * 3_600_000; t < lookbackEndMs; t += 3_600_000) {
-    const gpus = totals.get(t) ?? 0;
-    slots[hourOfWeek(t)].push(gpus);
-    all.push(gpus);
-  }
-  const fallback = percentile(all, 95) ?? 0;
-  return slots.map((values) => percentile(values, 95) ?? fallback);
 }

@@ -12,7 +12,6 @@ import { workloadKey, type WorkloadRef } from "../domain/workload-keys";
 import { compareDailyCosts, type RealizedSaving } from "../domain/workload-profiles";
 import type { GpuNode, Workload } from "../../solver/packing/types";
 import { planFleet } from "../../solver/plan/plan-fleet";
-import type { FleetPlan, PlanInput } from "../../solver/plan/types";
 import { allocate } from "./allocation-service";
 import { storeFleetPlan, type StoredFleetPlan } from "./fleet-plan-store";
 import { loadPlanInput } from "./plan-input-service";
@@ -74,8 +73,6 @@ export interface RunOptions {
   planTimeLimitMs?: number;
   /** What-if: workloads (cluster/id) and nodes (cluster/hostname) the plan leaves as they are. */
   exclude?: { workloads?: readonly string[]; nodes?: readonly string[] };
-  /** The fleet plan solver (default solver/plan/plan-fleet.ts); tests pass a plan of their own. */
-  planFleet?: (input: PlanInput) => Promise<FleetPlan>;
   /** Told each step as it starts, in words ("planning 40 workloads on 12 nodes"). */
   onProgress?: (step: string) => void;
 }
@@ -162,7 +159,7 @@ export async function runFleetPlan(db: SqlDatabase, prisma: AppPrismaClient, opt
   });
   const { input } = loaded;
   progress(`planning ${input.workloads.length} workloads on ${input.nodes.length} nodes${input.exclude ? ` (${input.exclude.workloads?.length ?? 0} workloads and ${input.exclude.nodes?.length ?? 0} nodes excluded)` : ""}`);
-  const plan = await (options.planFleet ?? planFleet)(input);
+  const plan = await planFleet(input);
   const findings = planFindings(plan, input);
   progress(`storing the plan (${plan.status}) and ${findings.length} findings`);
   const stored = await storeFleetPlan(prisma, {

@@ -142,18 +142,3 @@ export async function loadWorkloadProfiles(db: SqlDatabase, query: WorkloadProfi
   const profiles = buildWorkloadProfiles({ jobs, gpus, jobWindows, gpuWindows: [], jobHours }, options);
   return { windowStartMs, windowEndMs, profiles, gpus, nodeLabels, jobHours };
 }
-
-/**
- * Allocated GPUs (GPU-hours held in the hour) per hour of the lookback of every job
- * that is not training: inference, notebooks and the rest cannot be moved in time.
- */
-export async function loadFixedGpusByHour(db: SqlDatabase, windowStartMs: number, windowEndMs: number): Promise<{ hourStartMs: number; gpus: number }[]> {
-  const rows = await db.queryArrays(
-    `SELECT h.hour_start_ms, SUM(h.share_ms)
-       FROM job_usage_hourly h JOIN job j ON j.id = h.job_id
-      WHERE j.kind <> 'training' AND h.hour_start_ms >= ? AND h.hour_start_ms < ?
-      GROUP BY h.hour_start_ms`,
-    [windowStartMs, windowEndMs],
-  );
-  return rows.map(([hour, share]) => ({ hourStartMs: Number(hour), gpus: Number(share) / 3_600_000 }));
-}

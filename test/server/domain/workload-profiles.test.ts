@@ -3,7 +3,6 @@ import {
   buildWorkloadProfiles,
   compareDailyCosts,
   hourOfWeek,
-  inferenceDemandByHourOfWeek,
   percentile,
   rightSizingStats,
   type ProfileGpuRow,
@@ -138,30 +137,5 @@ describe("compareDailyCosts", () => {
   it("reports a cost increase as a negative saving and waits for a day on each side", () => {
     expect(compareDailyCosts([10], [20], 0)).toMatchObject({ status: "measured", dailySaving: -10, shareOfProjected: null });
     expect(compareDailyCosts([10, 10], [], 50)).toMatchObject({ status: "pending", daysBefore: 2, daysAfter: 0, monthlySaving: null });
-  });
-});
-
-describe("inference demand by hour of the week", () => {
-  it("numbers slots from Monday 00:00 UTC", () => {
-    expect(hourOfWeek(T0)).toBe(0);
-    expect(hourOfWeek(T0 + 25 * HOUR)).toBe(25);
-    expect(hourOfWeek(T0 - HOUR)).toBe(167);
-  });
-
-  it("takes the p95 per slot and fills slots without hours with the p95 over all hours", () => {
-    const hourly = [
-      { hourStartMs: T0, gpus: 1 },
-      { hourStartMs: T0, gpus: 2 },
-      { hourStartMs: T0 + HOUR, gpus: 5 },
-      { hourStartMs: T0 + 7 * 24 * HOUR, gpus: 7 },
-    ];
-    const demand = inferenceDemandByHourOfWeek(hourly, T0, T0 + 7 * 24 * HOUR + 2 * HOUR);
-    expect(demand).toHaveLength(168);
-    expect(demand[0]).toBe(7); // 3 then 7: the p95 of two is the larger
-    expect(demand[1]).toBe(5); // 5 then 0
-    expect(demand[2]).toBe(0);
-    const short = inferenceDemandByHourOfWeek([{ hourStartMs: T0, gpus: 4 }], T0, T0 + 2 * HOUR);
-    expect(short[0]).toBe(4);
-    expect(short[100]).toBe(4); // no hour of the lookback: the p95 over all hours
   });
 });
