@@ -11,7 +11,8 @@
  * only whole kept nodes cost: GPUs freed are rewarded through n. The 168 hourly
  * rows per pool are added lazily (row generation): solve with a few hours, add
  * the hours the answer overloads, solve again; the answer is feasible in every
- * hour when no hour is overloaded. Batch work keeps today's hours here;
+ * hour when no hour is overloaded (rows come first from the LP relaxation,
+ * see assignShapes). Batch work keeps today's hours here;
  * schedule-batch.ts moves them afterwards.
  */
 import type { LinearModel, LinearTerm, SolveOptions, SolveResult } from "../linear-model.ts";
@@ -190,10 +191,25 @@ function readKept(problem: CapacityProblem, values: Record<string, number>): Map
   );
 }
 
+/** Capacity load per pool and hour of a fractional answer (Σ_s x[w][s] load[w][s]). */
+function fractionalPoolLoads(problem: CapacityProblem, values: Record<string, number>): Map<string, Float64Array> {
+  const loads = new Map<string, Float64Array>([...problem.pools.keys()].map((key) => [key, new Float64Array(HOURS_PER_WEEK)]));
+  problem.candidates.forEach((candidate, w) => {
+    candidate.shapes.forEach((shape, s) => {
+      const share = candidate.shapes.length === 1 ? 1 : (values[shapeVariable(w, s)] ?? 0);
+      if (share <= 1e-9) return;
+      const target = loads.get(shape.pool)!;
+      const load = problem.loads[w][s];
+      for (let t = 0; t < HOURS_PER_WEEK; t++) target[t] += share * load[t];
+    });
+  });
+  return loads;
+}
+
 /** Adds, per pool, up to `perPool` of the most overloaded hours not yet in the model; false when no hour is overloaded. */
-function addOverloadedHours(problem: CapacityProblem, chosen: readonly number[], kept: ReadonlyMap<string, number>, hoursByPool: Map<string, number[]>, perPool: number): boolean {
+function addOverloadedHours(loads: ReadonlyMap<string, Float64Array>, kept: ReadonlyMap<string, number>, hoursByPool: Map<string, number[]>, perPool: number): boolean {
   let added = false;
-  for (const [pool, load] of poolLoads(problem, chosen)) {
+  for (const [pool, load] of loads) {
     const capacity = kept.get(pool)!;
     const rows = new Set(hoursByPool.get(pool));
     const overloaded = [...load.keys()].filter((t) => load[t] > capacity + 1e-6 && !rows.has(t)).sort((a, b) => load[b] - load[a]);
@@ -204,26 +220,96 @@ function addOverloadedHours(problem: CapacityProblem, chosen: readonly number[],
   return added;
 }
 
+/** Kept GPUs of a fractional answer: pinned plus Σ gpus × n, unrounded. */
+function fractionalKept(problem: CapacityProblem, values: Record<string, number>): Map<string, number> {
+  return new Map([...problem.pools.values()].map((pool, p) => [pool.key, pinnedGpus(pool) + nodeClasses(pool).reduce((sum, nodeClass, c) => sum + nodeClass.gpuCount * (values[classVariable(p, c)] ?? 0), 0)]));
+}
+
+/**
+ * An integer choice from a fractional one: each workload's largest share; a
+ * pool then holding more than all its GPUs in some hour gives workloads that
+ * moved into it back to their own model, largest load at its peak first.
+ */
+export function roundChoice(problem: CapacityProblem, values: Record<string, number>): number[] {
+  const chosen = readChoice(problem, values);
+  for (;;) {
+    const overloaded = [...poolLoads(problem, chosen)].find(([key, load]) => Math.max(...load) > problem.pools.get(key)!.gpus + 1e-6);
+    if (!overloaded) return chosen;
+    const [key, load] = overloaded;
+    const peakHour = argMax(load);
+    const movedIn = problem.candidates.flatMap((c, w) => (chosen[w] !== 0 && c.shapes[chosen[w]].pool === key && c.shapes[0].pool !== key ? [w] : []));
+    if (movedIn.length === 0) return problem.candidates.map(() => 0);
+    const largest = movedIn.reduce((best, w) => (problem.loads[w][chosen[w]][peakHour] > problem.loads[best][chosen[best]][peakHour] ? w : best));
+    chosen[largest] = 0;
+  }
+}
+
+/** Weekly cost of the nodes a choice needs: per pool, the cheapest nodes (pinned ones always) that hold its peak hour. */
+export function choiceCostPerWeek(problem: CapacityProblem, chosen: readonly number[]): number {
+  let cost = 0;
+  for (const [key, load] of poolLoads(problem, chosen)) {
+    const pool = problem.pools.get(key)!;
+    let gpus = pinnedGpus(pool);
+    cost += pool.nodes.reduce((sum, n) => sum + (n.pinned ? n.gpuCount * n.costPerGpuHour * HOURS_PER_WEEK : 0), 0);
+    const peak = Math.max(...load);
+    for (const nodeClass of nodeClasses(pool)) {
+      for (let k = 0; k < nodeClass.nodes && gpus < peak - 1e-9; k++) {
+        gpus += nodeClass.gpuCount;
+        cost += nodeClass.gpuCount * nodeClass.costPerGpuHour * HOURS_PER_WEEK;
+      }
+    }
+  }
+  return cost;
+}
+
+const isSolved = (r: SolveResult) => r.status === "optimal" || r.status === "feasible" || (r.status === "timedout" && Number.isFinite(r.objective));
+
+/**
+ * Rows first from the LP relaxation (fast; its answer loads the hours the
+ * integer one will), then the integer model on those rows, adding rows while
+ * its answer overloads an hour. Without an integer answer in time, the LP's
+ * answer rounded (roundChoice); without either, today's shapes.
+ */
+/** Share of the time limit one integer solve may take. */
+const MIP_SHARE = 0.2;
+
 export async function assignShapes(problem: CapacityProblem, options: { timeLimitMs: number; solve: Solver; changePenaltyPerWeek?: number; mipGap?: number }): Promise<ShapeAssignment> {
   const started = performance.now();
+  const leftMs = () => options.timeLimitMs - (performance.now() - started);
   const hoursByPool = initialHours(problem);
+  const spec = (integral: boolean): CapacityModelSpec => ({ hoursByPool, inHourlyRows: () => true, volumeRows: false, integral, changePenaltyPerWeek: options.changePenaltyPerWeek ?? 0.01 });
   const todayChoice = problem.candidates.map(() => 0);
   const allKept = new Map([...problem.pools.values()].map((pool) => [pool.key, pool.gpus]));
-  const fallback = (status: ShapeAssignment["status"], solves: number, message: string): ShapeAssignment => ({ status, chosen: todayChoice, keptGpusByPool: allKept, hoursByPool, solves, message });
-  for (let solves = 1; ; solves++) {
-    const leftMs = options.timeLimitMs - (performance.now() - started);
-    if (leftMs <= 0) return fallback("time-limit", solves - 1, "the time limit was reached before the shapes were chosen: today's shapes are kept");
-    const model = capacityModel(problem, { hoursByPool, inHourlyRows: () => true, volumeRows: false, integral: true, changePenaltyPerWeek: options.changePenaltyPerWeek ?? 0.01 });
-    const result = await options.solve(model, { timeLimitMs: leftMs, mipGap: options.mipGap ?? 1e-4 });
-    if (!(result.status === "optimal" || result.status === "feasible" || (result.status === "timedout" && Number.isFinite(result.objective)))) {
-      return fallback(result.status === "timedout" ? "time-limit" : "failed", solves, `the shape model found no answer (${result.message ?? result.status}): today's shapes are kept`);
-    }
+  let solves = 0;
+  let relaxed: SolveResult | undefined;
+  while (leftMs() > 0) {
+    const result = await options.solve(capacityModel(problem, spec(false)), { timeLimitMs: leftMs() });
+    solves += 1;
+    if (result.status !== "optimal") break;
+    relaxed = result;
+    if (!addOverloadedHours(fractionalPoolLoads(problem, result.values), fractionalKept(problem, result.values), hoursByPool, 8)) break;
+  }
+  const keptOf = (chosen: readonly number[]) => new Map([...poolLoads(problem, chosen)].map(([key, load]) => [key, Math.ceil(Math.max(...load) - 1e-9)]));
+  const rounded = relaxed ? roundChoice(problem, relaxed.values) : undefined;
+  const fromRelaxation = (status: ShapeAssignment["status"], message: string): ShapeAssignment => {
+    if (!rounded) return { status: status === "feasible" ? "failed" : status, chosen: todayChoice, keptGpusByPool: allKept, hoursByPool, solves, message: `${message}; no relaxation either: today's shapes are kept` };
+    return { status, chosen: rounded, keptGpusByPool: keptOf(rounded), hoursByPool, solves, message: `${message}: the LP relaxation's answer is rounded` };
+  };
+  // GLPK's branch and bound can take long on hourly rows: each integer solve gets a share of the budget.
+  const mipBudgetMs = Math.max(1_000, options.timeLimitMs * MIP_SHARE);
+  while (leftMs() > 0) {
+    const result = await options.solve(capacityModel(problem, spec(true)), { timeLimitMs: Math.min(leftMs(), mipBudgetMs), mipGap: options.mipGap ?? 0.005 });
+    solves += 1;
+    if (!isSolved(result)) return fromRelaxation("feasible", `the shape model found no integer answer in time (${result.message ?? result.status})`);
     const chosen = readChoice(problem, result.values);
     const kept = readKept(problem, result.values);
-    if (!addOverloadedHours(problem, chosen, kept, hoursByPool, 4)) {
-      const status = result.status === "optimal" ? "optimal" : result.status === "timedout" ? "time-limit" : "feasible";
-      return { status, chosen, keptGpusByPool: kept, hoursByPool, solves };
+    const overloaded = addOverloadedHours(poolLoads(problem, chosen), kept, hoursByPool, 4);
+    if (overloaded && result.status !== "timedout") continue;
+    if (overloaded) return fromRelaxation("feasible", "the integer model ran out of its time share before every hour was checked");
+    if (result.status !== "optimal" && rounded && choiceCostPerWeek(problem, rounded) < choiceCostPerWeek(problem, chosen) - 1e-6) {
+      return { status: "feasible", chosen: rounded, keptGpusByPool: keptOf(rounded), hoursByPool, solves, message: "the rounded LP relaxation beat the integer model's answer found in its time share" };
     }
-    if (result.status === "timedout") return fallback("time-limit", solves, "the time limit was reached while adding hourly capacity rows: today's shapes are kept");
+    return { status: result.status === "optimal" ? "optimal" : "feasible", chosen, keptGpusByPool: kept, hoursByPool, solves };
   }
+  return fromRelaxation("time-limit", "the time limit was reached before the shapes were chosen");
 }

@@ -2,13 +2,15 @@
  * Step 4 of the fleet plan: put the chosen shapes on the nodes and GPU indexes
  * of one pool, hour by hour, with today's co-location rules: a GPU shared in an
  * hour gives its workloads together at most `headroom` of its compute and
- * memory, at most `maxWorkloadsPerGpu` workloads are bound to a GPU, and no two
- * latency-sensitive workloads share one. Workloads whose hours never overlap
- * may take turns on a GPU (batch at night on an inference GPU).
+ * memory, at most `maxWorkloadsPerGpu` workloads run on a GPU in an hour, and no
+ * two latency-sensitive workloads run on one in the same hour. Workloads whose
+ * hours never overlap take turns on a GPU (batch at night on an inference GPU,
+ * one job after another), as they do today.
  *
  * solver/packing places static requests with no hours, so the plan has its own
- * placer: first fit over the nodes kept (fullest first), workloads that keep
- * their shape stay on their GPUs where they still fit, and the pool keeps as
+ * placer: first fit over the nodes kept (fullest first, busiest GPU first),
+ * in a few orders (PLACEMENT_ORDERS: first, workloads that keep their shape
+ * stay on their GPUs where they still fit), and the pool keeps as
  * few nodes as it can (the cheapest, then those holding the most work today),
  * adding one node at a time until everything is placed.
  */
@@ -45,39 +47,36 @@ class GpuState {
   readonly milli = new Float64Array(HOURS_PER_WEEK);
   readonly memoryMiB = new Float64Array(HOURS_PER_WEEK);
   readonly active = new Uint8Array(HOURS_PER_WEEK);
-  workloads = 0;
-  latencySensitive = 0;
+  readonly latencySensitiveActive = new Uint8Array(HOURS_PER_WEEK);
+  /** gpuMilli × hours taken so far: GPUs already busy are filled first (best fit). */
+  busyMilliHours = 0;
   constructor(
     readonly node: PoolNode,
     readonly index: number,
   ) {}
 
+  /** The rules hold hour by hour: work that runs at other hours (one job after another) does not share the GPU. */
   fits(item: PackItem, hours: readonly number[], rules: PackRules): boolean {
-    if (this.workloads >= rules.maxWorkloadsPerGpu) return false;
-    if (item.kind === "latency-sensitive" && this.latencySensitive > 0) return false;
+    const latencySensitive = item.kind === "latency-sensitive";
     const sharedMilli = rules.headroom * 1000 + 1e-9;
     const sharedMemoryMiB = rules.headroom * this.node.gpuMemoryMiB + 1e-9;
     for (const t of hours) {
       if (this.active[t] === 0) continue;
+      if (this.active[t] >= rules.maxWorkloadsPerGpu || (latencySensitive && this.latencySensitiveActive[t] > 0)) return false;
       if (this.milli[t] + item.gpuMilli > sharedMilli || this.memoryMiB[t] + item.memoryNeedMiB > sharedMemoryMiB) return false;
     }
     return true;
   }
 
   take(item: PackItem, hours: readonly number[]): void {
-    this.workloads += 1;
-    if (item.kind === "latency-sensitive") this.latencySensitive += 1;
+    this.busyMilliHours += item.gpuMilli * hours.length;
+    const latencySensitive = item.kind === "latency-sensitive";
     for (const t of hours) {
       this.milli[t] += item.gpuMilli;
       this.memoryMiB[t] += item.memoryNeedMiB;
       this.active[t] += 1;
+      if (latencySensitive) this.latencySensitiveActive[t] += 1;
     }
-  }
-
-  busyMilliHours(): number {
-    let sum = 0;
-    for (let t = 0; t < HOURS_PER_WEEK; t++) sum += this.milli[t];
-    return sum;
   }
 }
 
@@ -90,15 +89,14 @@ function hoursOfGpu(item: PackItem, j: number): number[] {
   return hours;
 }
 
-/** GPUs of one node for the item's GPUs from `first` on; prefers its current indexes, then GPUs already in use (pairs, turns). */
+/** GPUs of one node for the item's GPUs from `first` on; prefers its current indexes, then the busiest GPUs it fits on (pairs, turns). */
 function pickOnNode(item: PackItem, gpus: readonly GpuState[], hours: readonly number[][], first: number, preferred: ReadonlySet<number>, rules: PackRules, taken: Set<GpuState>): GpuState[] {
   const picked: GpuState[] = [];
   for (let j = first; j < item.gpuCount; j++) {
     let best: GpuState | undefined;
     for (const gpu of gpus) {
       if (taken.has(gpu) || !gpu.fits(item, hours[j], rules)) continue;
-      const rank = (g: GpuState) => (preferred.has(g.index) ? 2 : 0) + (g.workloads > 0 ? 1 : 0);
-      if (!best || rank(gpu) > rank(best)) best = gpu;
+      if (!best || Number(preferred.has(gpu.index)) - Number(preferred.has(best.index)) > 0 || (preferred.has(gpu.index) === preferred.has(best.index) && gpu.busyMilliHours > best.busyMilliHours)) best = gpu;
     }
     if (!best) break;
     picked.push(best);
@@ -116,8 +114,24 @@ function placeOn(item: PackItem, picked: readonly GpuState[], hours: readonly nu
   return [...byNode].map(([node, gpuIndexes]) => ({ node, gpuIndexes }));
 }
 
+/**
+ * Orders the placer tries, first to last: work that keeps its shape stays on
+ * its GPUs, then the largest first; the largest (GPUs, then hours) first with
+ * nobody staying; the longest-running first.
+ */
+export const PLACEMENT_ORDERS = ["stay-then-largest", "largest", "longest"] as const;
+export type PlacementOrder = (typeof PLACEMENT_ORDERS)[number];
+
+const activeHours = (item: PackItem) => item.occupiedByHour.reduce((sum, v) => sum + (v > 0 ? 1 : 0), 0);
+
+function placementComparator(order: PlacementOrder): (a: PackItem, b: PackItem) => number {
+  if (order === "stay-then-largest") return (a, b) => b.gpuCount * b.gpuMilli * activeHours(b) - a.gpuCount * a.gpuMilli * activeHours(a) || a.index - b.index;
+  if (order === "largest") return (a, b) => b.gpuCount - a.gpuCount || activeHours(b) - activeHours(a) || b.gpuMilli - a.gpuMilli || a.index - b.index;
+  return (a, b) => activeHours(b) - activeHours(a) || b.gpuCount - a.gpuCount || b.gpuMilli - a.gpuMilli || a.index - b.index;
+}
+
 /** Places every item on the given nodes; fails naming the first workload that does not fit. */
-export function packOnNodes(keptNodes: readonly PoolNode[], items: readonly PackItem[], rules: PackRules): Map<number, { node: string; gpuIndexes: number[] }[]> | string {
+export function packOnNodes(keptNodes: readonly PoolNode[], items: readonly PackItem[], rules: PackRules, order: PlacementOrder = "stay-then-largest"): Map<number, { node: string; gpuIndexes: number[] }[]> | string {
   const gpusByNode = new Map(keptNodes.map((node) => [node.hostname, Array.from({ length: node.gpuCount }, (_, i) => new GpuState(node, i))]));
   const placements = new Map<number, { node: string; gpuIndexes: number[] }[]>();
   const hoursOf = new Map(items.map((item) => [item.index, Array.from({ length: item.gpuCount }, (_, j) => hoursOfGpu(item, j))]));
@@ -125,21 +139,20 @@ export function packOnNodes(keptNodes: readonly PoolNode[], items: readonly Pack
   // Pinned work stays where it is, whatever the rules say about it.
   for (const item of items.filter((i) => i.pinned)) placements.set(item.index, placeOn(item, currentGpus(item).slice(0, item.gpuCount), hoursOf.get(item.index)!));
   // Work that keeps its GPU count stays on its GPUs where they are kept and it still fits.
-  for (const item of items) {
+  for (const item of order === "stay-then-largest" ? items : []) {
     if (item.pinned) continue;
     const current = currentGpus(item).slice(0, item.gpuCount);
     const hours = hoursOf.get(item.index)!;
     if (current.length === item.gpuCount && current.every((gpu, j) => gpu.fits(item, hours[j], rules))) placements.set(item.index, placeOn(item, current, hours));
   }
-  const size = (item: PackItem) => item.gpuCount * item.gpuMilli * item.occupiedByHour.reduce((sum, v) => sum + (v > 0 ? 1 : 0), 0);
-  const rest = items.filter((item) => !placements.has(item.index)).sort((a, b) => size(b) - size(a) || a.index - b.index);
-  const nodeBusy = new Map(keptNodes.map((node) => [node.hostname, gpusByNode.get(node.hostname)!.reduce((sum, gpu) => sum + gpu.busyMilliHours(), 0)]));
+  const rest = items.filter((item) => !placements.has(item.index)).sort(placementComparator(order));
+  const nodeBusy = new Map(keptNodes.map((node) => [node.hostname, gpusByNode.get(node.hostname)!.reduce((sum, gpu) => sum + gpu.busyMilliHours, 0)]));
   for (const item of rest) {
     const hours = hoursOf.get(item.index)!;
     const currentNodes = new Set(item.current.map((place) => place.node));
-    const order = [...keptNodes].sort((a, b) => Number(currentNodes.has(b.hostname)) - Number(currentNodes.has(a.hostname)) || nodeBusy.get(b.hostname)! - nodeBusy.get(a.hostname)!);
+    const nodeOrder = [...keptNodes].sort((a, b) => Number(currentNodes.has(b.hostname)) - Number(currentNodes.has(a.hostname)) || nodeBusy.get(b.hostname)! - nodeBusy.get(a.hostname)!);
     let picked: GpuState[] | undefined;
-    for (const node of order) {
+    for (const node of nodeOrder) {
       const preferred = new Set(item.current.find((place) => place.node === node.hostname)?.gpuIndexes ?? []);
       const onNode = pickOnNode(item, gpusByNode.get(node.hostname)!, hours, 0, preferred, rules, new Set());
       if (onNode.length === item.gpuCount) {
@@ -150,7 +163,7 @@ export function packOnNodes(keptNodes: readonly PoolNode[], items: readonly Pack
     if (!picked && item.mayBeSplit) {
       const taken = new Set<GpuState>();
       const spread: GpuState[] = [];
-      for (const node of order) {
+      for (const node of nodeOrder) {
         spread.push(...pickOnNode(item, gpusByNode.get(node.hostname)!, hours, spread.length, new Set(), rules, taken));
         if (spread.length === item.gpuCount) break;
       }
@@ -187,9 +200,11 @@ export function packPool(pool: Pool, items: readonly PackItem[], targetGpus: num
   let reason = "";
   for (; count <= order.length; count++) {
     const kept = order.slice(0, count);
-    const placed = packOnNodes(kept, items, rules);
-    if (typeof placed !== "string") return { ok: true, placements: placed, keptNodes: kept, drainedNodes: order.slice(count) };
-    reason = placed;
+    for (const placementOrder of PLACEMENT_ORDERS) {
+      const placed = packOnNodes(kept, items, rules, placementOrder);
+      if (typeof placed !== "string") return { ok: true, placements: placed, keptNodes: kept, drainedNodes: order.slice(count) };
+      reason = placed;
+    }
   }
   return { ok: false, reason };
 }

@@ -2,8 +2,9 @@
  * Steps 4-6 of the fleet plan, pool by pool: schedule the batch hours
  * (schedule-batch.ts), place the shapes on as few nodes as possible
  * (pack-per-pool.ts), and repair what does not fit. Repair is per pool: a pool
- * that cannot be packed on all its nodes takes back today's shape of every
- * workload chosen into it (which re-plans the pools they came from), and a
+ * that cannot be packed on all its nodes gives a quarter of the workloads moved
+ * into it (the largest first) back their today's shape and is planned again
+ * with the pools they return to, and a
  * pool whose workloads all have today's shapes and still cannot be packed by
  * the placer keeps today's placement and every node, so the answer is always
  * feasible.
@@ -32,6 +33,9 @@ export interface PoolPlan {
   /** The placer found no packing even with today's shapes: today's placement, every node kept. */
   todayPlacement: boolean;
 }
+
+/** Share of the workloads moved into a pool that go back per repair round when it cannot be packed. */
+const REVERT_SHARE = 0.25;
 
 /** GPUs of the fewest nodes (pinned ones first, then the cheapest) that hold a peak load. */
 export function gpusCovering(pool: Pool, peak: number): number {
@@ -112,6 +116,7 @@ export function planPools(
   options: ResolvedPlanOptions,
   messages: string[],
 ): { pools: Map<string, PoolPlan>; workloads: WorkloadPlan[] } {
+  const gpuHoursOf = (i: number) => capacityByHour(candidates[i].shapes[chosen[i]], candidates[i].activeShare).reduce((sum, v) => sum + v, 0);
   const membersOf = (pool: string) => candidates.flatMap((c, i) => (c.shapes[chosen[i]].pool === pool ? [i] : []));
   const results = new Map<string, ReturnType<typeof todayPool>>();
   let dirty = new Set(pools.keys());
@@ -131,8 +136,12 @@ export function planPools(
         results.set(key, todayPool(pool, members, candidates));
         continue;
       }
-      messages.push(`${key}: the chosen shapes did not fit its nodes with the co-location rules; ${changed.length} workloads keep today's shape`);
-      for (const i of changed) {
+      // Work moved in from other models goes back first, the largest first, a quarter at a time.
+      const movedIn = changed.filter((i) => candidates[i].shapes[0].pool !== key);
+      const revertable = (movedIn.length > 0 ? movedIn : changed).sort((a, b) => gpuHoursOf(b) - gpuHoursOf(a) || a - b);
+      const reverted = revertable.slice(0, Math.max(1, Math.ceil(revertable.length * REVERT_SHARE)));
+      messages.push(`${key}: the chosen shapes did not fit its nodes with the co-location rules; ${reverted.length} workloads take back today's shape`);
+      for (const i of reverted) {
         chosen[i] = 0;
         next.add(candidates[i].shapes[0].pool);
       }

@@ -3,8 +3,9 @@ import { allocationBenchmark } from "./allocation.bench";
 import type { Benchmark } from "./bench-kit";
 import { collectorBenchmark } from "./collector.bench";
 import { fleetBenchmark } from "./fleet.bench";
+import { fleetPlanBenchmark } from "./fleet-plan.bench";
 import { ingestBenchmark } from "./ingest.bench";
 import { pageLoadBenchmark } from "./page-load.bench";
 import { solverBenchmarks } from "./solver.bench";
 
-export const benchmarks: Benchmark[] = [ingestBenchmark, allocationBenchmark, collectorBenchmark, fleetBenchmark, ...solverBenchmarks, pageLoadBenchmark];
+export const benchmarks: Benchmark[] = [ingestBenchmark, allocationBenchmark, collectorBenchmark, fleetBenchmark, ...solverBenchmarks, fleetPlanBenchmark, pageLoadBenchmark];

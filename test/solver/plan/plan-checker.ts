@@ -1,6 +1,7 @@
 /**
  * Checks a fleet plan against its input the way an operator would apply it:
- * every GPU in every hour within the co-location rules, every pool within the
+ * every GPU in every hour within the co-location rules (headroom when shared,
+ * at most two at once, never two latency-sensitive at once), every pool within the
  * GPUs it keeps, work only on kept nodes, latency-sensitive hours unchanged,
  * batch inside its window, and the money adding up. Returns the problems found.
  */
@@ -10,7 +11,7 @@ export function planProblems(input: PlanInput, plan: FleetPlan, rules = { headro
   const problems: string[] = [];
   const nodes = new Map(input.nodes.map((n) => [`${n.cluster}/${n.hostname}`, n]));
   const drained = new Set(plan.actions.flatMap((a) => a.drainedNodes.map((host) => `${a.cluster}/${host}`)));
-  const gpus = new Map<string, { milli: number[]; active: number[]; workloads: Set<string>; latency: number }>();
+  const gpus = new Map<string, { milli: number[]; active: number[]; latency: number[] }>();
   const workloads = new Map(input.workloads.map((w) => [`${w.cluster}/${w.id}`, w]));
   for (const a of plan.assignments) {
     const key = `${a.cluster}/${a.workloadId}`;
@@ -26,13 +27,10 @@ export function planProblems(input: PlanInput, plan: FleetPlan, rules = { headro
       const occupied = Math.round((held * 1000) / a.to.gpuMilli);
       for (let j = 0; j < occupied; j++) {
         const gpuKey = `${a.cluster}/${flat[j]?.node}#${flat[j]?.index}`;
-        const gpu = gpus.get(gpuKey) ?? { milli: new Array(HOURS_PER_WEEK).fill(0), active: new Array(HOURS_PER_WEEK).fill(0), workloads: new Set<string>(), latency: 0 };
+        const gpu = gpus.get(gpuKey) ?? { milli: new Array(HOURS_PER_WEEK).fill(0), active: new Array(HOURS_PER_WEEK).fill(0), latency: new Array(HOURS_PER_WEEK).fill(0) };
         gpu.milli[t] += a.to.gpuMilli;
         gpu.active[t] += 1;
-        if (!gpu.workloads.has(key)) {
-          gpu.workloads.add(key);
-          if (w.kind === "latency-sensitive") gpu.latency += 1;
-        }
+        if (w.kind === "latency-sensitive") gpu.latency[t] += 1;
         gpus.set(gpuKey, gpu);
       }
     });
@@ -46,9 +44,9 @@ export function planProblems(input: PlanInput, plan: FleetPlan, rules = { headro
     }
   }
   for (const [gpuKey, gpu] of gpus) {
-    if (gpu.workloads.size > rules.maxWorkloadsPerGpu) problems.push(`${gpuKey}: ${gpu.workloads.size} workloads`);
-    if (gpu.latency > 1) problems.push(`${gpuKey}: ${gpu.latency} latency-sensitive workloads`);
     for (let t = 0; t < HOURS_PER_WEEK; t++) {
+      if (gpu.active[t] > rules.maxWorkloadsPerGpu) problems.push(`${gpuKey} slot ${t}: ${gpu.active[t]} workloads`);
+      if (gpu.latency[t] > 1) problems.push(`${gpuKey} slot ${t}: ${gpu.latency[t]} latency-sensitive workloads`);
       const limit = gpu.active[t] > 1 ? rules.headroom * 1000 : 1000;
       if (gpu.milli[t] > limit + 1e-6) problems.push(`${gpuKey} slot ${t}: ${gpu.milli[t]} gpuMilli over ${limit}`);
     }
