@@ -31,7 +31,8 @@ import { openSqlDatabase } from "../server/db/server-database";
 import { TCO_INPUT_KEYS, type TcoInputs } from "../server/domain/pricing";
 import { issueNodeToken } from "../server/services/node-tokens";
 import { addPriceEntry, listPriceEntries, type PriceSource } from "../server/services/price-book-service";
-import { RUN_ALREADY_IN_PROGRESS_EXIT_CODE } from "../server/services/recommendation-runner";
+import { RUN_ALREADY_IN_PROGRESS_EXIT_CODE, RUN_BAD_REQUEST_EXIT_CODE } from "../server/services/recommendation-runner";
+import { ServiceError } from "../server/services/service-error";
 import { loadPlanInput } from "../server/services/plan-input-service";
 import { runRecommendations } from "../server/services/recommendation-service";
 import { rebuildHourlyRollups } from "../server/services/rollup-service";
@@ -211,5 +212,6 @@ async function main(): Promise<void> {
 
 main().catch((error: Error) => {
   console.error(error.message);
-  process.exit(1);
+  // A request the server passed on (an exclusion naming nothing) is the caller's error: the server answers 400.
+  process.exit(error instanceof ServiceError && error.status === 400 ? RUN_BAD_REQUEST_EXIT_CODE : 1);
 });

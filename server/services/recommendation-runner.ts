@@ -42,6 +42,9 @@ const PROGRESS_PREFIX = "progress: ";
 /** The admin CLI's exit code when another process holds the optimizer's lock (EX_TEMPFAIL). */
 export const RUN_ALREADY_IN_PROGRESS_EXIT_CODE = 75;
 
+/** The admin CLI's exit code when the request itself is wrong, e.g. an exclusion naming no workload (EX_DATAERR). */
+export const RUN_BAD_REQUEST_EXIT_CODE = 65;
+
 /** Runs the admin CLI in a child process against `databaseUrl` and returns what it stored. */
 export function childProcessRunner(options: ChildProcessRunnerOptions): RecommendationRunner {
   const tsxCli = path.join(options.projectRoot, "node_modules", "tsx", "dist", "cli.mjs");
@@ -84,6 +87,9 @@ export function childProcessRunner(options: ChildProcessRunnerOptions): Recommen
         clearTimeout(timer);
         if (code === RUN_ALREADY_IN_PROGRESS_EXIT_CODE) {
           return reject(new ServiceError(409, "recommendations: another server or process is running the optimizer on this database; try again when it ends"));
+        }
+        if (code === RUN_BAD_REQUEST_EXIT_CODE) {
+          return reject(new ServiceError(400, (stderrTail + pending).trim() || "recommendations: the run's request was refused", "exclude"));
         }
         if (code !== 0) {
           const why = signal ? `was stopped by ${signal}` : `exited with code ${code}`;

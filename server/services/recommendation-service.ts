@@ -7,11 +7,12 @@
 import type { AppPrismaClient } from "../db/prisma-client";
 import type { SqlDatabase } from "../db/sql-database";
 import { IDLE_ROW_NAME } from "../domain/allocation";
-import { planFindings, planNodeRows, planWorkloadRows } from "../domain/plan-findings";
+import { planFindings, planKey, planNodeRows, planWorkloadRows } from "../domain/plan-findings";
 import { workloadKey, type WorkloadRef } from "../domain/workload-keys";
 import { compareDailyCosts, type RealizedSaving } from "../domain/workload-profiles";
 import type { GpuNode, Workload } from "../../solver/packing/types";
 import { planFleet } from "../../solver/plan/plan-fleet";
+import type { PlanInput } from "../../solver/plan/types";
 import { allocate } from "./allocation-service";
 import { storeFleetPlan, type StoredFleetPlan } from "./fleet-plan-store";
 import { loadPlanInput } from "./plan-input-service";
@@ -146,6 +147,18 @@ export async function runRecommendations(db: SqlDatabase, prisma: AppPrismaClien
   return (await runFleetPlan(db, prisma, options)).recommendations;
 }
 
+/** An exclusion must name a workload running now (`cluster/id`) or a node of the fleet (`cluster/hostname`). */
+function checkExclusions(input: PlanInput): void {
+  const workloads = new Set(input.workloads.map((w) => planKey(w.cluster, w.id)));
+  const nodes = new Set(input.nodes.map((n) => planKey(n.cluster, n.hostname)));
+  input.exclude?.workloads?.forEach((key, i) => {
+    if (!workloads.has(key)) throw new ServiceError(400, `exclude.workloads[${i}]: no running workload ${key} (cluster/id)`, "exclude");
+  });
+  input.exclude?.nodes?.forEach((key, i) => {
+    if (!nodes.has(key)) throw new ServiceError(400, `exclude.nodes[${i}]: no node ${key} (cluster/hostname)`, "exclude");
+  });
+}
+
 /** The same run, returning the stored plan beside its recommendations. */
 export async function runFleetPlan(db: SqlDatabase, prisma: AppPrismaClient, options: RunOptions): Promise<{ plan: StoredFleetPlan; recommendations: Recommendation[] }> {
   const lookbackDays = options.lookbackDays ?? DEFAULT_LOOKBACK_DAYS;
@@ -158,6 +171,7 @@ export async function runFleetPlan(db: SqlDatabase, prisma: AppPrismaClient, opt
     planOptions: options.planTimeLimitMs === undefined ? undefined : { timeLimitMs: options.planTimeLimitMs },
   });
   const { input } = loaded;
+  checkExclusions(input);
   progress(`planning ${input.workloads.length} workloads on ${input.nodes.length} nodes${input.exclude ? ` (${input.exclude.workloads?.length ?? 0} workloads and ${input.exclude.nodes?.length ?? 0} nodes excluded)` : ""}`);
   const plan = await planFleet(input);
   const findings = planFindings(plan, input);

@@ -177,6 +177,15 @@ describe.each(kinds)("recommendations on a simulated fleet in $name", ({ create,
       expect(refused.status).toBe(409);
       expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/another server or process is running the optimizer/);
     }
+    // An exclusion naming no running workload, or no cluster at all, is the caller's error: 400 naming it, and no new plan.
+    const planBefore = await getLatestFleetPlan(db.prisma);
+    const unknown = await handleRunRecommendations(request("POST", "/api/v1/recommendations/run", { exclude: { workloads: ["sim/no-such-job"] } }), context);
+    expect(unknown.status).toBe(400);
+    expect(await unknown.json()).toMatchObject({ error: { field: "exclude", message: expect.stringContaining("exclude.workloads[0]: no running workload sim/no-such-job") } });
+    const malformed = await handleRunRecommendations(request("POST", "/api/v1/recommendations/run", { exclude: { nodes: ["gpu-01"] } }), context);
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ error: { message: "exclude.nodes[0]: expected CLUSTER/NAME" } });
+    expect((await getLatestFleetPlan(db.prisma))?.id).toBe(planBefore?.id);
     const { recommendations } = (await run.json()) as { recommendations: { id: number; state: string; projectedMonthlySaving: number }[] };
     expect(recommendations.length).toBeGreaterThan(0);
 
