@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { solve } from "../../../solver/glpk.ts";
 import { planFleet } from "../../../solver/plan/plan-fleet.ts";
 import { HOURS_PER_MONTH } from "../../../solver/calendar.ts";
-import { allWeek, cents, node, planInput, price, workload } from "./plan-fixtures.ts";
+import { cents, node, planInput, price, workload } from "./plan-fixtures.ts";
 
 const inThread = { solve };
 
