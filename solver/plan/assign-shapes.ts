@@ -137,6 +137,15 @@ export interface ShapeAssignment {
 
 type Solver = (model: LinearModel, options: SolveOptions) => Promise<SolveResult>;
 
+/**
+ * Solves, except a model without variables (every node and workload pinned):
+ * GLPK aborts on rows without columns, and there is nothing to choose.
+ */
+export function solveUnlessEmpty(model: LinearModel, options: SolveOptions, solve: Solver): Promise<SolveResult> {
+  const hasVariables = model.objective.length > 0 || model.constraints.some((c) => c.terms.length > 0);
+  return hasVariables ? solve(model, options) : Promise.resolve({ status: "optimal", objective: 0, values: {}, elapsedMs: 0 });
+}
+
 /** Capacity load per pool and hour of a choice of shapes. */
 export function poolLoads(problem: CapacityProblem, chosen: readonly number[]): Map<string, Float64Array> {
   const loads = new Map<string, Float64Array>([...problem.pools.keys()].map((key) => [key, new Float64Array(HOURS_PER_WEEK)]));
@@ -283,7 +292,7 @@ export async function assignShapes(problem: CapacityProblem, options: { timeLimi
   let solves = 0;
   let relaxed: SolveResult | undefined;
   while (leftMs() > 0) {
-    const result = await options.solve(capacityModel(problem, spec(false)), { timeLimitMs: leftMs() });
+    const result = await solveUnlessEmpty(capacityModel(problem, spec(false)), { timeLimitMs: leftMs() }, options.solve);
     solves += 1;
     if (result.status !== "optimal") break;
     relaxed = result;
@@ -298,7 +307,7 @@ export async function assignShapes(problem: CapacityProblem, options: { timeLimi
   // GLPK's branch and bound can take long on hourly rows: each integer solve gets a share of the budget.
   const mipBudgetMs = Math.max(1_000, options.timeLimitMs * MIP_SHARE);
   while (leftMs() > 0) {
-    const result = await options.solve(capacityModel(problem, spec(true)), { timeLimitMs: Math.min(leftMs(), mipBudgetMs), mipGap: options.mipGap ?? 0.005 });
+    const result = await solveUnlessEmpty(capacityModel(problem, spec(true)), { timeLimitMs: Math.min(leftMs(), mipBudgetMs), mipGap: options.mipGap ?? 0.005 }, options.solve);
     solves += 1;
     if (!isSolved(result)) return fromRelaxation("feasible", `the shape model found no integer answer in time (${result.message ?? result.status})`);
     const chosen = readChoice(problem, result.values);

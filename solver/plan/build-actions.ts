@@ -10,7 +10,7 @@
  *    of the drained nodes that the moves and schedules there do not account for.
  */
 import type { Pool } from "./fleet-pools.ts";
-import { poolKey, workloadKey } from "./fleet-pools.ts";
+import { poolKey } from "./fleet-pools.ts";
 import { attributeSavings, poolSaving, type PoolSaving } from "./attribute-savings.ts";
 import { gpusHeldByHour, type PlanCandidate } from "./plan-candidates.ts";
 import type { PoolPlan, WorkloadPlan } from "./plan-pools.ts";

@@ -10,7 +10,7 @@
  * bound on the plan's cost.
  */
 import type { LinearModel, SolveOptions, SolveResult } from "../linear-model.ts";
-import { capacityModel, type CapacityProblem } from "./assign-shapes.ts";
+import { capacityModel, solveUnlessEmpty, type CapacityProblem } from "./assign-shapes.ts";
 import { gpusHeldByHour, type PlanCandidate } from "./plan-candidates.ts";
 import type { FleetPlan } from "./types.ts";
 import { HOURS_PER_WEEK } from "./types.ts";
@@ -34,7 +34,7 @@ export async function lowerBound(
     { ...problem, loads: relaxedLoads(problem.candidates) },
     { hoursByPool, inHourlyRows: (candidate) => !candidate.movableInTime, volumeRows: true, integral: false, changePenaltyPerWeek: 0 },
   );
-  const result = await options.solve(model, { timeLimitMs: options.timeLimitMs });
+  const result = await solveUnlessEmpty(model, { timeLimitMs: options.timeLimitMs }, options.solve);
   if (result.status !== "optimal") return trivial;
   // The objective counts unpinned nodes only; pinned ones are kept in every plan.
   return { costPerWeek: result.objective + pinnedCostPerWeek, method: BOUND_METHOD, converged: true };
