@@ -27,6 +27,13 @@ export interface CascadeLimits {
 const DEFAULT_LIMITS: CascadeLimits = { depth: 3, nodesPerLevel: 12 };
 
 /**
+ * Waiting workloads in a row that found no cascade after which the pass ends:
+ * on a cluster where the models they may use are full (every GPU busy with
+ * work that has no other place) each try only costs time the local search could use.
+ */
+const GIVE_UP_AFTER_FAILURES = 64;
+
+/**
  * The state's workloads by node, kept in step with every place and remove made
  * through it, with a log of those changes so that a failed cascade is undone
  * exactly.
@@ -265,8 +272,9 @@ export function placeConstrainedByCascade(
   const order = [...waiting].sort((a, b) => breadthOf(a) - breadthOf(b) || demandOf(b) - demandOf(a));
   const unplaced: Workload[] = [];
   let count = 0;
+  let failuresInARow = 0;
   for (const w of order) {
-    if (!Number.isFinite(breadthOf(w)) || performance.now() >= deadline) {
+    if (!Number.isFinite(breadthOf(w)) || failuresInARow >= GIVE_UP_AFTER_FAILURES || performance.now() >= deadline) {
       unplaced.push(w);
       continue;
     }
@@ -275,8 +283,10 @@ export function placeConstrainedByCascade(
       cascade.tracked.commit();
       cascade.failed.clear();
       count++;
+      failuresInARow = 0;
     } else {
       cascade.tracked.rollback(0);
+      failuresInARow++;
       unplaced.push(w);
     }
   }

@@ -496,7 +496,7 @@ function searchForDemand(state: ClusterState, placeable: readonly Workload[], wa
   const first = improvePlacement(state, placeable, waiting, share(0.4));
   if (!constrainedWaiting(first.unplaced)) return first;
   const repinned = repinUnconstrained(state, placeable, first.unplaced, share(0.3));
-  const cascaded = placeConstrainedByCascade(state, placeable, repinned.unplaced, share(0.5));
+  const cascaded = placeConstrainedByCascade(state, placeable, repinned.unplaced, share(0.25));
   if (repinned.moves === 0 && cascaded.placed === 0) return { unplaced: cascaded.unplaced, finished: first.finished };
   return improvePlacement(state, placeable, cascaded.unplaced, searchUntil);
 }
