@@ -5,11 +5,14 @@
  * work with still more choice (a cascade, a few levels deep).
  *
  * Choice is measured by `modelBreadth`: the GPUs of the models a workload may
- * use (every GPU when it may use any). A workload only ever displaces
- * workloads of strictly greater breadth, so no cascade goes round in a
- * circle, and the scarce models end up holding the work that can only run
- * there. A cascade is kept only when every displaced workload found a new
- * place (so the demand placed rises by the waiting workload), else undone.
+ * use (every GPU when it may use any). A constrained workload only displaces
+ * workloads of strictly greater breadth, so the scarce models end up holding
+ * the work that can only run there; one that may run anywhere may displace
+ * any workload into leftover room elsewhere (consolidation, to free a GPU).
+ * Chains end at a fixed depth, and a workload placed by the chain under way
+ * is not moved again. A cascade is kept only when every displaced workload
+ * found a new place (so the demand placed rises by the waiting workload), else
+ * undone exactly.
  */
 import { placeBestFit } from "./baselines.ts";
 import { type ClusterState, GPU_MILLI, workloadShape } from "./cluster-state.ts";
@@ -123,7 +126,7 @@ export function fitsWithout(state: ClusterState, w: Workload, n: number, victims
   }
   let gpusWithRoom = 0;
   for (let g = state.firstGpu[n]; g < state.firstGpu[n + 1]; g++) {
-    if (1000 - state.gpuMilliUsed[g] + (freed.get(g) ?? 0) >= w.gpuMilli - 1e-9) gpusWithRoom++;
+    if (GPU_MILLI - state.gpuMilliUsed[g] + (freed.get(g) ?? 0) >= w.gpuMilli - 1e-9) gpusWithRoom++;
   }
   return gpusWithRoom >= w.gpuCount;
 }
@@ -182,13 +185,6 @@ export function cascadeCandidates(tracked: TrackedPlacement, w: Workload, mayMov
   return found.sort((a, b) => a.moved - b.moved || a.node - b.node).slice(0, limit);
 }
 
-/**
- * Places `w` by best fit, or else on a candidate node after moving workloads
- * off it until it fits, each re-placed the same way one level down. Only
- * workloads with more choice than `w` move (any, when `w` may run anywhere:
- * then it is consolidation, making a GPU free), never one this cascade has
- * already placed. On failure everything since the call is undone.
- */
 /** What one round of cascades shares. */
 export interface Cascade {
   tracked: TrackedPlacement;

@@ -31,7 +31,7 @@ import { ClusterState, GPU_MILLI, workloadShape } from "./cluster-state.ts";
 import { bestFit, byDecreasingDominantShare, currentPlacement, firstFitDecreasing, NO_ROOM, placeBestFit, whyUnplaceable } from "./baselines.ts";
 import { placeableDemandUpperBound } from "./upper-bound.ts";
 import { improvePlacement } from "./improve.ts";
-import { gpusByModel, modelBreadth, modelPenalties, repinUnconstrained } from "./scarcity.ts";
+import { gpusByModel, isConstrained, modelBreadth, modelPenalties, repinUnconstrained } from "./scarcity.ts";
 import { placeConstrainedByCascade } from "./eviction-cascade.ts";
 import { leftoverCapacity } from "./fragmentation.ts";
 import { generateColumns, integerPatternCounts, type ItemType, type PatternRules } from "./column-generation.ts";
@@ -138,7 +138,7 @@ export function constrainedFirst(workloads: readonly Workload[], nodes: readonly
   const sorted = byDecreasingDominantShare(workloads, nodes);
   const byModel = gpusByModel(nodes);
   const breadth = new Map(sorted.map((w) => [w, modelBreadth(w, byModel)]));
-  // Array.prototype.sort is stable: equal breadth keeps the dominant-share order.
+  // Stable sort: equal breadth keeps the dominant-share order (Infinity - Infinity is NaN, read as equal).
   return sorted.sort((a, b) => breadth.get(a)! - breadth.get(b)! || 0);
 }
 
@@ -490,7 +490,7 @@ async function constructAndSearch(
  * move it on to wherever it fits (eviction-cascade.ts); then local search again.
  */
 function searchForDemand(state: ClusterState, placeable: readonly Workload[], waiting: readonly Workload[], searchUntil: number): { unplaced: Workload[]; finished: boolean } {
-  const constrainedWaiting = (list: readonly Workload[]) => list.some((w) => w.allowedModels && w.allowedModels.length > 0);
+  const constrainedWaiting = (list: readonly Workload[]) => list.some(isConstrained);
   if (!state.options.modelPenalty || !constrainedWaiting(waiting)) return improvePlacement(state, placeable, waiting, searchUntil);
   const share = (fraction: number) => performance.now() + (searchUntil - performance.now()) * fraction;
   const first = improvePlacement(state, placeable, waiting, share(0.4));

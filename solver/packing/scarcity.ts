@@ -37,7 +37,6 @@ export function gpusByModel(nodes: readonly GpuNode[]): Map<string, number> {
   return gpus;
 }
 
-
 /**
  * Pressure per GPU model: the constrained demand that can only go to its
  * nodes over what they have, GPUs or CPU, whichever is the tighter (a
