@@ -35,8 +35,10 @@ export class ClusterState {
   readonly nodeMemoryFreeMiB: Float64Array;
   readonly nodeGpusBusy: Int32Array;
   readonly assignments = new Map<string, Assignment>();
-  /** Score off each node for workloads without allowed models (options.modelPenalty by the node's model). */
-  readonly unconstrainedPenalty: Float64Array;
+  /** Score off each node by its GPU model (options.modelPenalty), for workloads without allowed models. */
+  readonly nodeModelPenalty: Float64Array;
+  /** Least model penalty over each set of allowed models (key: the models joined by "|"). */
+  private readonly leastPenaltyOf = new Map<string, number>();
   private readonly forbidden = new Set<string>();
 
   constructor(nodes: readonly GpuNode[], options: ResolvedPackingOptions) {
@@ -55,7 +57,7 @@ export class ClusterState {
     this.nodeCpuFreeMilli = Float64Array.from(nodes, (n) => n.cpuMilli ?? Number.POSITIVE_INFINITY);
     this.nodeMemoryFreeMiB = Float64Array.from(nodes, (n) => n.hostMemoryMiB ?? Number.POSITIVE_INFINITY);
     this.nodeGpusBusy = new Int32Array(nodes.length);
-    this.unconstrainedPenalty = Float64Array.from(nodes, (n) => options.modelPenalty?.get(n.model) ?? 0);
+    this.nodeModelPenalty = Float64Array.from(nodes, (n) => options.modelPenalty?.get(n.model) ?? 0);
     for (const rule of options.interference) {
       if (rule.penalty >= options.forbidAtPenalty) {
         this.forbidden.add(`${rule.profileA}\u0000${rule.profileB}`);
@@ -68,9 +70,25 @@ export class ClusterState {
     return this.gpuNode.length;
   }
 
-  /** What placing `workload` on `node` costs the model-constrained workloads (0 for a constrained one). */
+  /**
+   * What placing `workload` on `node` costs the workloads with fewer models to
+   * choose from: the node model's penalty, less the least penalty among the
+   * models the workload may use (so 0 on its least-pressed model, and always 0
+   * for a workload allowed on one model only).
+   */
   placementPenalty(workload: Workload, node: number): number {
-    return workload.allowedModels && workload.allowedModels.length > 0 ? 0 : this.unconstrainedPenalty[node];
+    const models = workload.allowedModels;
+    if (!models || models.length === 0) return this.nodeModelPenalty[node];
+    const penalties = this.options.modelPenalty;
+    if (!penalties || models.length === 1) return 0;
+    const key = models.join("|");
+    let least = this.leastPenaltyOf.get(key);
+    if (least === undefined) {
+      least = Math.min(...models.map((m) => penalties.get(m) ?? Number.POSITIVE_INFINITY));
+      if (!Number.isFinite(least)) least = 0;
+      this.leastPenaltyOf.set(key, least);
+    }
+    return this.nodeModelPenalty[node] - least;
   }
 
   modelAllowed(workload: Workload, node: number): boolean {

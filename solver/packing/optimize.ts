@@ -31,7 +31,8 @@ import { ClusterState, GPU_MILLI, workloadShape } from "./cluster-state.ts";
 import { bestFit, byDecreasingDominantShare, currentPlacement, firstFitDecreasing, NO_ROOM, placeBestFit, whyUnplaceable } from "./baselines.ts";
 import { placeableDemandUpperBound } from "./upper-bound.ts";
 import { improvePlacement } from "./improve.ts";
-import { modelPenalties, repinUnconstrained } from "./scarcity.ts";
+import { gpusByModel, isConstrained, modelBreadth, modelPenalties, repinUnconstrained } from "./scarcity.ts";
+import { placeConstrainedByCascade } from "./eviction-cascade.ts";
 import { leftoverCapacity } from "./fragmentation.ts";
 import { generateColumns, integerPatternCounts, type ItemType, type PatternRules } from "./column-generation.ts";
 import type { Assignment, GpuNode, PackingOptions, PackingPhase, PackingResult, Placement, ResolvedPackingOptions, Workload } from "./types.ts";
@@ -128,11 +129,17 @@ function bundlesFrom(patterns: readonly number[][], counts: readonly number[], m
   return { bundles, leftover: queues.flat() };
 }
 
-/** Workloads limited to some GPU models before those that may run anywhere, each by decreasing dominant share. */
-function constrainedFirst(workloads: readonly Workload[], nodes: readonly GpuNode[]): Workload[] {
+/**
+ * Workloads limited to some GPU models first, the fewest GPUs to choose from
+ * first (so they take their scarce models before wider ones do), then those
+ * that may run anywhere; each by decreasing dominant share.
+ */
+export function constrainedFirst(workloads: readonly Workload[], nodes: readonly GpuNode[]): Workload[] {
   const sorted = byDecreasingDominantShare(workloads, nodes);
-  const constrained = (w: Workload) => w.allowedModels !== undefined && w.allowedModels.length > 0;
-  return [...sorted.filter(constrained), ...sorted.filter((w) => !constrained(w))];
+  const byModel = gpusByModel(nodes);
+  const breadth = new Map(sorted.map((w) => [w, modelBreadth(w, byModel)]));
+  // Stable sort: equal breadth keeps the dominant-share order (Infinity - Infinity is NaN, read as equal).
+  return sorted.sort((a, b) => breadth.get(a)! - breadth.get(b)! || 0);
 }
 
 /** Step 5: multi-GPU workloads, then bundles on empty GPUs, then repair by best fit. */
@@ -477,18 +484,21 @@ async function constructAndSearch(
 
 /**
  * Step 8: local search (improve.ts); when model-constrained workloads wait,
- * half the time goes to it, then the per-node destroy-and-repair that moves
- * unconstrained work off the models they need (scarcity.ts), then local search again.
+ * part of the time goes to it, then to the repairs that make room for them on
+ * the models they may use: the per-node destroy-and-repair that moves work
+ * that may run elsewhere off those models (scarcity.ts), and the cascades that
+ * move it on to wherever it fits (eviction-cascade.ts); then local search again.
  */
 function searchForDemand(state: ClusterState, placeable: readonly Workload[], waiting: readonly Workload[], searchUntil: number): { unplaced: Workload[]; finished: boolean } {
-  const constrainedWaiting = () => waiting.some((w) => w.allowedModels && w.allowedModels.length > 0);
-  if (!state.options.modelPenalty || !constrainedWaiting()) return improvePlacement(state, placeable, waiting, searchUntil);
-  const first = improvePlacement(state, placeable, waiting, performance.now() + (searchUntil - performance.now()) * 0.5);
-  waiting = first.unplaced;
-  if (!constrainedWaiting()) return first;
-  const repinned = repinUnconstrained(state, placeable, waiting, performance.now() + (searchUntil - performance.now()) * 0.5);
-  if (repinned.moves === 0) return { unplaced: repinned.unplaced, finished: first.finished };
-  return improvePlacement(state, placeable, repinned.unplaced, searchUntil);
+  const constrainedWaiting = (list: readonly Workload[]) => list.some(isConstrained);
+  if (!state.options.modelPenalty || !constrainedWaiting(waiting)) return improvePlacement(state, placeable, waiting, searchUntil);
+  const share = (fraction: number) => performance.now() + (searchUntil - performance.now()) * fraction;
+  const first = improvePlacement(state, placeable, waiting, share(0.4));
+  if (!constrainedWaiting(first.unplaced)) return first;
+  const repinned = repinUnconstrained(state, placeable, first.unplaced, share(0.3));
+  const cascaded = placeConstrainedByCascade(state, placeable, repinned.unplaced, share(0.25));
+  if (repinned.moves === 0 && cascaded.placed === 0) return { unplaced: cascaded.unplaced, finished: first.finished };
+  return improvePlacement(state, placeable, cascaded.unplaced, searchUntil);
 }
 
 /**

@@ -2,11 +2,13 @@
  * Which GPU models the model-constrained workloads (gpu_spec) need most, and
  * a repair pass that keeps unconstrained work off them.
  *
- * Pressure of model m = constrained demand that can only go to m's GPUs (a
+ * Pressure of model m = constrained demand that can only go to m's nodes (a
  * workload allowed on several models counts on each in proportion to its
- * GPUs) / m's GPUs. At 1 or more the constrained work alone fills the model:
- * a workload that may run anywhere should go there only when nothing else
- * fits. Below 1, a mild preference for the least-pressed models.
+ * GPUs) over m's GPUs or CPU, whichever is tighter. At 1 or more the
+ * constrained work alone fills the model: a workload that may run anywhere
+ * should go there only when nothing else fits. Below 1, a mild preference for
+ * the least-pressed models; a workload allowed on several models prefers the
+ * least pressed of them in the same way.
  */
 import { placeBestFit } from "./baselines.ts";
 import type { ClusterState } from "./cluster-state.ts";
@@ -18,27 +20,57 @@ const FULL_MODEL_PENALTY = 100;
 /** Score off per unit of pressure below 1: more than the binpack score (0..1), less than a new GPU. */
 const PRESSURE_PENALTY = 2;
 
-function isConstrained(w: Workload): boolean {
+export function isConstrained(w: Workload): boolean {
   return w.allowedModels !== undefined && w.allowedModels.length > 0;
 }
 
-/** Penalty per GPU model for unconstrained workloads; undefined when no workload is model-constrained. */
-export function modelPenalties(workloads: readonly Workload[], nodes: readonly GpuNode[]): Map<string, number> | undefined {
-  if (!workloads.some(isConstrained)) return undefined;
-  const gpusByModel = new Map<string, number>();
-  for (const n of nodes) gpusByModel.set(n.model, (gpusByModel.get(n.model) ?? 0) + n.gpuCount);
-  const need = new Map<string, number>();
+/** GPUs the workload may run on: those of its allowed models, or every GPU when it may use any. */
+export function modelBreadth(workload: Workload, gpusByModel: ReadonlyMap<string, number>): number {
+  const models = workload.allowedModels;
+  if (!models || models.length === 0) return Number.POSITIVE_INFINITY;
+  return [...new Set(models)].reduce((sum, m) => sum + (gpusByModel.get(m) ?? 0), 0);
+}
+
+export function gpusByModel(nodes: readonly GpuNode[]): Map<string, number> {
+  const gpus = new Map<string, number>();
+  for (const n of nodes) gpus.set(n.model, (gpus.get(n.model) ?? 0) + n.gpuCount);
+  return gpus;
+}
+
+/**
+ * Pressure per GPU model: the constrained demand that can only go to its
+ * nodes over what they have, GPUs or CPU, whichever is the tighter (a
+ * workload allowed on several models counts on each in proportion to its GPUs).
+ */
+export function modelPressures(workloads: readonly Workload[], nodes: readonly GpuNode[]): Map<string, number> {
+  const gpus = gpusByModel(nodes);
+  const cpuMilli = new Map<string, number>();
+  for (const n of nodes) cpuMilli.set(n.model, (cpuMilli.get(n.model) ?? 0) + (n.cpuMilli ?? Number.POSITIVE_INFINITY));
+  const needGpus = new Map<string, number>();
+  const needCpuMilli = new Map<string, number>();
   for (const w of workloads) {
     if (!isConstrained(w)) continue;
-    const models = [...new Set(w.allowedModels)].filter((m) => (gpusByModel.get(m) ?? 0) > 0);
-    const total = models.reduce((s, m) => s + gpusByModel.get(m)!, 0);
-    for (const m of models) need.set(m, (need.get(m) ?? 0) + ((w.gpuMilli * w.gpuCount) / GPU_MILLI) * (gpusByModel.get(m)! / total));
+    const models = [...new Set(w.allowedModels)].filter((m) => (gpus.get(m) ?? 0) > 0);
+    const total = models.reduce((s, m) => s + gpus.get(m)!, 0);
+    for (const m of models) {
+      const share = gpus.get(m)! / total;
+      needGpus.set(m, (needGpus.get(m) ?? 0) + ((w.gpuMilli * w.gpuCount) / GPU_MILLI) * share);
+      needCpuMilli.set(m, (needCpuMilli.get(m) ?? 0) + (w.cpuMilli ?? 0) * share);
+    }
   }
+  const pressures = new Map<string, number>();
+  for (const [model, count] of gpus) {
+    const cpu = cpuMilli.get(model)!;
+    pressures.set(model, Math.max((needGpus.get(model) ?? 0) / Math.max(1, count), Number.isFinite(cpu) && cpu > 0 ? (needCpuMilli.get(model) ?? 0) / cpu : 0));
+  }
+  return pressures;
+}
+
+/** Penalty per GPU model (see ClusterState.placementPenalty); undefined when no workload is model-constrained. */
+export function modelPenalties(workloads: readonly Workload[], nodes: readonly GpuNode[]): Map<string, number> | undefined {
+  if (!workloads.some(isConstrained)) return undefined;
   const penalties = new Map<string, number>();
-  for (const [model, gpus] of gpusByModel) {
-    const pressure = (need.get(model) ?? 0) / Math.max(1, gpus);
-    penalties.set(model, pressure >= 1 ? FULL_MODEL_PENALTY : PRESSURE_PENALTY * pressure);
-  }
+  for (const [model, pressure] of modelPressures(workloads, nodes)) penalties.set(model, pressure >= 1 ? FULL_MODEL_PENALTY : PRESSURE_PENALTY * pressure);
   return penalties;
 }
 
