@@ -48,6 +48,7 @@ export async function handleIngestRequest(request: Request, context: IngestHandl
   // Windows the body carried, counted as rejected when the batch is refused.
   let gpuWindowsInBody = 0;
   let jobWindowsInBody = 0;
+  let workWindowsInBody = 0;
   try {
     const authorization = request.headers.get("authorization") ?? "";
     const match = /^Bearer\s+(\S+)$/i.exec(authorization);
@@ -81,6 +82,7 @@ export async function handleIngestRequest(request: Request, context: IngestHandl
     const body = await readJsonBody(request, context.maxBodyBytes);
     gpuWindowsInBody = arrayLength(body, "gpuWindows");
     jobWindowsInBody = arrayLength(body, "jobWindows");
+    workWindowsInBody = arrayLength(body, "workWindows");
     const parsed = parseIngestBatch(body);
     if (!parsed.success) {
       const issues = parsed.error.issues.slice(0, MAX_REPORTED_ISSUES).map((issue) => ({
@@ -107,12 +109,15 @@ export async function handleIngestRequest(request: Request, context: IngestHandl
       metrics.ingestWindows.inc({ kind: "job", result: "stored" }, ack.jobWindowsStored);
       metrics.ingestWindows.inc({ kind: "gpu", result: "already_stored" }, parsed.data.gpuWindows.length - ack.gpuWindowsStored);
       metrics.ingestWindows.inc({ kind: "job", result: "already_stored" }, parsed.data.jobWindows.length - ack.jobWindowsStored);
+      metrics.ingestWindows.inc({ kind: "work", result: "stored" }, ack.workWindowsStored);
+      metrics.ingestWindows.inc({ kind: "work", result: "already_stored" }, (parsed.data.workWindows?.length ?? 0) - ack.workWindowsStored);
     }
     return jsonResponse(ack);
   } catch (error) {
     metrics.ingestBatches.inc({ result: "rejected" });
     metrics.ingestWindows.inc({ kind: "gpu", result: "rejected" }, gpuWindowsInBody);
     metrics.ingestWindows.inc({ kind: "job", result: "rejected" }, jobWindowsInBody);
+    metrics.ingestWindows.inc({ kind: "work", result: "rejected" }, workWindowsInBody);
     if (isDatabaseUnavailable(error)) metrics.databaseUnavailable.inc({ route: "/api/v1/ingest" });
     if (isDatabaseWriteFailure(error)) context.writeHealth?.recordFailure(error);
     return responseForError(error);
