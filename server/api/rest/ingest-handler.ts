@@ -3,13 +3,13 @@ import { DEFAULT_FUTURE_TOLERANCE_MS, windowTimeIssues, type WindowTimeBounds } 
 import { isDatabaseWriteFailure, type DatabaseWriteHealth } from "../../services/database-write-health";
 import { ingestBatch } from "../../services/ingest-service";
 import type { ServerMetrics } from "../../services/metrics";
-import { authenticateNodeToken } from "../../services/node-tokens";
 import { DEFAULT_RAW_RETENTION_DAYS } from "../../services/retention-service";
 import { ServiceError } from "../../services/service-error";
 import { formatIssuePath } from "../../wire/ingest-v1";
 import { parseIngestBatch } from "../../wire/parse-ingest-batch";
 import { errorResponse, isDatabaseUnavailable, jsonResponse, responseForError } from "./http-responses";
 import type { IngestRateLimiter } from "./ingest-rate-limiter";
+import { authenticateNodeRequest } from "./node-auth";
 import { readJsonBody, requireJsonContentType } from "./read-request-body";
 
 /** Default limit on an ingest body, after decompression. */
@@ -50,21 +50,12 @@ export async function handleIngestRequest(request: Request, context: IngestHandl
   let jobWindowsInBody = 0;
   let workWindowsInBody = 0;
   try {
-    const authorization = request.headers.get("authorization") ?? "";
-    const match = /^Bearer\s+(\S+)$/i.exec(authorization);
-    if (!match) {
+    const authenticated = await authenticateNodeRequest(request, context.db);
+    if ("refusal" in authenticated) {
       metrics.ingestBatches.inc({ result: "rejected" });
-      return errorResponse(401, "authorization: a node token is required (Authorization: Bearer <token>)", "authorization", {
-        "www-authenticate": "Bearer",
-      });
+      return authenticated.refusal;
     }
-    const node = await authenticateNodeToken(context.db, match[1]);
-    if (!node) {
-      metrics.ingestBatches.inc({ result: "rejected" });
-      return errorResponse(401, "authorization: unknown or revoked node token", "authorization", {
-        "www-authenticate": "Bearer",
-      });
-    }
+    const { node } = authenticated;
 
     // Rate limit per token, before the body is read: a flood costs no parsing.
     const limited = context.rateLimiter?.take(node.tokenId, context.nowMs());
