@@ -313,8 +313,11 @@ export interface IngestAck {
   jobWindowsStored: number;
   /** Windows skipped because a window for the same GPU (and job) and start was already stored. */
   windowsAlreadyStored: number;
-  /** Work windows stored; those already stored (same job, node, unit, source and start) are skipped. */
-  workWindowsStored: number;
+  /**
+   * Work windows stored; those already stored (same job, node, unit, source and
+   * start) are skipped. Always sent by this server; absent from servers older than work counters.
+   */
+  workWindowsStored?: number;
 }
 
 /** Formats a zod issue path as `gpuWindows[3].startMs`. */

@@ -100,8 +100,8 @@ export async function handleIngestRequest(request: Request, context: IngestHandl
       metrics.ingestWindows.inc({ kind: "job", result: "stored" }, ack.jobWindowsStored);
       metrics.ingestWindows.inc({ kind: "gpu", result: "already_stored" }, parsed.data.gpuWindows.length - ack.gpuWindowsStored);
       metrics.ingestWindows.inc({ kind: "job", result: "already_stored" }, parsed.data.jobWindows.length - ack.jobWindowsStored);
-      metrics.ingestWindows.inc({ kind: "work", result: "stored" }, ack.workWindowsStored);
-      metrics.ingestWindows.inc({ kind: "work", result: "already_stored" }, (parsed.data.workWindows?.length ?? 0) - ack.workWindowsStored);
+      metrics.ingestWindows.inc({ kind: "work", result: "stored" }, ack.workWindowsStored ?? 0);
+      metrics.ingestWindows.inc({ kind: "work", result: "already_stored" }, (parsed.data.workWindows?.length ?? 0) - (ack.workWindowsStored ?? 0));
     }
     return jsonResponse(ack);
   } catch (error) {
