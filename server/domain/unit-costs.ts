@@ -150,11 +150,13 @@ export function attributeWork(
   return { attributed, unattributed };
 }
 
-function groupOf(share: JobCostShare, aggregate: readonly UnitCostAggregateKey[]): { name: string; properties: UnitCostRow["properties"] } {
-  if (aggregate.length === 0) return { name: TOTAL_ROW_NAME, properties: {} };
+/** The share's group: its display name, its properties, and a key no two groups share (names may hold "/"). */
+function groupOf(share: JobCostShare, aggregate: readonly UnitCostAggregateKey[]): { name: string; properties: UnitCostRow["properties"]; key: string } {
+  if (aggregate.length === 0) return { name: TOTAL_ROW_NAME, properties: {}, key: TOTAL_ROW_NAME };
   const properties: UnitCostRow["properties"] = {};
   for (const key of aggregate) properties[key] = key === "gpuModel" ? share.gpuModel : share.properties[key];
-  return { name: aggregate.map((key) => properties[key]).join("/"), properties };
+  const values = aggregate.map((key) => properties[key]);
+  return { name: values.join("/"), properties, key: values.join("\u0000") };
 }
 
 type StepOf = (share: JobCostShare) => { startMs: number; endMs: number };
@@ -170,14 +172,14 @@ export function groupUnitCosts(
 ): UnitCostRow[] {
   const groupCosts = new Map<string, number>();
   for (const share of costs) {
-    const key = `${groupOf(share, aggregate).name}\u0000${stepOf(share).startMs}`;
+    const key = `${groupOf(share, aggregate).key}\u0001${stepOf(share).startMs}`;
     groupCosts.set(key, (groupCosts.get(key) ?? 0) + share.cost);
   }
   const rows = new Map<string, UnitCostRow & { jobKeys: Set<string> }>();
   for (const { share, unit, count } of attributed) {
-    const group = groupOf(share, aggregate);
+    const { key: groupKey, ...group } = groupOf(share, aggregate);
     const step = stepOf(share);
-    const key = `${group.name}\u0000${step.startMs}\u0000${unit}`;
+    const key = `${groupKey}\u0001${step.startMs}\u0001${unit}`;
     let row = rows.get(key);
     if (!row) {
       row = {
@@ -189,7 +191,7 @@ export function groupUnitCosts(
         count: 0,
         gpuHours: 0,
         cost: 0,
-        groupCost: groupCosts.get(`${group.name}\u0000${step.startMs}`) ?? 0,
+        groupCost: groupCosts.get(`${groupKey}\u0001${step.startMs}`) ?? 0,
         costPerUnits: null,
         workPerGpuHour: null,
         jobs: 0,

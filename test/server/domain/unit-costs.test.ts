@@ -124,6 +124,20 @@ describe("computeUnitCosts", () => {
   });
 });
 
+describe("computeUnitCosts with names holding the separator", () => {
+  it("keeps groups apart whose joined names read alike", () => {
+    const costs = [
+      { ...share("j1", "a/b", A100, 1, 1), properties: { ...share("j1", "a/b", A100, 1, 1).properties, team: "c" } },
+      { ...share("j2", "a", A100, 1, 2), properties: { ...share("j2", "a", A100, 1, 2).properties, team: "b/c" } },
+    ];
+    const { rows } = computeUnitCosts(costs, [work("j1", "samples", 1_000_000), work("j2", "samples", 1_000_000)], { aggregate: ["model", "team"], units: null });
+    expect(rows.map((row) => [row.name, row.properties, row.cost, row.groupCost]).sort((a, b) => Number(a[2]) - Number(b[2]))).toEqual([
+      ["a/b/c", { model: "a/b", team: "c" }, 1, 1],
+      ["a/b/c", { model: "a", team: "b/c" }, 2, 2],
+    ]);
+  });
+});
+
 describe("attributeWork", () => {
   it("attributes nothing to a job whose shares hold no GPU-hours", () => {
     const { attributed, unattributed } = attributeWork([share("idle-job", "m", A100, 0, 0)], [work("idle-job", "requests", 10)]);
