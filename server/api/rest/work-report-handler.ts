@@ -2,8 +2,9 @@ import type { SqlDatabase } from "../../db/sql-database";
 import type { WindowTimeBounds } from "../../domain/window-time-bounds";
 import { ServiceError } from "../../services/service-error";
 import { storeWorkReport } from "../../services/work-report-service";
-import { parseOrThrow, jsonResponse, responseForError } from "./http-responses";
+import { errorResponse, jsonResponse, parseOrThrow, responseForError } from "./http-responses";
 import { DEFAULT_WINDOW_TIME_BOUNDS } from "./ingest-handler";
+import type { IngestRateLimiter } from "./ingest-rate-limiter";
 import { authenticateNodeRequest } from "./node-auth";
 import { readJsonBody, requireJsonContentType } from "./read-request-body";
 import { workReportSchema } from "./work-report-schema";
@@ -17,12 +18,14 @@ export interface WorkReportHandlerContext {
   maxBodyBytes?: number;
   /** Default DEFAULT_WINDOW_TIME_BOUNDS, as ingest. */
   windowTimeBounds?: WindowTimeBounds;
+  /** Requests per node token (429 past it), with ingest's rate; none: no limit. */
+  rateLimiter?: IngestRateLimiter;
 }
 
 /**
  * POST /api/v1/work: a job's cumulative work counter (samples, tokens, steps,
  * images or a custom unit), authenticated with the node token. Refusals come
- * before any write: 401 (token), 415 (type), 413 (size), 400 (a field), 404 (a
+ * before any write: 401 (token), 429 (rate), 415 (type), 413 (size), 400 (a field), 404 (a
  * job that has not run on this node), 409 (a counter going backwards without
  * `reset`, or a time not after the counter's latest report).
  */
@@ -30,6 +33,15 @@ export async function handleWorkReportRequest(request: Request, context: WorkRep
   try {
     const authenticated = await authenticateNodeRequest(request, context.db);
     if ("refusal" in authenticated) return authenticated.refusal;
+    const limited = context.rateLimiter?.take(authenticated.node.tokenId, context.nowMs());
+    if (limited && !limited.allowed) {
+      return errorResponse(
+        429,
+        `rate limit: more than ${context.rateLimiter!.ratePerMinute} work reports per minute for this node token; retry after ${limited.retryAfterS} s`,
+        "authorization",
+        { "retry-after": String(limited.retryAfterS) },
+      );
+    }
     requireJsonContentType(request);
     const body = parseOrThrow(workReportSchema, await readJsonBody(request, context.maxBodyBytes ?? DEFAULT_WORK_REPORT_MAX_BYTES));
     const nowMs = context.nowMs();

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleIngestRequest } from "../../../../server/api/rest/ingest-handler";
+import { IngestRateLimiter } from "../../../../server/api/rest/ingest-rate-limiter";
 import { handleWorkReportRequest, type WorkReportHandlerContext } from "../../../../server/api/rest/work-report-handler";
 import { createServerMetrics } from "../../../../server/services/metrics";
 import { issueNodeToken } from "../../../../server/services/node-tokens";
@@ -84,6 +85,15 @@ describe.each(kinds)("handleWorkReportRequest on $name", ({ create, skipReason }
     // node-b shares the cluster but never ran slurm-1001.
     const foreign = await post({ jobId: "slurm-1001", unit: "samples", count: 10, time: at(30) }, otherNodeToken);
     expect({ status: foreign.status, field: foreign.body.error.field }).toEqual({ status: 404, field: "jobId" });
+    expect(await stored()).toBe(0);
+  });
+
+  it.skipIf(skipReason)("answers 429 with Retry-After past the rate per node token, before reading the body", async () => {
+    const limited = { ...context, rateLimiter: new IngestRateLimiter(1) };
+    const body = { jobId: "slurm-9999", unit: "samples", count: 1, time: at(30) };
+    expect((await handleWorkReportRequest(workRequest(body, token), limited)).status).toBe(404);
+    const refused = await handleWorkReportRequest(workRequest(body, token), limited);
+    expect({ status: refused.status, retryAfter: refused.headers.get("retry-after") }).toEqual({ status: 429, retryAfter: "60" });
     expect(await stored()).toBe(0);
   });
 
