@@ -8,6 +8,7 @@ import { formatDuration, formatGpuHours, formatPct, formatUtcDateTime } from "./
 import { GpuUtilizationTable } from "./components/gpu-utilization-table";
 import { Stat } from "./components/stat";
 import { OverviewSpend } from "./overview-spend";
+import { OverviewUnitCosts } from "./overview-unit-costs";
 import { OVERVIEW_WINDOWS } from "./overview-windows";
 import { useTRPC } from "./trpc/client";
 
@@ -62,6 +63,7 @@ export function OverviewDashboard({ window }: { window: string }) {
             </p>
           ) : null}
           <OverviewSpend window={window} />
+          <OverviewUnitCosts window={window} />
           <section className="stat-grid" aria-label="Fleet summary">
             <Stat label="Nodes" value={String(overview.data.fleet.nodeCount)} />
             <Stat

@@ -1,6 +1,6 @@
 import { dehydrate, HydrationBoundary } from "@tanstack/react-query";
 import { OverviewDashboard } from "./overview-dashboard";
-import { overviewWindowFrom, spendQueries } from "./overview-windows";
+import { overviewWindowFrom, spendQueries, unitCostQueries } from "./overview-windows";
 import { getQueryClient, trpc } from "./trpc/server";
 
 export const dynamic = "force-dynamic";
@@ -16,6 +16,7 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
     queryClient.prefetchQuery(trpc.allocation.get.queryOptions(spend.byTeamOverTime)),
     queryClient.prefetchQuery(trpc.recommendations.summary.queryOptions({ state: "open" })),
     queryClient.prefetchQuery(trpc.recommendations.fleetPlan.queryOptions()),
+    queryClient.prefetchQuery(trpc.unitCosts.get.queryOptions(unitCostQueries(window).byModelOverTime)),
   ]);
   return (
     <HydrationBoundary state={dehydrate(queryClient)}>

@@ -123,6 +123,7 @@ export function EstimateForm() {
                   <th className="numeric">GPU-hours</th>
                   <th className="numeric">Expected cost</th>
                   <th className="numeric">Price per A100-hour of work</th>
+                  <th>Throughput</th>
                 </tr>
               </thead>
               <tbody>
@@ -132,11 +133,14 @@ export function EstimateForm() {
                     <td className="numeric">{alternative.gpuHours.toFixed(1)}</td>
                     <td className="numeric">{formatMoney(alternative.expectedCost, c)}</td>
                     <td className="numeric">{formatMoney(alternative.pricePerUnitOfWork, c)}</td>
+                    <td>
+                      <span className="tag">{alternative.throughput}</span>
+                    </td>
                   </tr>
                 ))}
                 {result.alternatives.length === 0 && (
                   <tr>
-                    <td colSpan={4} className="empty">
+                    <td colSpan={5} className="empty">
                       No other priced GPU model with a throughput figure.
                     </td>
                   </tr>
@@ -144,7 +148,8 @@ export function EstimateForm() {
               </tbody>
             </table>
             <p className="hint">
-              Other models are compared by peak tensor throughput, which overstates real speedups: faster models look cheaper than they will be.
+              &quot;measured&quot;: compared by the experiment&apos;s own work per GPU-hour on both models (its work counters); &quot;assumed&quot;: by
+              peak tensor throughput, which overstates real speedups, so faster models look cheaper than they will be.
               {result.notes.length > 0 && <> {result.notes.join("; ")}.</>}
             </p>
           </section>

@@ -47,6 +47,18 @@ export interface Alternative {
   pricePerUnitOfWork: number;
   gpuHours: number;
   expectedCost: number;
+  /**
+   * Where the speed on this model comes from: "measured" (the experiment's own
+   * work per GPU-hour on both models, from its work counters) or "assumed" (peak
+   * tensor throughput ratios, or the request's relativeThroughput).
+   */
+  throughput: "measured" | "assumed";
+}
+
+/** The earlier experiment's measured work per GPU-hour on each GPU model it ran on, in one unit. */
+export interface MeasuredThroughput {
+  unit: string;
+  workPerGpuHour: Readonly<Record<string, number>>;
 }
 
 export interface OffPeakStart {
@@ -116,7 +128,8 @@ export function bestOffPeakStart(freeGpusByHourOfWeek: readonly number[], hours:
  *  2. expected cost at the model's price; range from the similar runs' spread
  *     (their 10th and 90th percentile GPU-hours relative to their median);
  *  3. expected efficiency and waste from the similar runs;
- *  4. the same work on every other priced model, by relative throughput;
+ *  4. the same work on every other priced model, by the experiment's measured
+ *     work per GPU-hour where it ran on both models, else by relative throughput;
  *  5. the off-peak start hour from the fleet's free GPUs by hour of week.
  */
 export function estimateExperiment(input: {
@@ -125,6 +138,8 @@ export function estimateExperiment(input: {
   similarRuns: readonly HistoricalRun[];
   prices: ReadonlyMap<string, { costPerGpuHour: number; currency: string }>;
   relativeThroughput?: Readonly<Record<string, number>>;
+  /** For "like": the experiment's measured throughput per GPU model. */
+  measured?: MeasuredThroughput;
   freeGpusByHourOfWeek?: readonly number[];
   nowHourOfWeek: number;
 }): Estimate {
@@ -173,20 +188,30 @@ export function estimateExperiment(input: {
 
   // 4. Alternatives.
   const own = throughput[gpuModel] ?? 1;
-  if (throughput[gpuModel] === undefined) notes.push(`no throughput figure for ${gpuModel}: alternatives assume it equals an A100`);
+  const measuredOwn = input.measured?.workPerGpuHour[gpuModel];
+  if (throughput[gpuModel] === undefined && measuredOwn === undefined) notes.push(`no throughput figure for ${gpuModel}: alternatives assume it equals an A100`);
   const alternatives: Alternative[] = [];
   for (const [model, other] of input.prices) {
-    if (model === gpuModel || other.currency !== price.currency || throughput[model] === undefined) continue;
-    const gpuHours = (plannedGpuHours * own) / throughput[model];
+    if (model === gpuModel || other.currency !== price.currency) continue;
+    // Measured speed relative to the planned model, in the same A100-relative scale as the peak table.
+    const measuredOther = input.measured?.workPerGpuHour[model];
+    const measured = measuredOwn !== undefined && measuredOwn > 0 && measuredOther !== undefined && measuredOther > 0;
+    const relative = measured ? (own * measuredOther) / measuredOwn : throughput[model];
+    if (relative === undefined) continue;
+    const gpuHours = (plannedGpuHours * own) / relative;
     alternatives.push({
       gpuModel: model,
       costPerGpuHour: other.costPerGpuHour,
-      pricePerUnitOfWork: other.costPerGpuHour / throughput[model],
+      pricePerUnitOfWork: other.costPerGpuHour / relative,
       gpuHours,
       expectedCost: gpuHours * other.costPerGpuHour,
+      throughput: measured ? "measured" : "assumed",
     });
   }
   alternatives.sort((a, b) => a.expectedCost - b.expectedCost);
+  if (alternatives.some((alternative) => alternative.throughput === "measured")) {
+    notes.push(`measured: from the experiment's ${input.measured!.unit} per GPU-hour on each model`);
+  }
 
   // 5. Off-peak.
   const offPeak = input.freeGpusByHourOfWeek ? bestOffPeakStart(input.freeGpusByHourOfWeek, hours, input.nowHourOfWeek) : null;

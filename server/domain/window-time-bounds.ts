@@ -27,7 +27,7 @@ export type WindowTimeRejectionReason = "clock_skew_future" | "too_old";
 export interface WindowTimeIssue {
   /** `gpuWindows[3].endMs` */
   field: string;
-  kind: "gpu" | "job";
+  kind: "gpu" | "job" | "work";
   reason: WindowTimeRejectionReason;
   message: string;
 }
@@ -51,16 +51,16 @@ function isoOrNumber(ms: number): string {
   return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms);
 }
 
-/** Every window of the batch outside the bounds, one issue per window, in body order (GPU windows first). */
+/** Every window of the batch outside the bounds, one issue per window, in body order (GPU, job, then work windows). */
 export function windowTimeIssues(
-  batch: { gpuWindows: readonly TimedWindow[]; jobWindows: readonly TimedWindow[] },
+  batch: { gpuWindows: readonly TimedWindow[]; jobWindows: readonly TimedWindow[]; workWindows?: readonly TimedWindow[] },
   nowMs: number,
   bounds: WindowTimeBounds,
 ): WindowTimeIssue[] {
   const latestEndMs = nowMs + bounds.futureToleranceMs;
   const earliestStartMs = nowMs - bounds.maxAgeMs;
   const issues: WindowTimeIssue[] = [];
-  const check = (windows: readonly TimedWindow[], list: "gpuWindows" | "jobWindows", kind: "gpu" | "job") => {
+  const check = (windows: readonly TimedWindow[], list: "gpuWindows" | "jobWindows" | "workWindows", kind: WindowTimeIssue["kind"]) => {
     windows.forEach((window, index) => {
       if (window.endMs > latestEndMs) {
         const field = `${list}[${index}].endMs`;
@@ -87,5 +87,6 @@ export function windowTimeIssues(
   };
   check(batch.gpuWindows, "gpuWindows", "gpu");
   check(batch.jobWindows, "jobWindows", "job");
+  check(batch.workWindows ?? [], "workWindows", "work");
   return issues;
 }

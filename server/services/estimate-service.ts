@@ -1,9 +1,10 @@
 import type { SqlDatabase } from "../db/sql-database";
-import { estimateExperiment, EstimateError, type Estimate, type EstimateRequest, type HistoricalRun } from "../domain/estimate";
+import { estimateExperiment, EstimateError, type Estimate, type EstimateRequest, type HistoricalRun, type MeasuredThroughput } from "../domain/estimate";
 import { priceFor } from "../domain/pricing";
 import { HOUR_MS } from "../domain/rollup";
 import { loadPriceEntries } from "./allocation-service";
 import { ServiceError } from "./service-error";
+import { unitCosts } from "./unit-cost-service";
 
 /** How far back similar runs are looked for, and the window of the off-peak profile. */
 const HISTORY_DAYS = 90;
@@ -58,6 +59,23 @@ async function freeGpusByHourOfWeek(db: SqlDatabase, gpuModel: string, sinceMs: 
   return sums.map((sum, index) => (counts[index] > 0 ? sum / counts[index] : 0));
 }
 
+/** Units whose measured throughput speaks for an experiment's speed, the training ones first. */
+const THROUGHPUT_UNITS = ["samples", "tokens", "steps", "images", "generation_tokens", "requests", "prompt_tokens"];
+
+/**
+ * The experiment's measured work per GPU-hour on each GPU model it ran on (its
+ * jobs' work counters over their allocated GPU-hours), in the first unit of
+ * THROUGHPUT_UNITS it counted; undefined when it counted none.
+ */
+async function measuredThroughputOf(db: SqlDatabase, experiment: string, sinceMs: number, nowMs: number): Promise<MeasuredThroughput | undefined> {
+  const result = await unitCosts(db, { window: { startMs: sinceMs, endMs: nowMs }, aggregate: ["experiment", "gpuModel"], units: null, shareIdle: "none", idleBy: "cluster", stepMs: null });
+  const rows = result.rows.filter((row) => row.properties.experiment === experiment && row.workPerGpuHour !== null);
+  const counted = new Set(rows.map((row) => row.unit));
+  const unit = THROUGHPUT_UNITS.find((candidate) => counted.has(candidate)) ?? [...counted].sort()[0];
+  if (unit === undefined) return undefined;
+  return { unit, workPerGpuHour: Object.fromEntries(rows.filter((row) => row.unit === unit).map((row) => [row.properties.gpuModel!, row.workPerGpuHour!])) };
+}
+
 /** Loads the history, prices and free capacity an estimate needs, and estimates. */
 export async function estimate(
   db: SqlDatabase,
@@ -82,6 +100,7 @@ export async function estimate(
       similarRuns,
       prices,
       relativeThroughput: options.relativeThroughput,
+      measured: request.kind === "like" ? await measuredThroughputOf(db, request.experiment, options.nowMs - HISTORY_DAYS * DAY_MS, options.nowMs) : undefined,
       freeGpusByHourOfWeek: gpuModel ? await freeGpusByHourOfWeek(db, gpuModel, options.nowMs - OFF_PEAK_DAYS * DAY_MS) : undefined,
       nowHourOfWeek: hourOfWeek(options.nowMs),
     });

@@ -4,6 +4,7 @@ import { hourlyContributions } from "../domain/rollup";
 import type { AuthenticatedNode } from "./node-tokens";
 import { addHourlyRollups } from "./rollup-service";
 import { ServiceError } from "./service-error";
+import { storeWorkWindows } from "./work-storage";
 
 const GPU_WINDOW_COLUMNS = [
   { name: "gpu_id", type: "integer" },
@@ -99,7 +100,8 @@ async function extendSpans(tx: SqlExecutor, table: "gpu" | "job", spans: Readonl
  *  3. register or refresh the batch's GPUs, refusing GPUs that belong to another node;
  *  4. register or refresh its jobs (keyed by cluster and external id);
  *  5. bulk-insert GPU and job windows; a window already stored for the same key is skipped;
- *  6. add the new windows to the hourly rollups.
+ *  6. add the new windows to the hourly rollups;
+ *  7. store the work windows (tokens, requests, samples) and their hourly sums.
  * Any error rolls the whole batch back.
  */
 export async function ingestBatch(
@@ -138,7 +140,7 @@ function storeBatch(db: SqlDatabase, node: AuthenticatedNode, batch: IngestBatch
       conflictColumns: ["node_id", "batch_id"],
     });
     if (claimed.length === 0) {
-      return { batchId: batch.batchId, duplicate: true, gpuWindowsStored: 0, jobWindowsStored: 0, windowsAlreadyStored: 0 };
+      return { batchId: batch.batchId, duplicate: true, gpuWindowsStored: 0, jobWindowsStored: 0, windowsAlreadyStored: 0, workWindowsStored: 0 };
     }
 
     // 2. The node.
@@ -310,6 +312,19 @@ function storeBatch(db: SqlDatabase, node: AuthenticatedNode, batch: IngestBatch
         { gpuWindows: gpuWindowRows, jobWindows: jobWindowRows },
       ),
     );
+    // 7. Work, counted for the node that sent it (the token's, never the body's).
+    const workWindowsStored = await storeWorkWindows(
+      tx,
+      (batch.workWindows ?? []).map((w) => ({
+        jobId: jobIds.get(w.jobExternalId)!,
+        nodeId: node.nodeId,
+        unit: w.unit,
+        source: w.source,
+        startMs: w.startMs,
+        endMs: w.endMs,
+        count: w.count,
+      })),
+    );
     const windowsAlreadyStored =
       batch.gpuWindows.length - gpuWindowsStored.length + (batch.jobWindows.length - jobWindowsStored.length);
     return {
@@ -318,6 +333,7 @@ function storeBatch(db: SqlDatabase, node: AuthenticatedNode, batch: IngestBatch
       gpuWindowsStored: gpuWindowsStored.length,
       jobWindowsStored: jobWindowsStored.length,
       windowsAlreadyStored,
+      workWindowsStored,
     };
   });
 }

@@ -22,13 +22,13 @@ export function createServerMetrics(): ServerMetrics {
     }),
     ingestWindows: new Counter({
       name: "gpu_roi_ingest_windows_total",
-      help: "Usage windows received, by kind (gpu, job) and result: stored, already_stored, rejected.",
+      help: "Usage and work windows received, by kind (gpu, job, work) and result: stored, already_stored, rejected.",
       labelNames: ["kind", "result"],
       registers: [registry],
     }),
     ingestWindowsRejected: new Counter({
       name: "gpu_roi_ingest_windows_rejected_total",
-      help: "Usage windows whose batch was refused for their time, by kind (gpu, job) and reason: clock_skew_future (ends after the server's now plus the tolerance), too_old (starts before the oldest accepted start).",
+      help: "Usage windows whose batch was refused for their time, by kind (gpu, job, work) and reason: clock_skew_future (ends after the server's now plus the tolerance), too_old (starts before the oldest accepted start).",
       labelNames: ["kind", "reason"],
       registers: [registry],
     }),

@@ -8,6 +8,7 @@ export const KEPT_ROLLUPS = [
   { rollup: "hourly per GPU", table: "gpu_usage_hourly", startColumn: "hour_start_ms" },
   { rollup: "hourly per job and GPU", table: "job_usage_hourly", startColumn: "hour_start_ms" },
   { rollup: "daily per job and GPU", table: "job_usage_daily", startColumn: "day_start_ms" },
+  { rollup: "hourly work per job and unit", table: "job_work_hourly", startColumn: "hour_start_ms" },
 ] as const;
 
 export interface RetentionStatus {
@@ -31,8 +32,8 @@ export async function retentionStatus(db: SqlDatabase, rawWindowRetentionDays: n
 }
 
 /**
- * Deletes raw usage windows older than the retention; the hourly rollups built
- * from them are kept for ever. The cut-off is a whole hour, so every hour is
+ * Deletes raw usage and work windows older than the retention; the hourly
+ * rollups built from them are kept for ever. The cut-off is a whole hour, so every hour is
  * either fully kept or fully rolled up, and it deletes one hour per transaction
  * so ingest is never blocked for long. Returns the windows deleted.
  */
@@ -40,19 +41,22 @@ export async function deleteExpiredWindows(db: SqlDatabase, nowMs: number, reten
   const cutoffMs = Math.floor((nowMs - retentionDays * 24 * HOUR_MS) / HOUR_MS) * HOUR_MS;
   const [oldest] = await db.query<{ first: number | null }>(`SELECT MIN(start_ms) AS first FROM gpu_usage_window`);
   const [oldestJob] = await db.query<{ first: number | null }>(`SELECT MIN(start_ms) AS first FROM job_usage_window`);
-  const firstMs = Math.min(Number(oldest.first ?? Infinity), Number(oldestJob.first ?? Infinity));
+  const [oldestWork] = await db.query<{ first: number | null }>(`SELECT MIN(start_ms) AS first FROM job_work_window`);
+  const firstMs = Math.min(Number(oldest.first ?? Infinity), Number(oldestJob.first ?? Infinity), Number(oldestWork.first ?? Infinity));
   if (!Number.isFinite(firstMs) || firstMs >= cutoffMs) return 0;
   let deleted = 0;
   for (let hourMs = Math.floor(firstMs / HOUR_MS) * HOUR_MS; hourMs < cutoffMs; hourMs += HOUR_MS) {
     deleted += await db.transaction(async (tx) => {
-      const [counts] = await tx.query<{ gpu: number; job: number }>(
+      const [counts] = await tx.query<{ gpu: number; job: number; work: number }>(
         `SELECT (SELECT COUNT(*) FROM gpu_usage_window WHERE start_ms >= ? AND start_ms < ?) AS gpu,
-                (SELECT COUNT(*) FROM job_usage_window WHERE start_ms >= ? AND start_ms < ?) AS job`,
-        [hourMs, hourMs + HOUR_MS, hourMs, hourMs + HOUR_MS],
+                (SELECT COUNT(*) FROM job_usage_window WHERE start_ms >= ? AND start_ms < ?) AS job,
+                (SELECT COUNT(*) FROM job_work_window WHERE start_ms >= ? AND start_ms < ?) AS work`,
+        [hourMs, hourMs + HOUR_MS, hourMs, hourMs + HOUR_MS, hourMs, hourMs + HOUR_MS],
       );
       await tx.query(`DELETE FROM gpu_usage_window WHERE start_ms >= ? AND start_ms < ?`, [hourMs, hourMs + HOUR_MS]);
       await tx.query(`DELETE FROM job_usage_window WHERE start_ms >= ? AND start_ms < ?`, [hourMs, hourMs + HOUR_MS]);
-      return Number(counts.gpu) + Number(counts.job);
+      await tx.query(`DELETE FROM job_work_window WHERE start_ms >= ? AND start_ms < ?`, [hourMs, hourMs + HOUR_MS]);
+      return Number(counts.gpu) + Number(counts.job) + Number(counts.work);
     });
   }
   return deleted;

@@ -110,6 +110,13 @@ export const wireJobWindowSchema = z.object({
   memoryUsedMaxMiB: memoryMiB.nullable(),
 });
 
+/**
+ * Longest work window accepted. Work is the increase of a counter between two
+ * readings, and a training job may report only every few hours; storage spreads a
+ * window over the hours it spans, so a long one costs no accuracy.
+ */
+export const MAX_WORK_WINDOW_MS = 24 * 60 * 60 * 1000;
+
 /** Largest work count one window may carry (10^15 tokens, samples or requests). */
 export const MAX_WORK_COUNT = 1e15;
 
@@ -169,12 +176,17 @@ export interface CrossReferenceIssue {
  * windows of one GPU (of one job on one GPU) do not overlap, so a GPU never
  * reports more time than passed. A window repeated with the same start is no
  * overlap: storage keeps one (a resend within a batch).
+ *
+ * Work windows name a job of the batch too (a node counts work only for jobs it
+ * runs, which it lists), last at most MAX_WORK_WINDOW_MS, and the windows of one
+ * job, unit and source do not overlap, so no work is counted twice.
  */
 export function crossReferenceIssues(batch: {
   gpus: readonly { uuid: string }[];
   jobs: readonly { externalId: string }[];
   gpuWindows: readonly { gpuUuid: string; startMs: number; endMs: number }[];
   jobWindows: readonly { gpuUuid: string; jobExternalId: string; startMs: number; endMs: number }[];
+  workWindows?: readonly { jobExternalId: string; unit: string; source: string; startMs: number; endMs: number }[];
 }): CrossReferenceIssue[] {
   const issues: CrossReferenceIssue[] = [];
   const gpuUuids = new Set<string>();
@@ -204,12 +216,26 @@ export function crossReferenceIssues(batch: {
       issues.push({ path: ["jobWindows", index, "jobExternalId"], message: `job "${window.jobExternalId}" is not listed in jobs` });
     }
   });
+  const workWindows = batch.workWindows ?? [];
+  workWindows.forEach((window, index) => {
+    if (!jobIds.has(window.jobExternalId)) {
+      issues.push({ path: ["workWindows", index, "jobExternalId"], message: `job "${window.jobExternalId}" is not listed in jobs` });
+    }
+    if (window.endMs <= window.startMs) {
+      issues.push({ path: ["workWindows", index, "endMs"], message: "endMs must be after startMs" });
+    } else if (window.endMs - window.startMs > MAX_WORK_WINDOW_MS) {
+      issues.push({ path: ["workWindows", index, "endMs"], message: `window longer than ${MAX_WORK_WINDOW_MS} ms` });
+    }
+  });
   if (issues.length === 0) {
     issues.push(...overlapIssues(batch.gpuWindows, "gpuWindows", (window) => window.gpuUuid, () => ""));
     issues.push(...overlapIssues(batch.jobWindows, "jobWindows", (window) => window.gpuUuid, (window) => window.jobExternalId));
+    issues.push(...overlapIssues(workWindows, "workWindows", (window) => window.jobExternalId, (window) => `${window.unit}\u0000${window.source}`));
   }
   return issues;
 }
+
+const OVERLAP_SUBJECTS = { gpuWindows: "GPU", jobWindows: "job on one GPU", workWindows: "job, unit and source" } as const;
 
 /**
  * Windows of one key (a GPU, or a job on a GPU) that overlap an earlier-starting
@@ -219,7 +245,7 @@ export function crossReferenceIssues(batch: {
  */
 function overlapIssues<Window extends { startMs: number; endMs: number }>(
   windows: readonly Window[],
-  kind: "gpuWindows" | "jobWindows",
+  kind: keyof typeof OVERLAP_SUBJECTS,
   gpuOf: (window: Window) => string,
   jobOf: (window: Window) => string,
 ): CrossReferenceIssue[] {
@@ -227,7 +253,7 @@ function overlapIssues<Window extends { startMs: number; endMs: number }>(
   const runs = new Map<string, Map<string, Run>>();
   const runOf = (window: Window) => runs.get(gpuOf(window))?.get(jobOf(window));
   const issues: CrossReferenceIssue[] = [];
-  const subject = kind === "gpuWindows" ? "GPU" : "job on one GPU";
+  const subject = OVERLAP_SUBJECTS[kind];
   const overlap = (index: number, earlierIndex: number) => ({
     path: [kind, index, "startMs"],
     message: `overlaps ${kind}[${earlierIndex}]: windows of one ${subject} must not overlap`,
@@ -287,6 +313,11 @@ export interface IngestAck {
   jobWindowsStored: number;
   /** Windows skipped because a window for the same GPU (and job) and start was already stored. */
   windowsAlreadyStored: number;
+  /**
+   * Work windows stored; those already stored (same job, node, unit, source and
+   * start) are skipped. Always sent by this server; absent from servers older than work counters.
+   */
+  workWindowsStored?: number;
 }
 
 /** Formats a zod issue path as `gpuWindows[3].startMs`. */

@@ -11,6 +11,7 @@ import { WindowLinks } from "../../components/window-links";
 import { useTRPC } from "../../trpc/client";
 import { ExperimentTable } from "../../experiments/experiment-table";
 import { modelTrendInput } from "./model-trend";
+import { ModelUnitCosts } from "./model-unit-costs";
 
 /** One model: its experiments ranked by cost, their totals, and the model's cost over time. */
 export function ModelDetail({ model, window }: { model: string; window: string }) {
@@ -56,6 +57,7 @@ export function ModelDetail({ model, window }: { model: string; window: string }
             <Stat label="GPU-hours" value={formatGpuHours(totals.gpuHours)} detail={`${formatGpuHours(totals.activeGpuHours)} busy`} />
             <Stat label="Efficiency" value={formatRatioPct(totals.efficiency)} detail="busy GPU-hours / allocated GPU-hours" />
           </section>
+          <ModelUnitCosts model={model} window={window} />
           <section className="panel">
             <h2>Cost per {window === "24h" ? "hour" : "day"} by experiment</h2>
             <p className="hint">

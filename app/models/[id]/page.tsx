@@ -3,6 +3,7 @@ import { decodeSegment, pageWindowFrom } from "../../components/window-links";
 import { getQueryClient, trpc } from "../../trpc/server";
 import { ModelDetail } from "./model-detail";
 import { modelTrendInput } from "./model-trend";
+import { modelUnitCostQueries } from "./model-unit-cost-queries";
 
 export const dynamic = "force-dynamic";
 
@@ -13,6 +14,8 @@ export default async function ModelPage({ params, searchParams }: { params: Prom
   await Promise.all([
     queryClient.prefetchQuery(trpc.experiments.list.queryOptions({ window, model })),
     queryClient.prefetchQuery(trpc.allocation.get.queryOptions(modelTrendInput(model, window))),
+    queryClient.prefetchQuery(trpc.unitCosts.get.queryOptions(modelUnitCostQueries(window).byGpuModel)),
+    queryClient.prefetchQuery(trpc.unitCosts.get.queryOptions(modelUnitCostQueries(window).trainingToDate)),
   ]);
   return (
     <HydrationBoundary state={dehydrate(queryClient)}>

@@ -3,8 +3,8 @@
  * allocation.get tRPC procedure (OpenCost's names and values).
  */
 import { z } from "zod";
-import { AGGREGATE_KEYS, type AggregateKey } from "../../domain/allocation";
-import { resolveTimeWindow, TimeWindowError } from "../../domain/time-window";
+import { AGGREGATE_KEYS, type AggregateKey, type ShareIdle } from "../../domain/allocation";
+import { resolveTimeWindow, TimeWindowError, type TimeWindow } from "../../domain/time-window";
 import type { AllocationQuery } from "../../services/allocation-service";
 import { ServiceError } from "../../services/service-error";
 
@@ -16,8 +16,22 @@ const aggregateKey = z.string().refine((key) => AGGREGATE_KEYS.includes(key) || 
 
 const booleanText = z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]);
 
-export const allocationParamsSchema = z.object({
+/** The parameters allocation shares with the queries built on it (unit costs): same names, values and defaults. */
+export const windowStepAndIdleParams = {
   window: z.string().min(1).max(100).default("7d"),
+  // OpenCost's shareIdle=true means weighted sharing.
+  shareIdle: z
+    .enum(["none", "weighted", "even", "true", "false"])
+    .default("none")
+    .transform((value): ShareIdle => (value === "true" ? "weighted" : value === "false" ? "none" : value)),
+  idleBy: z.enum(["cluster", "node"]).default("cluster"),
+  accumulate: booleanText.default(true),
+  step: z.enum(["1h", "1d"]).optional(),
+  format: z.enum(["json", "csv"]).default("json"),
+};
+
+export const allocationParamsSchema = z.object({
+  ...windowStepAndIdleParams,
   /** Comma-separated aggregate keys; empty for one row over everything. */
   aggregate: z
     .string()
@@ -26,26 +40,17 @@ export const allocationParamsSchema = z.object({
     .transform((text) => text.split(",").map((key) => key.trim()).filter((key) => key.length > 0))
     .pipe(z.array(aggregateKey).max(5)),
   basis: z.enum(["allocation", "usage"]).default("allocation"),
-  // OpenCost's shareIdle=true means weighted sharing.
-  shareIdle: z
-    .enum(["none", "weighted", "even", "true", "false"])
-    .default("none")
-    .transform((value) => (value === "true" ? "weighted" : value === "false" ? "none" : value)),
-  idleBy: z.enum(["cluster", "node"]).default("cluster"),
-  accumulate: booleanText.default(true),
-  step: z.enum(["1h", "1d"]).optional(),
   /** `key:value` pairs, comma-separated: the same key again widens (OR), another key narrows (AND). */
   filter: z.string().max(2000).default(""),
-  format: z.enum(["json", "csv"]).default("json"),
 });
 
 export type AllocationParams = z.input<typeof allocationParamsSchema>;
 
-/** Validated parameters → the service's query; errors name the parameter. */
-export function toAllocationQuery(
-  params: z.output<typeof allocationParamsSchema>,
+/** The window and step of validated parameters; errors name the parameter. */
+export function resolveWindowAndStep(
+  params: { window: string; accumulate: boolean; step?: keyof typeof STEPS_MS },
   nowMs: number,
-): { query: AllocationQuery; format: "json" | "csv" } {
+): { window: TimeWindow; stepMs: number | null } {
   let window;
   try {
     window = resolveTimeWindow(params.window, nowMs);
@@ -53,6 +58,19 @@ export function toAllocationQuery(
     if (error instanceof TimeWindowError) throw new ServiceError(400, error.message, "window");
     throw error;
   }
+  const stepMs = params.step ? STEPS_MS[params.step] : params.accumulate ? null : STEPS_MS["1d"];
+  if (stepMs !== null && (window.endMs - window.startMs) / stepMs > 5000) {
+    throw new ServiceError(400, `step: ${params.step ?? "1d"} over this window gives more than 5,000 steps; use a larger step or a shorter window`, "step");
+  }
+  return { window, stepMs };
+}
+
+/** Validated parameters → the service's query; errors name the parameter. */
+export function toAllocationQuery(
+  params: z.output<typeof allocationParamsSchema>,
+  nowMs: number,
+): { query: AllocationQuery; format: "json" | "csv" } {
+  const { window, stepMs } = resolveWindowAndStep(params, nowMs);
   const filter = new Map<string, string[]>();
   for (const part of params.filter.split(",").map((text) => text.trim()).filter(Boolean)) {
     const separator = part.indexOf(":");
@@ -67,16 +85,12 @@ export function toAllocationQuery(
     }
     filter.set(filterKey, [...(filter.get(filterKey) ?? []), value]);
   }
-  const stepMs = params.step ? STEPS_MS[params.step] : params.accumulate ? null : STEPS_MS["1d"];
-  if (stepMs !== null && (window.endMs - window.startMs) / stepMs > 5000) {
-    throw new ServiceError(400, `step: ${params.step ?? "1d"} over this window gives more than 5,000 steps; use a larger step or a shorter window`, "step");
-  }
   return {
     query: {
       window,
       aggregate: params.aggregate as AggregateKey[],
       basis: params.basis,
-      shareIdle: params.shareIdle as AllocationQuery["shareIdle"],
+      shareIdle: params.shareIdle,
       idleBy: params.idleBy,
       filter,
       stepMs,

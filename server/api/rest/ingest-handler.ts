@@ -3,13 +3,13 @@ import { DEFAULT_FUTURE_TOLERANCE_MS, windowTimeIssues, type WindowTimeBounds } 
 import { isDatabaseWriteFailure, type DatabaseWriteHealth } from "../../services/database-write-health";
 import { ingestBatch } from "../../services/ingest-service";
 import type { ServerMetrics } from "../../services/metrics";
-import { authenticateNodeToken } from "../../services/node-tokens";
 import { DEFAULT_RAW_RETENTION_DAYS } from "../../services/retention-service";
 import { ServiceError } from "../../services/service-error";
 import { formatIssuePath } from "../../wire/ingest-v1";
 import { parseIngestBatch } from "../../wire/parse-ingest-batch";
 import { errorResponse, isDatabaseUnavailable, jsonResponse, responseForError } from "./http-responses";
 import type { IngestRateLimiter } from "./ingest-rate-limiter";
+import { authenticateNodeRequest } from "./node-auth";
 import { readJsonBody, requireJsonContentType } from "./read-request-body";
 
 /** Default limit on an ingest body, after decompression. */
@@ -48,22 +48,14 @@ export async function handleIngestRequest(request: Request, context: IngestHandl
   // Windows the body carried, counted as rejected when the batch is refused.
   let gpuWindowsInBody = 0;
   let jobWindowsInBody = 0;
+  let workWindowsInBody = 0;
   try {
-    const authorization = request.headers.get("authorization") ?? "";
-    const match = /^Bearer\s+(\S+)$/i.exec(authorization);
-    if (!match) {
+    const authenticated = await authenticateNodeRequest(request, context.db);
+    if ("refusal" in authenticated) {
       metrics.ingestBatches.inc({ result: "rejected" });
-      return errorResponse(401, "authorization: a node token is required (Authorization: Bearer <token>)", "authorization", {
-        "www-authenticate": "Bearer",
-      });
+      return authenticated.refusal;
     }
-    const node = await authenticateNodeToken(context.db, match[1]);
-    if (!node) {
-      metrics.ingestBatches.inc({ result: "rejected" });
-      return errorResponse(401, "authorization: unknown or revoked node token", "authorization", {
-        "www-authenticate": "Bearer",
-      });
-    }
+    const { node } = authenticated;
 
     // Rate limit per token, before the body is read: a flood costs no parsing.
     const limited = context.rateLimiter?.take(node.tokenId, context.nowMs());
@@ -81,6 +73,7 @@ export async function handleIngestRequest(request: Request, context: IngestHandl
     const body = await readJsonBody(request, context.maxBodyBytes);
     gpuWindowsInBody = arrayLength(body, "gpuWindows");
     jobWindowsInBody = arrayLength(body, "jobWindows");
+    workWindowsInBody = arrayLength(body, "workWindows");
     const parsed = parseIngestBatch(body);
     if (!parsed.success) {
       const issues = parsed.error.issues.slice(0, MAX_REPORTED_ISSUES).map((issue) => ({
@@ -107,12 +100,15 @@ export async function handleIngestRequest(request: Request, context: IngestHandl
       metrics.ingestWindows.inc({ kind: "job", result: "stored" }, ack.jobWindowsStored);
       metrics.ingestWindows.inc({ kind: "gpu", result: "already_stored" }, parsed.data.gpuWindows.length - ack.gpuWindowsStored);
       metrics.ingestWindows.inc({ kind: "job", result: "already_stored" }, parsed.data.jobWindows.length - ack.jobWindowsStored);
+      metrics.ingestWindows.inc({ kind: "work", result: "stored" }, ack.workWindowsStored ?? 0);
+      metrics.ingestWindows.inc({ kind: "work", result: "already_stored" }, (parsed.data.workWindows?.length ?? 0) - (ack.workWindowsStored ?? 0));
     }
     return jsonResponse(ack);
   } catch (error) {
     metrics.ingestBatches.inc({ result: "rejected" });
     metrics.ingestWindows.inc({ kind: "gpu", result: "rejected" }, gpuWindowsInBody);
     metrics.ingestWindows.inc({ kind: "job", result: "rejected" }, jobWindowsInBody);
+    metrics.ingestWindows.inc({ kind: "work", result: "rejected" }, workWindowsInBody);
     if (isDatabaseUnavailable(error)) metrics.databaseUnavailable.inc({ route: "/api/v1/ingest" });
     if (isDatabaseWriteFailure(error)) context.writeHealth?.recordFailure(error);
     return responseForError(error);

@@ -17,6 +17,7 @@ import { listRecommendationsProcedure } from "./procedures/recommendations/list-
 import { runRecommendationsProcedure } from "./procedures/recommendations/run-recommendations";
 import { setRecommendationStateProcedure } from "./procedures/recommendations/set-recommendation-state";
 import { summarizeRecommendationsProcedure } from "./procedures/recommendations/summarize-recommendations";
+import { getUnitCostsProcedure } from "./procedures/unit-costs/get-unit-costs";
 
 /** Routers only wire procedures together; each procedure lives in its own file. */
 export const appRouter = createTrpcRouter({
@@ -55,6 +56,9 @@ export const appRouter = createTrpcRouter({
   experiments: createTrpcRouter({
     list: listExperimentsProcedure,
     get: getExperimentProcedure,
+  }),
+  unitCosts: createTrpcRouter({
+    get: getUnitCostsProcedure,
   }),
 });
 

@@ -41,9 +41,28 @@ describe("estimateExperiment", () => {
       relativeThroughput: { [H100]: 3 },
       nowHourOfWeek: 0,
     });
-    expect(estimate.alternatives).toEqual([{ gpuModel: H100, costPerGpuHour: 5, pricePerUnitOfWork: 5 / 3, gpuHours: 10, expectedCost: 50 }]);
+    expect(estimate.alternatives).toEqual([{ gpuModel: H100, costPerGpuHour: 5, pricePerUnitOfWork: 5 / 3, gpuHours: 10, expectedCost: 50, throughput: "assumed" }]);
     expect(estimate.costRange).toBeNull();
     expect(estimate.notes).toEqual(["only 0 similar runs: no range"]);
+  });
+
+  it("compares an earlier experiment's alternatives by its measured throughput where it ran on both models, marked measured", () => {
+    const estimate = estimateExperiment({
+      request: { kind: "like", experiment: "exp-1", scale: 1 },
+      similarRuns: [
+        { jobId: "j1", gpuModel: A100, gpuCount: 1, heldGpuHours: 30, activeGpuHours: 24 },
+        { jobId: "j2", gpuModel: H100, gpuCount: 1, heldGpuHours: 5, activeGpuHours: 4 },
+      ],
+      prices: PRICES,
+      // Measured: 1,000 samples per GPU-hour on A100, 1,500 on H100 (peak ratio would say 3.17x).
+      measured: { unit: "samples", workPerGpuHour: { [A100]: 1000, [H100]: 1500 } },
+      nowHourOfWeek: 0,
+    });
+    expect(estimate.gpuModel).toBe(A100);
+    expect(estimate.alternatives).toHaveLength(1);
+    expect(estimate.alternatives[0]).toMatchObject({ gpuModel: H100, throughput: "measured" });
+    expect(estimate.alternatives[0].gpuHours).toBeCloseTo((estimate.plannedGpuHours * 1000) / 1500, 9);
+    expect(estimate.notes).toContain("measured: from the experiment's samples per GPU-hour on each model");
   });
 
   it("names the field at fault for a request it cannot price", () => {

@@ -30,7 +30,12 @@ describe.each(kinds)("deleteExpiredWindows on $name", ({ create, skipReason }) =
     });
     const old = at(OLD_MS);
     const recent = at(RECENT_MS);
-    const batch = makeBatch({ gpuWindows: [...old.gpuWindows, ...recent.gpuWindows], jobWindows: [...old.jobWindows, ...recent.jobWindows] });
+    const work = (startMs: number) => ({ jobExternalId: "slurm-1001", unit: "samples", source: "report" as const, startMs, endMs: startMs + MINUTE_MS, count: 100 });
+    const batch = makeBatch({
+      gpuWindows: [...old.gpuWindows, ...recent.gpuWindows],
+      jobWindows: [...old.jobWindows, ...recent.jobWindows],
+      workWindows: [work(OLD_MS), work(RECENT_MS)],
+    });
     const response = await handleIngestRequest(
       ingestRequest(batch, token),
       // History older than the default bound (the retention) is loaded on purpose here.
@@ -44,10 +49,14 @@ describe.each(kinds)("deleteExpiredWindows on $name", ({ create, skipReason }) =
 
   it.skipIf(skipReason)("deletes raw windows past the retention and keeps their hourly rollups", async () => {
     const rollupsBefore = await db.sql.query(`SELECT * FROM gpu_usage_hourly ORDER BY gpu_id, hour_start_ms`);
-    expect(await deleteExpiredWindows(db.sql, NOW_MS, 14)).toBe(3); // two GPU windows and one job window of 20 days ago
+    const workRollupsBefore = await db.sql.query(`SELECT * FROM job_work_hourly ORDER BY job_id, unit, hour_start_ms`);
+    expect(await deleteExpiredWindows(db.sql, NOW_MS, 14)).toBe(4); // two GPU windows, one job window and one work window of 20 days ago
     expect(await count("gpu_usage_window")).toBe(2);
     expect(await count("job_usage_window")).toBe(1);
+    expect(await count("job_work_window")).toBe(1);
     expect(await db.sql.query(`SELECT * FROM gpu_usage_hourly ORDER BY gpu_id, hour_start_ms`)).toEqual(rollupsBefore);
+    expect(await db.sql.query(`SELECT * FROM job_work_hourly ORDER BY job_id, unit, hour_start_ms`)).toEqual(workRollupsBefore);
+    expect(workRollupsBefore).toHaveLength(2);
     expect(await deleteExpiredWindows(db.sql, NOW_MS, 14)).toBe(0);
   });
 

@@ -43,6 +43,12 @@ const batches: IngestBatch[] = [
   makeBatch(),
   makeBatch({ collector: undefined, gpuWindows: makeBatch().gpuWindows.map(({ smActiveAvgPct: _omitted, ...window }) => window) }),
   makeBatch({ jobWindows: makeBatch().jobWindows.map(({ utilizationAvgPct: _omitted, ...window }) => ({ ...window, processCount: 0 })) }),
+  makeBatch({
+    workWindows: [
+      { jobExternalId: "slurm-1001", unit: "samples", source: "report", startMs: makeBatch().gpuWindows[0].startMs, endMs: makeBatch().gpuWindows[0].endMs, count: 4096 },
+      { jobExternalId: "slurm-1001", unit: "prompt_tokens", source: "vllm", startMs: makeBatch().gpuWindows[0].startMs, endMs: makeBatch().gpuWindows[0].endMs, count: 0 },
+    ],
+  }),
 ];
 
 /** The fast path's verdict must be zod's: never valid where zod refuses, and the same output. */

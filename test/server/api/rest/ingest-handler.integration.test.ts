@@ -44,6 +44,7 @@ describe.each(kinds)("handleIngestRequest on $name", ({ create, skipReason }) =>
       gpuWindowsStored: 2,
       jobWindowsStored: 1,
       windowsAlreadyStored: 0,
+      workWindowsStored: 0,
     });
     const rows = await db.sql.query<{ uuid: string; start_ms: number; utilization_avg_pct: number; energy_j: number }>(
       `SELECT g.uuid, w.start_ms, w.utilization_avg_pct, w.energy_j FROM gpu_usage_window w JOIN gpu g ON g.id = w.gpu_id ORDER BY g.uuid`,

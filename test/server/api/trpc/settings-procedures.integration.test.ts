@@ -63,6 +63,7 @@ describe.each(kinds)("prices.add and retention.get on $name", ({ create, skipRea
         { rollup: "hourly per GPU", keptForever: true, oldestStartMs: null },
         { rollup: "hourly per job and GPU", keptForever: true, oldestStartMs: null },
         { rollup: "daily per job and GPU", keptForever: true, oldestStartMs: null },
+        { rollup: "hourly work per job and unit", keptForever: true, oldestStartMs: null },
       ],
     });
     const { token } = await issueNodeToken(db.prisma, { clusterName: "lab", hostname: "node-a", nowMs: T0_MS });
@@ -85,6 +86,7 @@ describe.each(kinds)("prices.add and retention.get on $name", ({ create, skipRea
         { rollup: "hourly per GPU", keptForever: true, oldestStartMs: T0_MS },
         { rollup: "hourly per job and GPU", keptForever: true, oldestStartMs: T0_MS },
         { rollup: "daily per job and GPU", keptForever: true, oldestStartMs: T0_MS },
+        { rollup: "hourly work per job and unit", keptForever: true, oldestStartMs: null },
       ],
     });
   });

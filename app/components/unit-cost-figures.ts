@@ -1,0 +1,44 @@
+/**
+ * Unit-cost rows (unitCosts.get) folded for the pages: per model and unit over
+ * the window (sums of cost and count, then divided: never an average of the
+ * steps' ratios) with the step series beside, the most expensive models first.
+ */
+import type { UnitCostOutputRow } from "@/server/api/unit-costs/unit-cost-output";
+
+export interface ModelUnitCost {
+  model: string;
+  unit: string;
+  per: number;
+  cost: number;
+  count: number;
+  costPerUnits: number | null;
+  points: { startMs: number; costPerUnits: number | null }[];
+}
+
+/** The `limit` models that cost most for `unit`, each with its figure over the window and per step. */
+export function topModelUnitCosts(rows: readonly UnitCostOutputRow[], unit: string, limit: number): ModelUnitCost[] {
+  const byModel = new Map<string, ModelUnitCost>();
+  for (const row of rows) {
+    const model = row.properties.model;
+    if (row.unit !== unit || model === undefined || model.startsWith("__")) continue;
+    let entry = byModel.get(model);
+    if (!entry) byModel.set(model, (entry = { model, unit, per: row.per, cost: 0, count: 0, costPerUnits: null, points: [] }));
+    entry.cost += row.cost;
+    entry.count += row.count;
+    entry.points.push({ startMs: Date.parse(row.start), costPerUnits: row.costPerUnits });
+  }
+  return [...byModel.values()]
+    .map((entry) => ({ ...entry, costPerUnits: entry.count > 0 ? (entry.cost / entry.count) * entry.per : null, points: entry.points.sort((a, b) => a.startMs - b.startMs) }))
+    .sort((a, b) => b.cost - a.cost || (a.model < b.model ? -1 : 1))
+    .slice(0, limit);
+}
+
+/** "per 1M" / "per 1k" for a figure quoted per `per` units. */
+export function perLabel(per: number): string {
+  return per === 1_000_000 ? "per 1M" : per === 1_000 ? "per 1k" : `per ${per}`;
+}
+
+/** How the pages name a unit. */
+export function unitLabel(unit: string): string {
+  return unit === "prompt_tokens" ? "prompt tokens" : unit === "generation_tokens" ? "generated tokens" : unit.replace(/_/g, " ");
+}

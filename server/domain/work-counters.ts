@@ -1,0 +1,93 @@
+/**
+ * Work counters: how reported work becomes stored work. Pure: readings in,
+ * windows and hourly sums out.
+ *
+ * Units: times in epoch ms; counts in the counter's own unit (tokens, requests,
+ * samples, ...).
+ */
+import { splitByHour } from "./rollup";
+
+/** Work a job did over [startMs, endMs): the increase of its counter over that time. */
+export interface WorkWindow {
+  jobId: number;
+  unit: string;
+  startMs: number;
+  endMs: number;
+  count: number;
+}
+
+export interface WorkHourlyContribution {
+  jobId: number;
+  unit: string;
+  hourStartMs: number;
+  count: number;
+}
+
+/**
+ * Each window's count spread over the UTC hours it spans in proportion to its time
+ * in each (a 1-minute window lies in one hour; a 3-hour gap between two reports
+ * adds a third to each hour), summed per job, unit and hour so every key appears
+ * once.
+ */
+export function hourlyWorkContributions(windows: readonly WorkWindow[]): WorkHourlyContribution[] {
+  const byKey = new Map<string, WorkHourlyContribution>();
+  for (const window of windows) {
+    const durationMs = window.endMs - window.startMs;
+    for (const { hourStartMs, ms } of splitByHour(window.startMs, window.endMs)) {
+      const key = `${window.jobId}\u0000${window.unit}\u0000${hourStartMs}`;
+      const count = (window.count * ms) / durationMs;
+      const stored = byKey.get(key);
+      if (stored) stored.count += count;
+      else byKey.set(key, { jobId: window.jobId, unit: window.unit, hourStartMs, count });
+    }
+  }
+  return [...byKey.values()];
+}
+
+/** A cumulative counter's reading as a job reported it. */
+export interface CounterReading {
+  timeMs: number;
+  value: number;
+}
+
+export type CounterIncrease =
+  | { kind: "window"; startMs: number; endMs: number; count: number }
+  | { kind: "duplicate" }
+  | { kind: "refused"; field: "time" | "count"; message: string };
+
+/**
+ * The work between a job's previous reading of a counter and this one, as
+ * Prometheus increase() counts it, except that a drop must be declared: the
+ * counter is cumulative, so a lower value without `reset` is a client error (a
+ * wrong counter, or readings out of order) rather than a restart to guess at.
+ *  - no previous reading: the counter started at zero when the job was first
+ *    seen, so the whole value is work done since then;
+ *  - the same time and value as the previous reading: a resend, nothing new;
+ *  - a time not after the previous reading's: refused (readings come in order);
+ *  - `reset`: the counter restarted from zero, so the value is the increase;
+ *  - otherwise the difference, refused when negative.
+ */
+export function counterIncrease(previous: CounterReading | null, reading: CounterReading & { reset: boolean }, jobFirstSeenMs: number): CounterIncrease {
+  if (previous === null) {
+    // A job first seen at (or after) its first report: its work is dated to the report's millisecond.
+    const startMs = Math.min(jobFirstSeenMs, reading.timeMs - 1);
+    return { kind: "window", startMs, endMs: reading.timeMs, count: reading.value };
+  }
+  if (reading.timeMs === previous.timeMs && reading.value === previous.value) return { kind: "duplicate" };
+  if (reading.timeMs <= previous.timeMs) {
+    return {
+      kind: "refused",
+      field: "time",
+      message: `time: ${new Date(reading.timeMs).toISOString()} is not after this counter's latest report (${new Date(previous.timeMs).toISOString()}); reports of one counter come in time order`,
+    };
+  }
+  if (reading.reset) return { kind: "window", startMs: previous.timeMs, endMs: reading.timeMs, count: reading.value };
+  if (reading.value < previous.value) {
+    return {
+      kind: "refused",
+      field: "count",
+      message: `count: ${reading.value} is below this counter's latest report (${previous.value}); counters are cumulative: send "reset": true when the counter restarted from zero`,
+    };
+  }
+  return { kind: "window", startMs: previous.timeMs, endMs: reading.timeMs, count: reading.value - previous.value };
+}

@@ -1,0 +1,144 @@
+import type { SqlDatabase } from "../db/sql-database";
+import { IDLE_ROW_NAME, type AllocationRow, type IdleScope, type ShareIdle } from "../domain/allocation";
+import type { TimeWindow } from "../domain/time-window";
+import {
+  computeUnitCosts,
+  throughputEvidenceByJob,
+  type JobCostShare,
+  type JobWorkCount,
+  type UnitCostAggregateKey,
+  type UnitCostResult,
+} from "../domain/unit-costs";
+import type { ThroughputEvidence } from "../../solver/plan/types";
+import { allocate } from "./allocation-service";
+
+export interface UnitCostQuery {
+  window: TimeWindow;
+  aggregate: UnitCostAggregateKey[];
+  /** Units to report; null for every unit measured. */
+  units: string[] | null;
+  shareIdle: ShareIdle;
+  idleBy: IdleScope;
+  /** ms; null for totals over the window. */
+  stepMs: number | null;
+}
+
+export interface UnitCostResponse extends UnitCostResult {
+  /** The window priced: whole UTC hours, as allocation. */
+  window: TimeWindow;
+  currency: string | null;
+  /** The allocation engine's figures for the same window: fleet = allocated + idle. */
+  fleetCost: number;
+  allocatedCost: number;
+  /** Idle cost left unshared (shareIdle=none, or a scope and hour with no job to share it with). */
+  idleCost: number;
+  unpricedGpuModels: string[];
+}
+
+/** Every job property, so each allocation row is one job on one GPU. */
+const JOB_GPU_AGGREGATE = ["cluster", "job", "gpu", "team", "project", "model", "experiment", "user"] as const;
+
+const jobKeyOf = (cluster: string, externalId: string) => `${cluster}\u0000${externalId}`;
+
+/**
+ * The allocation engine's job costs of a window, per job, GPU model and step
+ * (allocation basis; idle shared as asked), and its totals.
+ */
+async function loadJobCosts(db: SqlDatabase, query: UnitCostQuery) {
+  const allocation = await allocate(db, {
+    window: query.window,
+    aggregate: [...JOB_GPU_AGGREGATE],
+    basis: "allocation",
+    shareIdle: query.shareIdle,
+    idleBy: query.idleBy,
+    filter: new Map(),
+    stepMs: query.stepMs,
+  });
+  const modelByUuid = new Map(
+    (await db.query<{ uuid: string; model_name: string }>(`SELECT uuid, model_name FROM gpu`)).map((row) => [row.uuid, row.model_name]),
+  );
+  const shares = new Map<string, JobCostShare>();
+  let idleCost = 0;
+  for (const row of allocation.rows) {
+    if (row.name === IDLE_ROW_NAME) {
+      idleCost += row.totalCost;
+      continue;
+    }
+    const share = shareOf(row, modelByUuid);
+    const key = `${share.jobKey}\u0000${share.gpuModel}\u0000${share.stepStartMs}`;
+    const stored = shares.get(key);
+    if (stored) {
+      stored.gpuHours += share.gpuHours;
+      stored.cost += share.cost;
+    } else shares.set(key, share);
+  }
+  return { allocation, idleCost, costs: [...shares.values()] };
+}
+
+function shareOf(row: AllocationRow, modelByUuid: ReadonlyMap<string, string>): JobCostShare {
+  const p = row.properties;
+  return {
+    jobKey: jobKeyOf(p.cluster, p.job),
+    properties: { cluster: p.cluster, job: p.job, team: p.team, project: p.project, model: p.model, experiment: p.experiment, user: p.user },
+    gpuModel: modelByUuid.get(p.gpu) ?? p.gpu,
+    stepStartMs: row.startMs,
+    stepEndMs: row.endMs,
+    gpuHours: row.gpuHours,
+    cost: row.totalCost,
+  };
+}
+
+/** Work per job, unit and step from the hourly sums (steps aligned as allocation's: to the epoch, clipped to the window). */
+async function loadJobWork(db: SqlDatabase, window: TimeWindow, stepMs: number | null): Promise<JobWorkCount[]> {
+  if (window.endMs <= window.startMs) return [];
+  const stepIndex = stepMs === null ? "0" : `w.hour_start_ms / ${stepMs}`;
+  const rows = await db.queryArrays(
+    `SELECT c.name, j.external_id, w.unit, ${stepIndex} AS step_index, SUM(w.count)
+       FROM job_work_hourly w JOIN job j ON j.id = w.job_id JOIN cluster c ON c.id = j.cluster_id
+      WHERE w.hour_start_ms >= ? AND w.hour_start_ms < ?
+      GROUP BY c.name, j.external_id, w.unit${stepMs === null ? "" : ", 4"}`,
+    [window.startMs, window.endMs],
+  );
+  return rows.map(([cluster, externalId, unit, stepIndex, count]) => ({
+    jobKey: jobKeyOf(String(cluster), String(externalId)),
+    unit: String(unit),
+    stepStartMs: stepMs === null ? window.startMs : Math.max(window.startMs, Number(stepIndex) * stepMs),
+    count: Number(count),
+  }));
+}
+
+/**
+ * Cost per unit of work over a window (server/domain/unit-costs.ts): the
+ * allocation engine's job costs, the measured work of the same hours, divided.
+ */
+export async function unitCosts(db: SqlDatabase, query: UnitCostQuery): Promise<UnitCostResponse> {
+  const { allocation, idleCost, costs } = await loadJobCosts(db, query);
+  const work = await loadJobWork(db, allocation.window, query.stepMs);
+  const result = computeUnitCosts(costs, work, { aggregate: query.aggregate, units: query.units });
+  return {
+    ...result,
+    window: allocation.window,
+    currency: allocation.currency,
+    fleetCost: allocation.fleetCost,
+    allocatedCost: allocation.fleetCost - idleCost,
+    idleCost,
+    unpricedGpuModels: allocation.unpricedGpuModels,
+  };
+}
+
+/**
+ * Measured throughput per job and GPU model over a window, for the fleet plan and
+ * the estimator: keyed by cluster and the job's external id.
+ */
+export async function measuredThroughput(db: SqlDatabase, window: TimeWindow): Promise<Map<string, { cluster: string; job: string; throughput: ThroughputEvidence[] }>> {
+  const query: UnitCostQuery = { window, aggregate: [], units: null, shareIdle: "none", idleBy: "cluster", stepMs: null };
+  const { allocation, costs } = await loadJobCosts(db, query);
+  const evidence = throughputEvidenceByJob(costs, await loadJobWork(db, allocation.window, null));
+  const propertiesByKey = new Map(costs.map((share) => [share.jobKey, share.properties]));
+  const byJob = new Map<string, { cluster: string; job: string; throughput: ThroughputEvidence[] }>();
+  for (const [jobKey, throughput] of evidence) {
+    const properties = propertiesByKey.get(jobKey)!;
+    byJob.set(`${properties.cluster}/${properties.job}`, { cluster: properties.cluster, job: properties.job, throughput });
+  }
+  return byJob;
+}
