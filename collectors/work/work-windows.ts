@@ -1,0 +1,137 @@
+/**
+ * Turns readings of cumulative work counters (tokens, requests, samples) into
+ * the work each job did per window, as Prometheus increase() does: a counter
+ * that goes down has restarted from zero (a restarted server), so the increase
+ * across the drop is the new value. Pure: time comes from the readings.
+ *
+ * The work between two readings is spread over the time between them, in
+ * proportion to each window's share of it, so work is neither lost nor counted
+ * twice at window boundaries. Nothing is extrapolated: a server that disappears
+ * mid-window has done the work up to its last reading, and the first reading of
+ * a series is only its baseline (what it counted before is not known to be
+ * this window's). Where part of the spread would fall into a window already
+ * handed on (a scrape gap longer than a window), that part is counted in the
+ * window of the reading that saw it rather than lost.
+ *
+ * Windows are aligned like usage windows (multiples of windowMs since the epoch).
+ */
+import type { WireWorkWindow } from "../../server/wire/ingest-v1";
+import type { JobAttribution } from "../readings";
+import type { WorkSource } from "./inference-metrics";
+
+/** What one counter measures: whose work, in which unit, read from where. */
+export interface WorkSeries {
+  job: JobAttribution;
+  unit: string;
+  source: WorkSource;
+}
+
+export interface CounterReading {
+  atMs: number;
+  /** Cumulative count since the counter (re)started. */
+  value: number;
+}
+
+/** Increase between two readings of a cumulative counter; a drop means it restarted from zero. */
+export function counterIncrease(previous: number, current: number): number {
+  return current >= previous ? current - previous : current;
+}
+
+/**
+ * Splits `amount`, done over [fromMs, toMs), into the windows that interval
+ * overlaps, in proportion to the overlap. A zero-length interval puts it all
+ * in the window containing toMs.
+ */
+export function spreadOverWindows(amount: number, fromMs: number, toMs: number, windowMs: number): { startMs: number; count: number }[] {
+  if (toMs <= fromMs) return [{ startMs: Math.floor(toMs / windowMs) * windowMs, count: amount }];
+  const parts: { startMs: number; count: number }[] = [];
+  for (let startMs = Math.floor(fromMs / windowMs) * windowMs; startMs < toMs; startMs += windowMs) {
+    const overlapMs = Math.min(toMs, startMs + windowMs) - Math.max(fromMs, startMs);
+    if (overlapMs > 0) parts.push({ startMs, count: (amount * overlapMs) / (toMs - fromMs) });
+  }
+  return parts;
+}
+
+interface TrackedSeries {
+  series: WorkSeries;
+  last: CounterReading;
+}
+
+/** A series not read for this long is forgotten; if it comes back, its next reading is a new baseline. */
+export const SERIES_TTL_MS = 60 * 60 * 1000;
+
+export interface ClosedWorkWindows {
+  workWindows: WireWorkWindow[];
+  /** The jobs the windows name, for the batch's `jobs`. */
+  jobs: JobAttribution[];
+}
+
+export class WorkWindowAggregator {
+  private readonly tracked = new Map<string, TrackedSeries>();
+  /** Window start → series key and job → the window under way. */
+  private readonly open = new Map<number, Map<string, { series: WorkSeries; count: number }>>();
+  /** Windows starting before this were handed on by flush(). */
+  private closedBeforeMs = Number.NEGATIVE_INFINITY;
+
+  constructor(readonly windowMs: number) {
+    if (!Number.isInteger(windowMs) || windowMs <= 0) throw new Error(`windowMs must be a positive integer, got ${windowMs}`);
+  }
+
+  /**
+   * Adds a reading of the counter `key` (one counter of one endpoint or report
+   * file). A reading older than the previous one of its series counts at the
+   * previous one's time: time does not run backwards within a series.
+   */
+  observe(key: string, series: WorkSeries, reading: CounterReading): void {
+    if (!Number.isFinite(reading.value) || reading.value < 0 || !Number.isFinite(reading.atMs)) return;
+    const tracked = this.tracked.get(key);
+    if (!tracked || tracked.series.job.externalId !== series.job.externalId) {
+      // A new series, or the endpoint now serves another job: a new baseline.
+      this.tracked.set(key, { series, last: reading });
+      return;
+    }
+    const atMs = Math.max(reading.atMs, tracked.last.atMs);
+    const increase = counterIncrease(tracked.last.value, reading.value);
+    const readingWindowMs = Math.floor(atMs / this.windowMs) * this.windowMs;
+    for (const part of spreadOverWindows(increase, tracked.last.atMs, atMs, this.windowMs)) {
+      this.addTo(part.startMs < this.closedBeforeMs ? readingWindowMs : part.startMs, key, series, part.count);
+    }
+    this.tracked.set(key, { series, last: { atMs, value: reading.value } });
+  }
+
+  private addTo(startMs: number, key: string, series: WorkSeries, count: number): void {
+    let window = this.open.get(startMs);
+    if (!window) this.open.set(startMs, (window = new Map()));
+    const entryKey = `${key}\0${series.job.externalId}`;
+    const entry = window.get(entryKey);
+    if (entry) entry.count += count;
+    else window.set(entryKey, { series, count });
+  }
+
+  /**
+   * Hands on every window ending at or before untilMs: one work window per job,
+   * unit and source (counters of one job read from several endpoints add up).
+   */
+  flush(untilMs: number): ClosedWorkWindows {
+    const workWindows: WireWorkWindow[] = [];
+    const jobs = new Map<string, JobAttribution>();
+    const ready = [...this.open.keys()].filter((startMs) => startMs + this.windowMs <= untilMs).sort((a, b) => a - b);
+    for (const startMs of ready) {
+      const perJobUnit = new Map<string, WireWorkWindow>();
+      for (const { series, count } of this.open.get(startMs)!.values()) {
+        const id = `${series.job.externalId}\0${series.unit}\0${series.source}`;
+        const existing = perJobUnit.get(id);
+        if (existing) existing.count += count;
+        else perJobUnit.set(id, { jobExternalId: series.job.externalId, unit: series.unit, source: series.source, startMs, endMs: startMs + this.windowMs, count });
+        jobs.set(series.job.externalId, series.job);
+      }
+      this.open.delete(startMs);
+      workWindows.push(...perJobUnit.values());
+    }
+    this.closedBeforeMs = Math.max(this.closedBeforeMs, Math.floor(untilMs / this.windowMs) * this.windowMs);
+    for (const [key, tracked] of this.tracked) {
+      if (tracked.last.atMs < untilMs - SERIES_TTL_MS) this.tracked.delete(key);
+    }
+    return { workWindows, jobs: [...jobs.values()] };
+  }
+}
