@@ -125,8 +125,12 @@ export class ReportFileReader {
 
   constructor(private readonly warn: (line: string) => void) {}
 
-  /** New reports of `filePath` (the path as the collector sees it), labelled `displayName` in warnings. */
-  read(filePath: string, displayName: string): WorkReport[] {
+  /**
+   * New reports of the file `key` (stable across polls, e.g. job and path),
+   * opened at `filePath` (the path as the collector sees it) and named
+   * `displayName` in warnings.
+   */
+  read(key: string, filePath: string, displayName: string): WorkReport[] {
     let fd: number;
     try {
       fd = openSync(filePath, "r");
@@ -136,12 +140,12 @@ export class ReportFileReader {
     try {
       const stat = fstatSync(fd);
       const identity = `${stat.dev}:${stat.ino}`;
-      const known = this.positions.get(filePath);
-      if (known === undefined) return this.baseline(fd, filePath, displayName, stat.size, identity);
+      const known = this.positions.get(key);
+      if (known === undefined) return this.baseline(fd, key, displayName, stat.size, identity);
       const position = known.identity !== identity || stat.size < known.offset ? { offset: 0, nextLine: 1, identity } : known;
       const chunk = readCompleteLines(fd, position.offset, Math.min(MAX_READ_BYTES, stat.size - position.offset));
       const parsed = parseReportLines(chunk.text, displayName, position.nextLine);
-      this.positions.set(filePath, { offset: position.offset + chunk.byteLength, nextLine: position.nextLine + chunk.lineCount, identity });
+      this.positions.set(key, { offset: position.offset + chunk.byteLength, nextLine: position.nextLine + chunk.lineCount, identity });
       for (const warning of parsed.warnings) this.warn(warning);
       return parsed.reports;
     } catch (error) {
@@ -153,7 +157,7 @@ export class ReportFileReader {
   }
 
   /** First sight of a file: its newest report per unit (from its last MiB), and the position after its complete lines. */
-  private baseline(fd: number, filePath: string, displayName: string, size: number, identity: string): WorkReport[] {
+  private baseline(fd: number, key: string, displayName: string, size: number, identity: string): WorkReport[] {
     let offset = Math.max(0, size - MAX_READ_BYTES);
     let precedingLines = 0;
     if (offset > 0) {
@@ -162,7 +166,7 @@ export class ReportFileReader {
       const tail = Buffer.alloc(size - offset);
       const firstBreak = tail.subarray(0, readSync(fd, tail, 0, tail.length, offset)).indexOf(0x0a);
       if (firstBreak < 0) {
-        this.positions.set(filePath, { offset, nextLine: precedingLines + 1, identity });
+        this.positions.set(key, { offset, nextLine: precedingLines + 1, identity });
         return [];
       }
       offset += firstBreak + 1;
@@ -170,13 +174,13 @@ export class ReportFileReader {
     }
     const chunk = readCompleteLines(fd, offset, size - offset);
     const parsed = parseReportLines(chunk.text, displayName, precedingLines + 1);
-    this.positions.set(filePath, { offset: offset + chunk.byteLength, nextLine: precedingLines + 1 + chunk.lineCount, identity });
+    this.positions.set(key, { offset: offset + chunk.byteLength, nextLine: precedingLines + 1 + chunk.lineCount, identity });
     return newestPerUnit(parsed.reports);
   }
 
   /** Forgets files no longer named by a running job. */
-  retain(filePaths: ReadonlySet<string>): void {
-    for (const filePath of this.positions.keys()) if (!filePaths.has(filePath)) this.positions.delete(filePath);
+  retain(keys: ReadonlySet<string>): void {
+    for (const key of this.positions.keys()) if (!keys.has(key)) this.positions.delete(key);
   }
 }
 

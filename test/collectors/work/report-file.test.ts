@@ -67,44 +67,44 @@ describe("ReportFileReader", () => {
   it("takes the newest report of a file seen for the first time as baseline, then reads what is appended", () => {
     writeFileSync(file, line(100) + line(200));
     const reader = new ReportFileReader((warning) => warnings.push(warning));
-    expect(reader.read(file, "progress.jsonl").map((report) => report.count)).toEqual([200]);
+    expect(reader.read(file, file, "progress.jsonl").map((report) => report.count)).toEqual([200]);
     appendFileSync(file, line(300) + line(400));
-    expect(reader.read(file, "progress.jsonl").map((report) => [report.line, report.count])).toEqual([
+    expect(reader.read(file, file, "progress.jsonl").map((report) => [report.line, report.count])).toEqual([
       [3, 300],
       [4, 400],
     ]);
-    expect(reader.read(file, "progress.jsonl")).toEqual([]);
+    expect(reader.read(file, file, "progress.jsonl")).toEqual([]);
   });
 
   it("reads a partial last line once its newline arrives", () => {
     writeFileSync(file, line(1));
     const reader = new ReportFileReader((warning) => warnings.push(warning));
-    reader.read(file, "progress.jsonl");
+    reader.read(file, file, "progress.jsonl");
     appendFileSync(file, '{"unit": "samples", "cou');
-    expect(reader.read(file, "progress.jsonl")).toEqual([]);
+    expect(reader.read(file, file, "progress.jsonl")).toEqual([]);
     appendFileSync(file, 'nt": 7}\n');
-    expect(reader.read(file, "progress.jsonl").map((report) => [report.line, report.count])).toEqual([[2, 7]]);
+    expect(reader.read(file, file, "progress.jsonl").map((report) => [report.line, report.count])).toEqual([[2, 7]]);
     expect(warnings).toEqual([]);
   });
 
   it("warns about a bad appended line with its line number and reads on", () => {
     writeFileSync(file, line(1));
     const reader = new ReportFileReader((warning) => warnings.push(warning));
-    reader.read(file, "job-7/progress.jsonl");
+    reader.read(file, file, "job-7/progress.jsonl");
     appendFileSync(file, "{oops}\n" + line(9));
-    expect(reader.read(file, "job-7/progress.jsonl").map((report) => report.count)).toEqual([9]);
+    expect(reader.read(file, file, "job-7/progress.jsonl").map((report) => report.count)).toEqual([9]);
     expect(warnings).toEqual(["job-7/progress.jsonl line 2, field (line): not JSON; line skipped"]);
   });
 
   it("reads a file truncated by the job from its start", () => {
     writeFileSync(file, line(100) + line(200));
     const reader = new ReportFileReader((warning) => warnings.push(warning));
-    reader.read(file, "progress.jsonl");
+    reader.read(file, file, "progress.jsonl");
     writeFileSync(file, line(5));
-    expect(reader.read(file, "progress.jsonl").map((report) => [report.line, report.count])).toEqual([[1, 5]]);
+    expect(reader.read(file, file, "progress.jsonl").map((report) => [report.line, report.count])).toEqual([[1, 5]]);
   });
 
   it("reads nothing from a file that does not exist yet", () => {
-    expect(new ReportFileReader(() => undefined).read(path.join(dir, "missing.jsonl"), "missing.jsonl")).toEqual([]);
+    expect(new ReportFileReader(() => undefined).read("missing", path.join(dir, "missing.jsonl"), "missing.jsonl")).toEqual([]);
   });
 });
