@@ -26,6 +26,7 @@ import { simulatedNodeSource } from "./sources/simulated-node";
 import { Spool, SpoolSender } from "./spool";
 import { jobDescriptor, WindowAggregator, type ClosedWindows } from "./window";
 import { WorkCollector, type AttributedCounter } from "./work/work-collector";
+import { withWorkWindows } from "./work/work-windows";
 
 export const COLLECTOR_VERSION = "0.1.0";
 export const DEFAULT_INTERVAL_MS = 10_000;
@@ -211,16 +212,12 @@ export class CollectorAgent {
     this.idle.flushInto(closed, untilMs);
     const work = this.options.work?.flush(untilMs) ?? { workWindows: [], jobs: [] };
     if (closed.gpuWindows.length === 0 && closed.jobWindows.length === 0 && work.workWindows.length === 0) return null;
-    // A job seen on a GPU keeps the description its processes gave it.
-    const declared = new Set(closed.jobs.map((job) => job.externalId));
-    for (const job of work.jobs) if (!declared.has(job.externalId)) closed.jobs.push(jobDescriptor(job));
     const batch: IngestBatch = {
       schemaVersion: INGEST_SCHEMA_VERSION,
       batchId: randomUUID(),
       node: { hostname: this.options.hostname, ...(this.options.nodeLabels ? { labels: this.options.nodeLabels } : {}) },
       collector: { version: COLLECTOR_VERSION, source: this.options.source.name, failedPolls: this.failedPolls },
-      ...closed,
-      ...(work.workWindows.length > 0 ? { workWindows: work.workWindows } : {}),
+      ...withWorkWindows(closed, work),
     };
     this.options.sink.put(batch);
     this.failedPolls = 0;

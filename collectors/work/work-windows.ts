@@ -17,6 +17,7 @@
  */
 import type { WireWorkWindow } from "../../server/wire/ingest-v1";
 import type { JobAttribution } from "../readings";
+import { jobDescriptor, type ClosedWindows } from "../window";
 import type { WorkSource } from "./inference-metrics";
 
 /** What one counter measures: whose work, in which unit, read from where. */
@@ -54,6 +55,8 @@ export function spreadOverWindows(amount: number, fromMs: number, toMs: number, 
 
 interface TrackedSeries {
   series: WorkSeries;
+  /** The series' key in an open window: its counter and job. */
+  entryKey: string;
   last: CounterReading;
 }
 
@@ -64,6 +67,18 @@ export interface ClosedWorkWindows {
   workWindows: WireWorkWindow[];
   /** The jobs the windows name, for the batch's `jobs`. */
   jobs: JobAttribution[];
+}
+
+/**
+ * Usage windows with the work windows of the same span: the batch's content.
+ * A job seen on a GPU keeps the description its processes gave it; jobs seen
+ * only through their work are declared from the work's attribution.
+ */
+export function withWorkWindows(closed: ClosedWindows, work: ClosedWorkWindows): ClosedWindows & { workWindows?: WireWorkWindow[] } {
+  const jobs = [...closed.jobs];
+  const declared = new Set(jobs.map((job) => job.externalId));
+  for (const job of work.jobs) if (!declared.has(job.externalId)) jobs.push(jobDescriptor(job));
+  return { ...closed, jobs, ...(work.workWindows.length > 0 ? { workWindows: work.workWindows } : {}) };
 }
 
 export class WorkWindowAggregator {
@@ -87,22 +102,32 @@ export class WorkWindowAggregator {
     const tracked = this.tracked.get(key);
     if (!tracked || tracked.series.job.externalId !== series.job.externalId) {
       // A new series, or the endpoint now serves another job: a new baseline.
-      this.tracked.set(key, { series, last: reading });
+      this.tracked.set(key, { series, entryKey: `${key}\0${series.job.externalId}`, last: reading });
       return;
     }
     const atMs = Math.max(reading.atMs, tracked.last.atMs);
     const increase = counterIncrease(tracked.last.value, reading.value);
     const readingWindowMs = Math.floor(atMs / this.windowMs) * this.windowMs;
-    for (const part of spreadOverWindows(increase, tracked.last.atMs, atMs, this.windowMs)) {
-      this.addTo(part.startMs < this.closedBeforeMs ? readingWindowMs : part.startMs, key, series, part.count);
+    if (readingWindowMs === Math.floor(tracked.last.atMs / this.windowMs) * this.windowMs) {
+      // Both readings in one window, the usual case: no spreading to do.
+      this.addTo(this.openWindowFor(readingWindowMs, readingWindowMs), tracked.entryKey, series, increase);
+    } else {
+      for (const part of spreadOverWindows(increase, tracked.last.atMs, atMs, this.windowMs)) {
+        this.addTo(this.openWindowFor(part.startMs, readingWindowMs), tracked.entryKey, series, part.count);
+      }
     }
-    this.tracked.set(key, { series, last: { atMs, value: reading.value } });
+    tracked.series = series;
+    tracked.last = { atMs, value: reading.value };
   }
 
-  private addTo(startMs: number, key: string, series: WorkSeries, count: number): void {
+  /** Where work of the window `startMs` goes: there, or, once that window was handed on, the reading's window or the oldest still open. */
+  private openWindowFor(startMs: number, readingWindowMs: number): number {
+    return startMs < this.closedBeforeMs ? Math.max(readingWindowMs, this.closedBeforeMs) : startMs;
+  }
+
+  private addTo(startMs: number, entryKey: string, series: WorkSeries, count: number): void {
     let window = this.open.get(startMs);
     if (!window) this.open.set(startMs, (window = new Map()));
-    const entryKey = `${key}\0${series.job.externalId}`;
     const entry = window.get(entryKey);
     if (entry) entry.count += count;
     else window.set(entryKey, { series, count });

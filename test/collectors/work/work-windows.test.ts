@@ -125,3 +125,14 @@ describe("WorkWindowAggregator", () => {
     expect(aggregator.flush(T0_MS + MINUTE_MS).workWindows.map((window) => window.count)).toEqual([10]);
   });
 });
+
+describe("WorkWindowAggregator with late readings", () => {
+  it("counts a reading dated in a window already sent in the oldest window still open", () => {
+    const aggregator = new WorkWindowAggregator(MINUTE_MS);
+    aggregator.observe("file", { ...TOKENS, source: "report", unit: "samples" }, { atMs: T0_MS + 5_000, value: 0 });
+    aggregator.flush(T0_MS + 2 * MINUTE_MS);
+    aggregator.observe("file", { ...TOKENS, source: "report", unit: "samples" }, { atMs: T0_MS + 20_000, value: 64 });
+    const windows = aggregator.flush(T0_MS + 3 * MINUTE_MS).workWindows;
+    expect(windows.map((window) => [window.startMs, window.count])).toEqual([[T0_MS + 2 * MINUTE_MS, 64]]);
+  });
+});
