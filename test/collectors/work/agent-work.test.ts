@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CollectorAgent, type SourcePoll } from "../../../collectors/agent";
 import { createProcReader, NodeAttributor } from "../../../collectors/attribution";
 import { emptyParsedGpu } from "../../../collectors/sources/parse-values";
+import { simulatedNodeSource } from "../../../collectors/sources/simulated-node";
 import { WorkCollector } from "../../../collectors/work/work-collector";
 import { ingestBatchSchema, type IngestBatch } from "../../../server/wire/ingest-v1";
 
@@ -125,5 +126,33 @@ describe("CollectorAgent with work counters", () => {
     expect((batch.workWindows ?? []).every((window) => window.startMs === START_MS && window.endMs === START_MS + 60_000)).toBe(true);
     expect(batch.jobs.find((job) => job.externalId === "chat-serving-1")).toMatchObject({ kind: "inference", model: "llama-7b-ft" });
     expect(lines).toContain(`work: scrape of ${url} failed (HTTP 503); its work is counted from its next reading`);
+  });
+
+  it("sends the simulated node's service counters as work windows with --source simulator", async () => {
+    let nowMs = START_MS;
+    const source = simulatedNodeSource();
+    const procReader = createProcReader(procRoot);
+    const batches: IngestBatch[] = [];
+    const agent = new CollectorAgent({
+      source,
+      work: new WorkCollector({ windowMs: 60_000, hostname: source.hostname, procRoot, procReader }),
+      attributor: new NodeAttributor(procReader, source.hostname),
+      hostname: source.hostname,
+      sink: { put: (batch) => batches.push(batch) },
+      intervalMs: 10_000,
+      windowMs: 60_000,
+      now: () => nowMs,
+    });
+    for (let second = 0; second <= 120; second += 10) {
+      nowMs = START_MS + second * 1000;
+      await agent.tick();
+    }
+    expect(batches).toHaveLength(2);
+    for (const batch of batches) expect(ingestBatchSchema.safeParse(batch).success).toBe(true);
+    const second = batches[1].workWindows ?? [];
+    expect(second.length).toBeGreaterThan(0);
+    expect(second.every((window) => window.count > 0 && window.startMs === START_MS + 60_000)).toBe(true);
+    const inferenceJobs = new Set(batches[1].jobs.filter((job) => job.kind === "inference").map((job) => job.externalId));
+    expect(second.every((window) => inferenceJobs.has(window.jobExternalId))).toBe(true);
   });
 });
