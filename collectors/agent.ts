@@ -181,7 +181,8 @@ export class CollectorAgent {
       this.aggregator.add({ atMs, gpus: attributed.gpus });
       this.idle.add(atMs, attributed.idleAllocations);
       if (result.kind === "readings" && result.work) this.options.work?.observe(atMs, result.work);
-      await this.collectWork(atMs, attributed.gpus, controller.signal);
+      // Readings a source attributed itself (the simulator) have no processes in /proc to look up.
+      await this.collectWork(atMs, result.kind === "parsed" ? attributed.gpus : [], controller.signal);
       this.pollsSucceededTotal += 1;
       metrics?.pollSuccess.set(1);
       metrics?.setReadings(this.options.hostname, attributed.gpus);
@@ -342,7 +343,7 @@ export async function startCollector(config: CollectorConfig, deps: { log: (line
     onBatch: (batch) => {
       const starts = batch.gpuWindows.map((window) => window.startMs);
       log(
-        `spooled batch ${batch.batchId}: ${batch.gpuWindows.length} GPU, ${batch.jobWindows.length} job and ${batch.workWindows?.length ?? 0} work windows, starts ${JSON.stringify([...new Set(starts)])}, ${batch.collector?.failedPolls ?? 0} failed polls`,
+        `spooled batch ${batch.batchId}: ${batch.gpuWindows.length} GPU and ${batch.jobWindows.length} job windows, starts ${JSON.stringify([...new Set(starts)])}, ${batch.collector?.failedPolls ?? 0} failed polls, ${batch.workWindows?.length ?? 0} work windows`,
       );
     },
   });
