@@ -85,6 +85,13 @@ export class WorkWindowAggregator {
   private readonly tracked = new Map<string, TrackedSeries>();
   /** Window start → series key and job → the window under way. */
   private readonly open = new Map<number, Map<string, { series: WorkSeries; count: number }>>();
+  /**
+   * Per series, the fraction of a unit not yet handed on: windows carry whole
+   * units (counters count whole tokens and requests), the fractions that
+   * spreading leaves go to the series' next window, so the windows still add
+   * up to the counter's increase.
+   */
+  private readonly carry = new Map<string, number>();
   /** Windows starting before this were handed on by flush(). */
   private closedBeforeMs = Number.NEGATIVE_INFINITY;
 
@@ -143,7 +150,11 @@ export class WorkWindowAggregator {
     const ready = [...this.open.keys()].filter((startMs) => startMs + this.windowMs <= untilMs).sort((a, b) => a - b);
     for (const startMs of ready) {
       const perJobUnit = new Map<string, WireWorkWindow>();
-      for (const { series, count } of this.open.get(startMs)!.values()) {
+      for (const [entryKey, { series, count: spreadCount }] of this.open.get(startMs)!) {
+        const exact = spreadCount + (this.carry.get(entryKey) ?? 0);
+        // The epsilon keeps 49.999999999 (a sum of spread parts) from losing a unit.
+        const count = Math.max(0, Math.floor(exact + 1e-6));
+        this.carry.set(entryKey, exact - count);
         const id = `${series.job.externalId}\0${series.unit}\0${series.source}`;
         const existing = perJobUnit.get(id);
         if (existing) existing.count += count;
@@ -155,7 +166,9 @@ export class WorkWindowAggregator {
     }
     this.closedBeforeMs = Math.max(this.closedBeforeMs, Math.floor(untilMs / this.windowMs) * this.windowMs);
     for (const [key, tracked] of this.tracked) {
-      if (tracked.last.atMs < untilMs - SERIES_TTL_MS) this.tracked.delete(key);
+      if (tracked.last.atMs >= untilMs - SERIES_TTL_MS) continue;
+      this.tracked.delete(key);
+      this.carry.delete(tracked.entryKey);
     }
     return { workWindows, jobs: [...jobs.values()] };
   }

@@ -116,6 +116,16 @@ describe("WorkWindowAggregator", () => {
     ]);
   });
 
+  it("hands on whole units, carrying the fractions of a spread to the series' next window", () => {
+    const aggregator = new WorkWindowAggregator(MINUTE_MS);
+    scrape(aggregator, 40, 0);
+    scrape(aggregator, 70, 10); // 20 s of it before the boundary: 6.67 + 3.33
+    scrape(aggregator, 130, 20); // 50 s + 10 s: 8.33 + 1.67
+    const windows = aggregator.flush(T0_MS + 3 * MINUTE_MS).workWindows.map((window) => window.count);
+    expect(windows.every(Number.isInteger)).toBe(true);
+    expect(windows).toEqual([6, 12, 2]);
+  });
+
   it("ignores readings that are not counts", () => {
     const aggregator = new WorkWindowAggregator(MINUTE_MS);
     scrape(aggregator, 0, 10);
