@@ -5,6 +5,9 @@
  * count cumulative since the job started and time in epoch seconds (as Python's
  * time.time() gives) or an ISO 8601 string; without time, the collector's read
  * time counts. The collector reads what was appended since its last read.
+ * A count lower than the file's previous one for its unit is refused unless
+ * the line says `"reset": true` (the job restarted its count): a counter that
+ * goes backwards by mistake must not be read as a restart.
  *
  * A last line without its newline is still being written: it is left for the
  * next read. A line that is not a valid report is skipped with a warning naming
@@ -19,6 +22,8 @@ export interface WorkReport {
   count: number;
   /** null: the line gave no time. */
   atMs: number | null;
+  /** The job restarted its count with this report. */
+  reset: boolean;
   line: number;
 }
 
@@ -72,7 +77,8 @@ export function parseReportLines(text: string, file: string, firstLine: number):
     }
     const time = reportTime(record.time);
     if ("problem" in time) return warn("time", time.problem);
-    reports.push({ unit: unit.data, count, atMs: time.atMs, line });
+    if (record.reset !== undefined && typeof record.reset !== "boolean") return warn("reset", "must be true or false");
+    reports.push({ unit: unit.data, count, atMs: time.atMs, reset: record.reset === true, line });
   });
   return { reports, warnings };
 }
@@ -122,6 +128,8 @@ const MAX_READ_BYTES = 1024 * 1024;
  */
 export class ReportFileReader {
   private readonly positions = new Map<string, FilePosition>();
+  /** Per file, the last count of each unit. */
+  private readonly lastCounts = new Map<string, Map<string, number>>();
 
   constructor(private readonly warn: (line: string) => void) {}
 
@@ -147,7 +155,7 @@ export class ReportFileReader {
       const parsed = parseReportLines(chunk.text, displayName, position.nextLine);
       this.positions.set(key, { offset: position.offset + chunk.byteLength, nextLine: position.nextLine + chunk.lineCount, identity });
       for (const warning of parsed.warnings) this.warn(warning);
-      return parsed.reports;
+      return this.inOrder(key, displayName, parsed.reports, position !== known);
     } catch (error) {
       this.warn(`${displayName}: ${(error as Error).message}`);
       return [];
@@ -175,12 +183,39 @@ export class ReportFileReader {
     const chunk = readCompleteLines(fd, offset, size - offset);
     const parsed = parseReportLines(chunk.text, displayName, precedingLines + 1);
     this.positions.set(key, { offset: offset + chunk.byteLength, nextLine: precedingLines + 1 + chunk.lineCount, identity });
-    return newestPerUnit(parsed.reports);
+    const baseline = newestPerUnit(parsed.reports);
+    this.lastCounts.set(key, new Map(baseline.map((report) => [report.unit, report.count])));
+    return baseline;
+  }
+
+  /**
+   * Drops, with a warning, reports whose count went below the previous one of
+   * their unit without a reset; a file read again from its start (truncated or
+   * replaced) starts a new count.
+   */
+  private inOrder(key: string, displayName: string, reports: readonly WorkReport[], restarted: boolean): WorkReport[] {
+    let last = this.lastCounts.get(key);
+    if (!last || restarted) this.lastCounts.set(key, (last = new Map()));
+    const kept: WorkReport[] = [];
+    for (const report of reports) {
+      const previous = last.get(report.unit);
+      if (previous !== undefined && report.count < previous && !report.reset) {
+        this.warn(`${displayName} line ${report.line}, field count: ${report.count} is below the previous ${previous} without "reset": true; line skipped`);
+        continue;
+      }
+      last.set(report.unit, report.count);
+      kept.push(report);
+    }
+    return kept;
   }
 
   /** Forgets files no longer named by a running job. */
   retain(keys: ReadonlySet<string>): void {
-    for (const key of this.positions.keys()) if (!keys.has(key)) this.positions.delete(key);
+    for (const key of this.positions.keys()) {
+      if (keys.has(key)) continue;
+      this.positions.delete(key);
+      this.lastCounts.delete(key);
+    }
   }
 }
 

@@ -157,7 +157,7 @@ export class WorkCollector {
       const filePath = path.isAbsolute(declaredPath) ? path.join(procRoot, String(pid), "root", declaredPath) : path.join(procRoot, String(pid), "cwd", declaredPath);
       const displayName = `${declaredPath} (job ${job.externalId})`;
       for (const report of this.reports.read(key, filePath, displayName)) {
-        const reading: CounterReading = { atMs: Math.min(report.atMs ?? atMs, atMs), value: report.count };
+        const reading: CounterReading = { atMs: Math.min(report.atMs ?? atMs, atMs), value: report.count, reset: report.reset };
         this.aggregator.observe(`report\0${key}\0${report.unit}`, { job, unit: report.unit, source: "report" }, reading);
       }
     }

@@ -31,6 +31,8 @@ export interface CounterReading {
   atMs: number;
   /** Cumulative count since the counter (re)started. */
   value: number;
+  /** The counter says it restarted from zero with this reading (a job's report), whatever its value. */
+  reset?: boolean;
 }
 
 /** Increase between two readings of a cumulative counter; a drop means it restarted from zero. */
@@ -113,7 +115,7 @@ export class WorkWindowAggregator {
       return;
     }
     const atMs = Math.max(reading.atMs, tracked.last.atMs);
-    const increase = counterIncrease(tracked.last.value, reading.value);
+    const increase = reading.reset ? reading.value : counterIncrease(tracked.last.value, reading.value);
     const readingWindowMs = Math.floor(atMs / this.windowMs) * this.windowMs;
     if (readingWindowMs === Math.floor(tracked.last.atMs / this.windowMs) * this.windowMs) {
       // Both readings in one window, the usual case: no spreading to do.

@@ -10,13 +10,13 @@ describe("parseReportLines", () => {
       '{"unit": "samples", "count": 1280, "time": 1793577600.5}',
       "",
       '{"unit": "tokens", "count": 5e6, "time": "2026-11-02T00:01:00Z"}',
-      '{"unit": "steps", "count": 10}',
+      '{"unit": "steps", "count": 10, "reset": true}',
     ].join("\n");
     expect(parseReportLines(text, "progress.jsonl", 1)).toEqual({
       reports: [
-        { unit: "samples", count: 1280, atMs: 1793577600500, line: 1 },
-        { unit: "tokens", count: 5e6, atMs: Date.UTC(2026, 10, 2, 0, 1), line: 3 },
-        { unit: "steps", count: 10, atMs: null, line: 4 },
+        { unit: "samples", count: 1280, atMs: 1793577600500, reset: false, line: 1 },
+        { unit: "tokens", count: 5e6, atMs: Date.UTC(2026, 10, 2, 0, 1), reset: false, line: 3 },
+        { unit: "steps", count: 10, atMs: null, reset: true, line: 4 },
       ],
       warnings: [],
     });
@@ -94,6 +94,19 @@ describe("ReportFileReader", () => {
     appendFileSync(file, "{oops}\n" + line(9));
     expect(reader.read(file, file, "job-7/progress.jsonl").map((report) => report.count)).toEqual([9]);
     expect(warnings).toEqual(["job-7/progress.jsonl line 2, field (line): not JSON; line skipped"]);
+  });
+
+  it("skips a count that goes backwards without a reset, and takes one that says reset", () => {
+    writeFileSync(file, line(100));
+    const reader = new ReportFileReader((warning) => warnings.push(warning));
+    reader.read(file, file, "progress.jsonl");
+    appendFileSync(file, line(90) + line(120) + `${JSON.stringify({ unit: "samples", count: 3, reset: true })}\n` + line(8));
+    expect(reader.read(file, file, "progress.jsonl").map((report) => [report.line, report.count, report.reset])).toEqual([
+      [3, 120, false],
+      [4, 3, true],
+      [5, 8, false],
+    ]);
+    expect(warnings).toEqual(['progress.jsonl line 2, field count: 90 is below the previous 100 without "reset": true; line skipped']);
   });
 
   it("reads a file truncated by the job from its start", () => {

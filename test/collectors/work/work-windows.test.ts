@@ -53,6 +53,13 @@ describe("WorkWindowAggregator", () => {
     expect(aggregator.flush(T0_MS + MINUTE_MS).workWindows.map((window) => window.count)).toEqual([180]);
   });
 
+  it("counts the whole value of a reading marked as a reset, even above the previous one", () => {
+    const aggregator = new WorkWindowAggregator(MINUTE_MS);
+    scrape(aggregator, 0, 100);
+    aggregator.observe("ep", TOKENS, { atMs: T0_MS + 30_000, value: 150, reset: true });
+    expect(aggregator.flush(T0_MS + MINUTE_MS).workWindows.map((window) => window.count)).toEqual([150]);
+  });
+
   it("spreads the work of a scrape gap over the windows it spans, adding up to the counter's increase", () => {
     const aggregator = new WorkWindowAggregator(MINUTE_MS);
     scrape(aggregator, 30, 0);
