@@ -25,6 +25,8 @@ import { dcgmExporterSource } from "./sources/scrape-dcgm";
 import { simulatedNodeSource } from "./sources/simulated-node";
 import { Spool, SpoolSender } from "./spool";
 import { jobDescriptor, WindowAggregator, type ClosedWindows } from "./window";
+import { WorkCollector, type AttributedCounter } from "./work/work-collector";
+import { withWorkWindows } from "./work/work-windows";
 
 export const COLLECTOR_VERSION = "0.1.0";
 export const DEFAULT_INTERVAL_MS = 10_000;
@@ -35,7 +37,7 @@ export type SourceName = "nvidia-smi" | "dcgm-exporter" | "simulator";
 /** What a source returns: raw GPUs to attribute, or readings already attributed (simulator). */
 export type SourcePoll =
   | { kind: "parsed"; gpus: ParsedGpu[]; dcgmDetails?: DcgmGpuDetails[] }
-  | { kind: "readings"; gpus: GpuReading[] };
+  | { kind: "readings"; gpus: GpuReading[]; work?: AttributedCounter[] };
 
 export interface GpuSource {
   name: SourceName;
@@ -63,6 +65,8 @@ export interface AgentOptions {
   log?: (line: string) => void;
   /** Called with each batch after the sink took it. */
   onBatch?: (batch: IngestBatch) => void;
+  /** Work counters (inference servers, report files); none when absent. */
+  work?: WorkCollector;
 }
 
 /**
@@ -176,6 +180,9 @@ export class CollectorAgent {
           : this.options.attributor.attributePoll(result.gpus, result.dcgmDetails ?? []);
       this.aggregator.add({ atMs, gpus: attributed.gpus });
       this.idle.add(atMs, attributed.idleAllocations);
+      if (result.kind === "readings" && result.work) this.options.work?.observe(atMs, result.work);
+      // Readings a source attributed itself (the simulator) have no processes in /proc to look up.
+      await this.collectWork(atMs, result.kind === "parsed" ? attributed.gpus : [], controller.signal);
       this.pollsSucceededTotal += 1;
       metrics?.pollSuccess.set(1);
       metrics?.setReadings(this.options.hostname, attributed.gpus);
@@ -191,17 +198,27 @@ export class CollectorAgent {
     }
   }
 
+  /** Work is read after the GPUs, at the same instant; its failures never fail the GPU poll. */
+  private async collectWork(atMs: number, gpus: readonly GpuReading[], signal: AbortSignal): Promise<void> {
+    try {
+      await this.options.work?.collect(atMs, gpus, signal);
+    } catch (error) {
+      this.log(`work: ${(error as Error).message}`);
+    }
+  }
+
   /** Builds a batch of the windows that ended by `untilMs`, if any, and hands it to the sink. */
   closeWindows(untilMs: number): IngestBatch | null {
     const closed = this.aggregator.flush(untilMs);
     this.idle.flushInto(closed, untilMs);
-    if (closed.gpuWindows.length === 0 && closed.jobWindows.length === 0) return null;
+    const work = this.options.work?.flush(untilMs) ?? { workWindows: [], jobs: [] };
+    if (closed.gpuWindows.length === 0 && closed.jobWindows.length === 0 && work.workWindows.length === 0) return null;
     const batch: IngestBatch = {
       schemaVersion: INGEST_SCHEMA_VERSION,
       batchId: randomUUID(),
       node: { hostname: this.options.hostname, ...(this.options.nodeLabels ? { labels: this.options.nodeLabels } : {}) },
       collector: { version: COLLECTOR_VERSION, source: this.options.source.name, failedPolls: this.failedPolls },
-      ...closed,
+      ...withWorkWindows(closed, work),
     };
     this.options.sink.put(batch);
     this.failedPolls = 0;
@@ -259,6 +276,8 @@ export interface CollectorConfig {
   shutdownGraceMs: number;
   /** Which process variables name a job's team, project, model... (default: GPU_ROI_*). */
   attribution?: AttributionConfig;
+  /** Inference servers to scrape for work counters: /metrics URLs, and a PodList file of annotated pods. */
+  work: { endpoints: string[]; podListFile: string | null };
 }
 
 export interface RunningCollector {
@@ -299,9 +318,21 @@ export async function startCollector(config: CollectorConfig, deps: { log: (line
     log,
     events: { onSent: () => metrics.batchesSent.inc(), onSendFailed: () => metrics.batchesFailed.inc() },
   });
+  const procReader = createProcReader(config.procRoot);
+  const work = new WorkCollector({
+    windowMs: config.windowMs,
+    hostname,
+    endpoints: config.work.endpoints,
+    podListFile: config.work.podListFile,
+    procRoot: config.procRoot,
+    procReader,
+    attribution: config.attribution,
+    log,
+  });
   const agent = new CollectorAgent({
     source,
-    attributor: new NodeAttributor(createProcReader(config.procRoot), hostname, config.attribution),
+    work,
+    attributor: new NodeAttributor(procReader, hostname, config.attribution),
     hostname,
     sink: spool,
     intervalMs: config.intervalMs,
@@ -312,7 +343,7 @@ export async function startCollector(config: CollectorConfig, deps: { log: (line
     onBatch: (batch) => {
       const starts = batch.gpuWindows.map((window) => window.startMs);
       log(
-        `spooled batch ${batch.batchId}: ${batch.gpuWindows.length} GPU and ${batch.jobWindows.length} job windows, starts ${JSON.stringify([...new Set(starts)])}, ${batch.collector?.failedPolls ?? 0} failed polls`,
+        `spooled batch ${batch.batchId}: ${batch.gpuWindows.length} GPU and ${batch.jobWindows.length} job windows, starts ${JSON.stringify([...new Set(starts)])}, ${batch.collector?.failedPolls ?? 0} failed polls, ${batch.workWindows?.length ?? 0} work windows`,
       );
     },
   });

@@ -55,6 +55,8 @@ export interface AttributionConfig {
     experiment: string;
     user: string;
     jobKind: string;
+    /** Names the file a job appends its work reports to (see work/report-file.ts). */
+    workFile: string;
   };
   /** Kind of attributed jobs whose environment does not say (default training). */
   defaultKind: JobKind;
@@ -69,6 +71,7 @@ export const DEFAULT_ATTRIBUTION_CONFIG: AttributionConfig = {
     experiment: "GPU_ROI_EXPERIMENT",
     user: "GPU_ROI_USER",
     jobKind: "GPU_ROI_JOB_KIND",
+    workFile: "GPU_ROI_WORK_FILE",
   },
   defaultKind: "training",
 };

@@ -48,10 +48,14 @@ export const RUN_USAGE = `usage: collector run --server URL --token TOKEN [optio
   --shutdown-grace DURATION  time to deliver the spool on SIGTERM (default 5s) env GPU_ROI_SHUTDOWN_GRACE
   --attribution-env LIST   process variables to read instead of the GPU_ROI_* defaults,
                            e.g. team=MY_TEAM,experiment=MLFLOW_EXPERIMENT_NAME
-                           (keys: jobId, team, project, model, experiment, user, jobKind)
+                           (keys: jobId, team, project, model, experiment, user, jobKind, workFile)
                                                                                env GPU_ROI_ATTRIBUTION_ENV
   --default-kind KIND      kind of attributed jobs that do not say (default training)
                                                                                env GPU_ROI_DEFAULT_JOB_KIND
+  --work-endpoint URL      /metrics of an inference server on this node (vLLM, TGI, Triton, SGLang);
+                           repeat the flag for several (env: comma-separated)  env GPU_ROI_WORK_ENDPOINTS
+  --work-pods FILE         PodList JSON of this node's pods; those annotated prometheus.io/scrape
+                           are scraped for work counters                       env GPU_ROI_WORK_PODS
 
 DURATION: 500ms, 10s, 1m, 1h; a bare number is seconds. Flags win over env variables.`;
 
@@ -70,7 +74,11 @@ const RUN_FLAGS = {
   "shutdown-grace": "GPU_ROI_SHUTDOWN_GRACE",
   "attribution-env": "GPU_ROI_ATTRIBUTION_ENV",
   "default-kind": "GPU_ROI_DEFAULT_JOB_KIND",
+  "work-endpoint": "GPU_ROI_WORK_ENDPOINTS",
+  "work-pods": "GPU_ROI_WORK_PODS",
 } as const;
+/** Flags that may be given several times; their values are joined with commas, as their variable lists them. */
+const REPEATABLE_FLAGS: ReadonlySet<RunFlag> = new Set(["work-endpoint"]);
 type RunFlag = keyof typeof RUN_FLAGS;
 
 /** "10s" → 10000. A bare number is seconds. */
@@ -130,6 +138,20 @@ const runConfigSchema = z
         return env;
       }),
     "default-kind": jobKindSchema.default(DEFAULT_ATTRIBUTION_CONFIG.defaultKind),
+    "work-endpoint": z
+      .string()
+      .default("")
+      .transform((text, context): string[] => {
+        const urls = text.split(",").map((item) => item.trim()).filter(Boolean);
+        for (const url of urls) {
+          if (!/^https?:\/\//.test(url) || !URL.canParse(url)) {
+            context.addIssue({ code: "custom", message: `${JSON.stringify(url)} is not an http(s) URL` });
+            return z.NEVER;
+          }
+        }
+        return urls;
+      }),
+    "work-pods": z.string().min(1).optional(),
   })
   .superRefine((value, context) => {
     if (value.window % value.interval !== 0) {
@@ -148,6 +170,8 @@ export function parseRunConfig(args: readonly string[], env: Readonly<Record<str
     const value = env[variable];
     if (value !== undefined && value !== "") raw[flag] = value;
   }
+  // Flags given on the command line replace their variable; a repeatable one adds up its repeats.
+  const repeated = new Set<RunFlag>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const match = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
@@ -159,7 +183,8 @@ export function parseRunConfig(args: readonly string[], env: Readonly<Record<str
       if (value === undefined || value.startsWith("--")) return { ok: false, error: `--${flag} needs a value` };
       i++;
     }
-    raw[flag] = value;
+    raw[flag] = REPEATABLE_FLAGS.has(flag) && repeated.has(flag) ? `${raw[flag]},${value}` : value;
+    repeated.add(flag);
   }
   const parsed = runConfigSchema.safeParse(raw);
   if (!parsed.success) {
@@ -184,6 +209,7 @@ export function parseRunConfig(args: readonly string[], env: Readonly<Record<str
       procRoot: value["proc-root"],
       shutdownGraceMs: value["shutdown-grace"],
       attribution: { env: value["attribution-env"], defaultKind: value["default-kind"] },
+      work: { endpoints: value["work-endpoint"], podListFile: value["work-pods"] ?? null },
     },
   };
 }

@@ -53,5 +53,6 @@ export function mergeBatches(batches: readonly IngestBatch[]): IngestBatch {
     jobs: [...jobs.values()],
     gpuWindows: batches.flatMap((batch) => batch.gpuWindows),
     jobWindows: batches.flatMap((batch) => batch.jobWindows),
+    ...(batches.some((batch) => batch.workWindows) ? { workWindows: batches.flatMap((batch) => batch.workWindows ?? []) } : {}),
   };
 }

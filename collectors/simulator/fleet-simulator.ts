@@ -6,7 +6,9 @@
  * time are computed directly, so history can be backfilled quickly.
  */
 import type { GpuReading, JobAttribution, NodeSnapshot, ProcessReading } from "../readings";
+import type { AttributedCounter } from "../work/work-collector";
 import { hashKeys, pick, randomBetween, unitRandom } from "./deterministic-random";
+import { serviceCounters, trainingCounters } from "./simulated-work";
 
 export interface FleetConfig {
   seed: number;
@@ -115,6 +117,36 @@ export class FleetSimulator {
   snapshot(nodeIndex: number, atMs: number): NodeSnapshot {
     const node = this.nodes[nodeIndex];
     return { atMs, gpus: node.gpus.map((gpu) => this.readGpu(node, gpu, atMs)) };
+  }
+
+  /**
+   * The work counters of a node's workloads at `atMs`, cumulative since each
+   * started: tokens and requests of its inference services, samples of its
+   * training jobs (one counter per job, however many GPUs it holds). A service
+   * restarts with each epoch's timeline, so its counters reset then, as a
+   * restarted server's do.
+   */
+  workCounters(nodeIndex: number, atMs: number): AttributedCounter[] {
+    const node = this.nodes[nodeIndex];
+    const gpuShortName = node.gpus[0].model.shortName;
+    const counters: AttributedCounter[] = [];
+    const seenJobs = new Set<string>();
+    for (const gpu of node.gpus) {
+      for (const workload of this.workloadsOn(node, gpu.index, atMs)) {
+        if (seenJobs.has(workload.job.externalId)) continue;
+        seenJobs.add(workload.job.externalId);
+        const read =
+          workload.job.kind === "inference"
+            ? serviceCounters(workload.job.labels?.service ?? "", gpuShortName, workload.baseUtilizationPct / 100, workload.startMs, atMs)
+            : workload.job.kind === "training"
+              ? trainingCounters(workload.job, gpuShortName, workload.job.requestedGpus ?? 1, Math.min(1, workload.baseUtilizationPct / 90), workload.startMs, atMs)
+              : [];
+        for (const counter of read) {
+          counters.push({ key: `${node.hostname}/${workload.job.externalId}/${counter.unit}`, series: { job: workload.job, unit: counter.unit, source: counter.source }, value: counter.value });
+        }
+      }
+    }
+    return counters;
   }
 
   private readGpu(node: SimulatedNode, gpu: SimulatedGpu, atMs: number): GpuReading {

@@ -1,13 +1,15 @@
 /**
  * Drives the simulated fleet through the real collector path: snapshots are
- * windowed by WindowAggregator and sent by sendBatch to POST /api/v1/ingest, one
- * batch per node, exactly as a collector on a real node does.
+ * windowed by WindowAggregator, work counters by WorkWindowAggregator, and sent
+ * by sendBatch to POST /api/v1/ingest, one batch per node, exactly as a
+ * collector on a real node does.
  */
 import { randomUUID } from "node:crypto";
 import type { IngestBatch } from "../../server/wire/ingest-v1";
 import { INGEST_SCHEMA_VERSION } from "../../server/wire/ingest-v1";
 import { sendBatch } from "../send";
 import { WindowAggregator, type ClosedWindows } from "../window";
+import { withWorkWindows, WorkWindowAggregator, type ClosedWorkWindows } from "../work/work-windows";
 import type { FleetSimulator, SimulatedNode } from "./fleet-simulator";
 
 const COLLECTOR_VERSION = "0.1.0";
@@ -21,21 +23,39 @@ export interface FleetTarget {
   fetchImpl?: typeof fetch;
 }
 
-function batchFor(node: SimulatedNode, windows: ClosedWindows): IngestBatch {
+/** One node's windowing: usage readings and work counters. */
+interface NodeAggregators {
+  usage: WindowAggregator;
+  work: WorkWindowAggregator;
+}
+
+function aggregatorsFor(nodes: readonly SimulatedNode[], windowMs: number): NodeAggregators[] {
+  return nodes.map(() => ({ usage: new WindowAggregator(windowMs), work: new WorkWindowAggregator(windowMs) }));
+}
+
+function sample(simulator: FleetSimulator, node: SimulatedNode, aggregators: NodeAggregators, atMs: number): void {
+  aggregators.usage.add(simulator.snapshot(node.index, atMs));
+  for (const counter of simulator.workCounters(node.index, atMs)) aggregators.work.observe(counter.key, counter.series, { atMs, value: counter.value });
+}
+
+function batchFor(node: SimulatedNode, windows: ClosedWindows, work: ClosedWorkWindows): IngestBatch {
   return {
     schemaVersion: INGEST_SCHEMA_VERSION,
     batchId: randomUUID(),
     node: { hostname: node.hostname, labels: { role: node.role, pool: node.gpus[0].model.shortName } },
     collector: { version: COLLECTOR_VERSION, source: "simulator", failedPolls: 0 },
-    ...windows,
+    ...withWorkWindows(windows, work),
   };
 }
 
-async function sendFor(target: FleetTarget, node: SimulatedNode, windows: ClosedWindows): Promise<number> {
-  if (windows.gpuWindows.length === 0 && windows.jobWindows.length === 0) return 0;
+/** Flushes a node's windows ending by untilMs and sends them; returns the usage windows sent. */
+async function sendFor(target: FleetTarget, node: SimulatedNode, aggregators: NodeAggregators, untilMs: number): Promise<number> {
+  const windows = aggregators.usage.flush(untilMs);
+  const work = aggregators.work.flush(untilMs);
+  if (windows.gpuWindows.length === 0 && windows.jobWindows.length === 0 && work.workWindows.length === 0) return 0;
   const token = target.tokens.get(node.hostname);
   if (!token) throw new Error(`simulator: no node token for ${node.hostname}`);
-  await sendBatch(batchFor(node, windows), { serverUrl: target.serverUrl, token, fetchImpl: target.fetchImpl });
+  await sendBatch(batchFor(node, windows, work), { serverUrl: target.serverUrl, token, fetchImpl: target.fetchImpl });
   return windows.gpuWindows.length + windows.jobWindows.length;
 }
 
@@ -68,16 +88,15 @@ export async function backfillFleet(target: FleetTarget, options: BackfillOption
   if (fromMs % windowMs !== 0 || toMs % windowMs !== 0) throw new Error("backfill: fromMs and toMs must be multiples of windowMs");
   const batchSpanMs = Math.max(windowMs, Math.floor((options.batchSpanMs ?? 86_400_000) / windowMs) * windowMs);
   const nodes = target.simulator.nodes;
-  const aggregators = nodes.map(() => new WindowAggregator(windowMs));
+  const aggregators = aggregatorsFor(nodes, windowMs);
   let windowsSent = 0;
   for (let chunkStartMs = fromMs; chunkStartMs < toMs; chunkStartMs += batchSpanMs) {
     const chunkEndMs = Math.min(toMs, chunkStartMs + batchSpanMs);
     await forEachLimited(nodes, options.concurrency ?? 4, async (node) => {
-      const aggregator = aggregators[node.index];
       for (let atMs = chunkStartMs; atMs < chunkEndMs; atMs += sampleIntervalMs) {
-        aggregator.add(target.simulator.snapshot(node.index, atMs));
+        sample(target.simulator, node, aggregators[node.index], atMs);
       }
-      const sent = await sendFor(target, node, aggregator.flush(chunkEndMs));
+      const sent = await sendFor(target, node, aggregators[node.index], chunkEndMs);
       windowsSent += sent;
     });
     options.onProgress?.({ doneMs: chunkEndMs - fromMs, totalMs: toMs - fromMs, windowsSent });
@@ -101,7 +120,7 @@ export interface LiveOptions {
  */
 export function streamFleetLive(target: FleetTarget, options: LiveOptions): () => void {
   const nodes = target.simulator.nodes;
-  const aggregators = nodes.map(() => new WindowAggregator(options.windowMs));
+  const aggregators = aggregatorsFor(nodes, options.windowMs);
   let nextSampleMs = Math.ceil(options.fromMs / options.sampleIntervalMs) * options.sampleIntervalMs;
   let stopped = false;
   let busy = false;
@@ -112,12 +131,12 @@ export function streamFleetLive(target: FleetTarget, options: LiveOptions): () =
     try {
       const nowMs = options.now();
       while (nextSampleMs <= nowMs) {
-        for (const node of nodes) aggregators[node.index].add(target.simulator.snapshot(node.index, nextSampleMs));
+        for (const node of nodes) sample(target.simulator, node, aggregators[node.index], nextSampleMs);
         nextSampleMs += options.sampleIntervalMs;
       }
       let sent = 0;
       await forEachLimited(nodes, 4, async (node) => {
-        const sentForNode = await sendFor(target, node, aggregators[node.index].flush(nowMs));
+        const sentForNode = await sendFor(target, node, aggregators[node.index], nowMs);
         sent += sentForNode;
       });
       if (sent > 0) options.onWindowsSent?.(sent);

@@ -18,7 +18,7 @@ export function simulatedNodeSource(options: SimulatedNodeSourceOptions = {}): G
     name: "simulator",
     hostname: simulator.nodes[nodeIndex].hostname,
     async poll(atMs: number): Promise<SourcePoll> {
-      return { kind: "readings", gpus: simulator.snapshot(nodeIndex, atMs).gpus };
+      return { kind: "readings", gpus: simulator.snapshot(nodeIndex, atMs).gpus, work: simulator.workCounters(nodeIndex, atMs) };
     },
   };
 }

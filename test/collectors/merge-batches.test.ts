@@ -37,6 +37,14 @@ describe("mergeBatches", () => {
     expect(merged.node.labels).toEqual({ pool: "h100" });
   });
 
+  it("carries the work windows of every merged batch, and none when no batch has any", () => {
+    const work = (minute: number) => ({ jobExternalId: FIRST.jobs[0].externalId, unit: "samples", source: "report" as const, startMs: T0_MS + minute * MINUTE_MS, endMs: T0_MS + (minute + 1) * MINUTE_MS, count: 1000 + minute });
+    const merged = mergeBatches([{ ...FIRST, workWindows: [work(0)] }, SECOND, { ...minuteBatch(2, "00000000-0000-4000-8000-000000000003"), workWindows: [work(2)] }]);
+    expect(ingestBatchSchema.safeParse(merged).success).toBe(true);
+    expect(merged.workWindows).toEqual([work(0), work(2)]);
+    expect("workWindows" in mergeBatches([FIRST, SECOND])).toBe(false);
+  });
+
   it("sums the failed polls the merged batches report", () => {
     const merged = mergeBatches([
       { ...FIRST, collector: { version: "1", source: "nvidia-smi", failedPolls: 2 } },

@@ -33,8 +33,22 @@ describe("parseRunConfig", () => {
         procRoot: "/proc",
         shutdownGraceMs: 5000,
         attribution: DEFAULT_ATTRIBUTION_CONFIG,
+        work: { endpoints: [], podListFile: null },
       },
     });
+  });
+
+  it("collects repeated --work-endpoint flags, which replace the comma-separated variable, and names a bad URL", () => {
+    const env = { GPU_ROI_WORK_ENDPOINTS: "http://127.0.0.1:9000/metrics", GPU_ROI_WORK_PODS: "/run/gpu-roi/pods.json" };
+    const fromEnv = parseRunConfig(["--server", "http://h", "--token", "t"], env);
+    expect(fromEnv.ok && fromEnv.config.work).toEqual({ endpoints: ["http://127.0.0.1:9000/metrics"], podListFile: "/run/gpu-roi/pods.json" });
+    const fromFlags = parseRunConfig(
+      ["--server", "http://h", "--token", "t", "--work-endpoint", "http://127.0.0.1:8000/metrics", "--work-endpoint=http://127.0.0.1:8002/metrics"],
+      env,
+    );
+    expect(fromFlags.ok && fromFlags.config.work.endpoints).toEqual(["http://127.0.0.1:8000/metrics", "http://127.0.0.1:8002/metrics"]);
+    const bad = parseRunConfig(["--server", "http://h", "--token", "t", "--work-endpoint", "localhost:8000"], {});
+    expect(bad.ok === false && bad.error).toBe('--work-endpoint (env GPU_ROI_WORK_ENDPOINTS): "localhost:8000" is not an http(s) URL');
   });
 
   it("reads other process variables for attribution when asked, and refuses unknown keys", () => {

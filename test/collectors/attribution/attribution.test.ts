@@ -66,7 +66,7 @@ describe("attributeProcess", () => {
   it("takes the kind from GPU_ROI_JOB_KIND and honours renamed variables", () => {
     const env = parseEnviron("TEAM_NAME=ads\0GPU_ROI_JOB_KIND=inference\0USER=bob");
     const job = attributeProcess(env, parseCgroup(`0::/kubepods/pod${POD_UID}/${CONTAINER}`), {
-      env: { jobId: "GPU_ROI_JOB_ID", team: "TEAM_NAME", project: "P", model: "M", experiment: "E", user: "U", jobKind: "GPU_ROI_JOB_KIND" },
+      env: { jobId: "GPU_ROI_JOB_ID", team: "TEAM_NAME", project: "P", model: "M", experiment: "E", user: "U", jobKind: "GPU_ROI_JOB_KIND", workFile: "W" },
       defaultKind: "training",
     });
     expect(job).toMatchObject({ externalId: `pod-${POD_UID}`, kind: "inference", team: "ads", user: "bob", labels: { attribution: "kubernetes", containerId: CONTAINER.slice(0, 12) } });
