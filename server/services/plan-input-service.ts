@@ -6,7 +6,10 @@
  */
 import type { SqlDatabase } from "../db/sql-database";
 import { buildPlanInput, type BuiltPlanInput, type PlanInputOptions } from "../domain/plan-input";
+import { workloadKey } from "../domain/workload-keys";
+import type { ThroughputEvidence } from "../../solver/plan/types";
 import { loadPriceEntries } from "./allocation-service";
+import { measuredThroughput } from "./unit-cost-service";
 import { DEFAULT_LOOKBACK_DAYS, loadWorkloadProfiles, type WorkloadProfileSet } from "./workload-profile-service";
 
 const HOUR_MS = 3_600_000;
@@ -29,9 +32,16 @@ export interface PlanInputQuery extends Pick<PlanInputOptions, "exclude" | "meas
 export async function loadPlanInput(db: SqlDatabase, query: PlanInputQuery): Promise<BuiltPlanInput & { windowStartMs: number; windowEndMs: number }> {
   const set = await loadWorkloadProfiles(db, { nowMs: query.nowMs, lookbackDays: query.lookbackDays ?? DEFAULT_LOOKBACK_DAYS });
   const priceEntries = await loadPriceEntries(db);
+  const measured = query.measuredThroughput ?? (await measuredThroughputByWorkload(db, { startMs: set.windowStartMs, endMs: set.windowEndMs }));
   const built = buildPlanInput(
     { profiles: set.profiles, gpus: set.gpus, nodeLabels: set.nodeLabels, jobHours: set.jobHours, priceEntries, atMs: query.nowMs, span: observedSpan(set) },
-    { exclude: query.exclude, measuredThroughput: query.measuredThroughput, planOptions: query.planOptions },
+    { exclude: query.exclude, measuredThroughput: measured, planOptions: query.planOptions },
   );
   return { ...built, windowStartMs: set.windowStartMs, windowEndMs: set.windowEndMs };
+}
+
+/** Work per GPU-hour the jobs reported over the plan's window, keyed as the plan input builder looks jobs up. */
+async function measuredThroughputByWorkload(db: SqlDatabase, window: { startMs: number; endMs: number }): Promise<Map<string, ThroughputEvidence[]>> {
+  const byJob = await measuredThroughput(db, window);
+  return new Map([...byJob.values()].map((entry) => [workloadKey({ cluster: entry.cluster, externalId: entry.job }), entry.throughput]));
 }
