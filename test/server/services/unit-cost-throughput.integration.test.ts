@@ -11,6 +11,7 @@ import { handleIngestRequest } from "../../../server/api/rest/ingest-handler";
 import { createServerMetrics } from "../../../server/services/metrics";
 import { issueNodeToken } from "../../../server/services/node-tokens";
 import { addPriceEntry } from "../../../server/services/price-book-service";
+import { loadPlanInput } from "../../../server/services/plan-input-service";
 import { measuredThroughput } from "../../../server/services/unit-cost-service";
 import type { WireWorkWindow } from "../../../server/wire/ingest-v1";
 import { makeBatch, MINUTE_MS, T0_MS } from "../../support/batches";
@@ -68,6 +69,17 @@ describe.each(kinds)("measured throughput on $name", ({ create, skipReason }) =>
       "lab/train-1": [{ gpuModel: A100, unit: "samples", workPerGpuHour: 60_000 }],
       "lab/train-2": [{ gpuModel: H100, unit: "samples", workPerGpuHour: 150_000 }],
     });
+  });
+
+  it.skipIf(skipReason)("hands each workload's measured throughput to the fleet plan's input", async () => {
+    const { input } = await loadPlanInput(db.sql, { nowMs: nowMs() });
+    // The plan sees one GPU model per node, so of this two-model node it plans the jobs of one model.
+    const measured: Record<string, unknown> = {
+      "train-1": [{ gpuModel: A100, unit: "samples", workPerGpuHour: 60_000 }],
+      "train-2": [{ gpuModel: H100, unit: "samples", workPerGpuHour: 150_000 }],
+    };
+    expect(input.workloads.length).toBeGreaterThan(0);
+    for (const workload of input.workloads) expect(workload.throughput).toEqual(measured[workload.jobIds[0]]);
   });
 
   it.skipIf(skipReason)("compares the experiment's alternatives by its measured samples per GPU-hour, marked measured", async () => {
