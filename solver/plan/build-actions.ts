@@ -118,7 +118,7 @@ export function buildActions(
         addInto(after, planHeld(i));
       }
       const fromGpus = sum(members.map((i) => candidates[i].workload.gpuCount));
-      const toGpus = sum(members.map((i) => (candidates[i].shapes[plans[i].shapeIndex].gpuCount * candidates[i].shapes[plans[i].shapeIndex].gpuMilli) / 1000));
+      const toGpus = gpusForTitle(sum(members.map((i) => (candidates[i].shapes[plans[i].shapeIndex].gpuCount * candidates[i].shapes[plans[i].shapeIndex].gpuMilli) / 1000)));
       const team = w.team ? ` of team ${w.team}` : "";
       const title =
         to.gpuModel === w.gpuModel
@@ -214,4 +214,9 @@ export function buildActions(
     }
     return out;
   }
+}
+
+/** GPUs as people read them in a title: whole GPUs plainly, fractions (GPU shares summed) to two decimals. */
+export function gpusForTitle(gpus: number): string {
+  return String(Math.round(gpus * 100) / 100);
 }
