@@ -146,16 +146,18 @@ export function heldGpusByHourOfWeek(rows: readonly Pick<ProfileJobHourRow, "hou
   return gpuHours.map((held, slot) => (occurrences[slot] > 0 ? held / occurrences[slot] : 0));
 }
 
-/** Measured throughput of a group of jobs: per GPU model, the mean of their figures (first unit seen). */
+/** Measured throughput of a group of jobs: per GPU model and unit, the mean of their figures. */
 export function groupThroughput(evidence: readonly (readonly ThroughputEvidence[])[]): ThroughputEvidence[] {
-  const byModel = new Map<string, ThroughputEvidence[]>();
-  for (const list of evidence) for (const e of list) byModel.set(e.gpuModel, [...(byModel.get(e.gpuModel) ?? []), e]);
-  return [...byModel.entries()]
-    .sort((a, b) => a[0].localeCompare(b[0]))
-    .map(([gpuModel, list]) => {
-      const sameUnit = list.filter((e) => e.unit === list[0].unit);
-      return { gpuModel, unit: list[0].unit, workPerGpuHour: sameUnit.reduce((s, e) => s + e.workPerGpuHour, 0) / sameUnit.length };
-    });
+  const byModelAndUnit = new Map<string, ThroughputEvidence[]>();
+  for (const list of evidence) {
+    for (const e of list) {
+      const key = JSON.stringify([e.gpuModel, e.unit]);
+      byModelAndUnit.set(key, [...(byModelAndUnit.get(key) ?? []), e]);
+    }
+  }
+  return [...byModelAndUnit.values()]
+    .map((list) => ({ gpuModel: list[0].gpuModel, unit: list[0].unit, workPerGpuHour: list.reduce((s, e) => s + e.workPerGpuHour, 0) / list.length }))
+    .sort((a, b) => a.gpuModel.localeCompare(b.gpuModel) || a.unit.localeCompare(b.unit));
 }
 
 /** The profiles the plan can move: they held whole GPUs in the lookback. */

@@ -40,10 +40,13 @@ export function relativeSpeed(
   relativeThroughput: Readonly<Record<string, number>> | undefined,
   assumedSpeedupShare: number,
 ): { ratio: number; throughput: "measured" | "assumed" } | null {
-  const measuredOn = (model: string) => w.throughput?.find((t) => t.gpuModel === model)?.workPerGpuHour;
-  const measuredFrom = measuredOn(w.gpuModel);
-  const measuredTo = measuredOn(target);
-  if (measuredFrom !== undefined && measuredTo !== undefined) return { ratio: measuredTo / measuredFrom, throughput: "measured" };
+  // Work on two models compares only in one unit (samples on one and tokens on the other say nothing).
+  const measuredTo = w.throughput?.filter((t) => t.gpuModel === target) ?? [];
+  const measuredPair = (w.throughput ?? [])
+    .filter((from) => from.gpuModel === w.gpuModel)
+    .map((from) => ({ from, to: measuredTo.find((to) => to.unit === from.unit) }))
+    .find((pair) => pair.to !== undefined);
+  if (measuredPair) return { ratio: measuredPair.to!.workPerGpuHour / measuredPair.from.workPerGpuHour, throughput: "measured" };
   const from = relativeThroughput?.[w.gpuModel];
   const to = relativeThroughput?.[target];
   if (from === undefined || to === undefined) return null;

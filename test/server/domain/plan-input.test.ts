@@ -115,6 +115,23 @@ describe("groupThroughput", () => {
   });
 });
 
+describe("groupThroughput", () => {
+  it("keeps each unit apart per GPU model", () => {
+    expect(
+      groupThroughput([
+        [
+          { gpuModel: A100, workPerGpuHour: 1_000, unit: "tokens" },
+          { gpuModel: A100, workPerGpuHour: 10, unit: "requests" },
+        ],
+        [{ gpuModel: A100, workPerGpuHour: 20, unit: "requests" }],
+      ]),
+    ).toEqual([
+      { gpuModel: A100, workPerGpuHour: 15, unit: "requests" },
+      { gpuModel: A100, workPerGpuHour: 1_000, unit: "tokens" },
+    ]);
+  });
+});
+
 describe("buildPlanInput", () => {
   const gpus = [gpu(1, 1, "a-1", 0, A100), gpu(2, 1, "a-1", 1, A100), gpu(3, 2, "h-1", 0, H100), gpu(4, 2, "h-1", 1, H100)];
   const span = { startMs: MONDAY_MS, endMs: MONDAY_MS + 7 * 24 * HOUR_MS };

@@ -31,6 +31,20 @@ describe("shapeOptions", () => {
     expect(shapesOn(measured, "H100", { A100: 1, H100: 2 })[0]).toMatchObject({ gpuCount: 2, throughput: "measured" });
   });
 
+  it("compares measured throughput across models only in one unit, else falls back to assumed", () => {
+    const mixedUnits = onA100({ busyGpusP95: 6.4, throughput: [{ gpuModel: "A100", workPerGpuHour: 100, unit: "samples" }, { gpuModel: "H100", workPerGpuHour: 4_000, unit: "tokens" }] });
+    expect(shapesOn(mixedUnits, "H100", { A100: 1, H100: 2 })[0]).toMatchObject({ gpuCount: 6, throughput: "assumed" });
+    const secondUnitShared = onA100({
+      busyGpusP95: 6.4,
+      throughput: [
+        { gpuModel: "A100", workPerGpuHour: 100, unit: "samples" },
+        { gpuModel: "A100", workPerGpuHour: 1_000, unit: "tokens" },
+        { gpuModel: "H100", workPerGpuHour: 4_000, unit: "tokens" },
+      ],
+    });
+    expect(shapesOn(secondUnitShared, "H100", { A100: 1, H100: 2 })[0]).toMatchObject({ gpuCount: 2, throughput: "measured" });
+  });
+
   it("counts an assumed slowdown in full and offers no model whose memory is too small or whose ratio is unknown", () => {
     const small = onA100({ gpuCount: 8, busyGpusP95: 0.8, memoryPerGpuP99MiB: 10_000 });
     expect(shapesOn(small, "L4", { A100: 1, L4: 0.5 }).map((s) => s.gpuCount)).toEqual([2]);
