@@ -25,8 +25,8 @@ import { dcgmExporterSource } from "./sources/scrape-dcgm";
 import { simulatedNodeSource } from "./sources/simulated-node";
 import { Spool, SpoolSender } from "./spool";
 import { jobDescriptor, WindowAggregator, type ClosedWindows } from "./window";
-import { WorkCollector, type AttributedCounter } from "./work/work-collector";
-import { withWorkWindows } from "./work/work-windows";
+import { WorkCollector, type AttributedCounter } from "./work-counters/work-collector";
+import { withWorkWindows } from "./work-counters/work-windows";
 
 export const COLLECTOR_VERSION = "0.1.0";
 export const DEFAULT_INTERVAL_MS = 10_000;

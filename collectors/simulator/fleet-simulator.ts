@@ -6,7 +6,7 @@
  * time are computed directly, so history can be backfilled quickly.
  */
 import type { GpuReading, JobAttribution, NodeSnapshot, ProcessReading } from "../readings";
-import type { AttributedCounter } from "../work/work-collector";
+import type { AttributedCounter } from "../work-counters/work-collector";
 import { hashKeys, pick, randomBetween, unitRandom } from "./deterministic-random";
 import { serviceCounters, trainingCounters } from "./simulated-work";
 

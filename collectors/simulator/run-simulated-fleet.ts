@@ -9,7 +9,7 @@ import type { IngestBatch } from "../../server/wire/ingest-v1";
 import { INGEST_SCHEMA_VERSION } from "../../server/wire/ingest-v1";
 import { sendBatch } from "../send";
 import { WindowAggregator, type ClosedWindows } from "../window";
-import { withWorkWindows, WorkWindowAggregator, type ClosedWorkWindows } from "../work/work-windows";
+import { withWorkWindows, WorkWindowAggregator, type ClosedWorkWindows } from "../work-counters/work-windows";
 import type { FleetSimulator, SimulatedNode } from "./fleet-simulator";
 
 const COLLECTOR_VERSION = "0.1.0";

@@ -26,7 +26,7 @@
  *    a plausible order of magnitude and the measured H100/A100 ratio.
  */
 import type { JobAttribution } from "../readings";
-import type { WorkSource } from "../work/inference-metrics";
+import type { WorkSource } from "../work-counters/inference-metrics";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { endpointsFromPodList } from "../../../collectors/work/pod-annotations";
+import { endpointsFromPodList } from "../../../collectors/work-counters/pod-annotations";
 
 const pod = (name: string, annotations: Record<string, string>, status: Record<string, string> = { phase: "Running", podIP: "10.42.0.17" }) => ({
   metadata: { name, namespace: "serving", uid: "3F2504E0-4F89-11D3-9A0C-0305E82C3301", annotations },

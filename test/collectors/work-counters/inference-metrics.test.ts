@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { parseInferenceMetrics } from "../../../collectors/work/inference-metrics";
+import { parseInferenceMetrics } from "../../../collectors/work-counters/inference-metrics";
 
 const fixturesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "fixtures", "inference-metrics");
 const readFixture = (name: string) => readFileSync(path.join(fixturesDir, name), "utf8");

@@ -8,7 +8,7 @@ import { CollectorAgent, type SourcePoll } from "../../../collectors/agent";
 import { createProcReader, NodeAttributor } from "../../../collectors/attribution";
 import { emptyParsedGpu } from "../../../collectors/sources/parse-values";
 import { simulatedNodeSource } from "../../../collectors/sources/simulated-node";
-import { WorkCollector } from "../../../collectors/work/work-collector";
+import { WorkCollector } from "../../../collectors/work-counters/work-collector";
 import { ingestBatchSchema, type IngestBatch } from "../../../server/wire/ingest-v1";
 
 const START_MS = Date.UTC(2026, 10, 3, 9, 0, 0);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseProcNetTcp, ProcSockets, socketInode } from "../../../collectors/work/proc-net-tcp";
+import { parseProcNetTcp, ProcSockets, socketInode } from "../../../collectors/work-counters/proc-net-tcp";
 
 const fixturesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "fixtures", "proc-net");
 const readFixture = (name: string) => readFileSync(path.join(fixturesDir, name), "utf8");

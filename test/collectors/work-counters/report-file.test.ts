@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { completeLines, parseReportLines, ReportFileReader } from "../../../collectors/work/report-file";
+import { completeLines, parseReportLines, ReportFileReader } from "../../../collectors/work-counters/report-file";
 
 describe("parseReportLines", () => {
   it("reads unit, cumulative count and time (epoch seconds or ISO 8601, absent allowed)", () => {

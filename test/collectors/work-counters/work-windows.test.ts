@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { JobAttribution } from "../../../collectors/readings";
-import { counterIncrease, spreadOverWindows, WorkWindowAggregator, type WorkSeries } from "../../../collectors/work/work-windows";
+import { counterIncrease, spreadOverWindows, WorkWindowAggregator, type WorkSeries } from "../../../collectors/work-counters/work-windows";
 import { MINUTE_MS, T0_MS } from "../../support/batches";
 
 const CHAT: JobAttribution = { externalId: "pod-chat", kind: "inference", model: "llama-7b-ft" };
