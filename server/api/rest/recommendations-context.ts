@@ -1,3 +1,4 @@
+import { adminTokenFrom } from "../../config/server-settings";
 import { getServerDatabase } from "../../db/server-database";
 import { serverRecommendationRunner } from "../../services/recommendation-runner";
 import type { RecommendationsContext } from "./recommendations-handler";
@@ -8,7 +9,7 @@ export function serverRecommendationsContext(): RecommendationsContext {
   return {
     db: sql,
     prisma,
-    adminToken: process.env.GPU_ROI_ADMIN_TOKEN,
+    adminToken: adminTokenFrom(),
     nowMs: Date.now,
     runRecommendations: serverRecommendationRunner(target.url),
   };

@@ -1,3 +1,4 @@
+import { adminTokenFrom } from "@/server/config/server-settings";
 import { handleIssueNodeToken, handleListNodeTokens } from "@/server/api/rest/node-tokens-handler";
 import { timedRoute } from "@/server/api/rest/timed-route";
 import { getServerDatabase } from "@/server/db/server-database";
@@ -5,7 +6,7 @@ import { getServerDatabase } from "@/server/db/server-database";
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
-const context = () => ({ prisma: getServerDatabase().prisma, adminToken: process.env.GPU_ROI_ADMIN_TOKEN, nowMs: Date.now });
+const context = () => ({ prisma: getServerDatabase().prisma, adminToken: adminTokenFrom(), nowMs: Date.now });
 
 export const GET = timedRoute("/api/v1/node-tokens", (request) => handleListNodeTokens(request, context()));
 export const POST = timedRoute("/api/v1/node-tokens", (request) => handleIssueNodeToken(request, context()));

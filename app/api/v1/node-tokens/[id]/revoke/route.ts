@@ -1,3 +1,4 @@
+import { adminTokenFrom } from "@/server/config/server-settings";
 import { handleRevokeNodeToken } from "@/server/api/rest/node-tokens-handler";
 import { timedRoute } from "@/server/api/rest/timed-route";
 import { getServerDatabase } from "@/server/db/server-database";
@@ -8,5 +9,5 @@ export const dynamic = "force-dynamic";
 export const POST = timedRoute(
   "/api/v1/node-tokens/[id]/revoke",
   async (request: Request, { params }: { params: Promise<{ id: string }> }) =>
-    handleRevokeNodeToken(request, (await params).id, { prisma: getServerDatabase().prisma, adminToken: process.env.GPU_ROI_ADMIN_TOKEN, nowMs: Date.now }),
+    handleRevokeNodeToken(request, (await params).id, { prisma: getServerDatabase().prisma, adminToken: adminTokenFrom(), nowMs: Date.now }),
 );
