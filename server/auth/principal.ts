@@ -48,3 +48,9 @@ export function canAdminister(principal: Principal): boolean {
 export function teamVisible(scope: DataScope, team: string | null): boolean {
   return scope.kind === "all" || (team !== null && scope.teams.includes(team));
 }
+
+/** Whoever holds GPU_ROI_ADMIN_TOKEN (bearer, or the admin session it opened on /settings). */
+export const BREAK_GLASS_PRINCIPAL: Principal = { kind: "break-glass", subject: "break-glass", displayName: "admin token", role: "admin", teams: [] };
+
+/** Anyone reaching an open server (no sign-in configured): reads everything, writes nothing without the admin token. */
+export const OPEN_PRINCIPAL: Principal = { kind: "open", subject: "open", displayName: "anonymous (open server)", role: "analyst", teams: [] };

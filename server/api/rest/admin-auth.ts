@@ -1,11 +1,12 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { ServiceError } from "../../services/service-error";
+import { BREAK_GLASS_PRINCIPAL, type Principal } from "../../auth/principal";
 
 /**
  * Admin endpoints take `Authorization: Bearer <GPU_ROI_ADMIN_TOKEN>`. Without the
  * variable set they are off (403), so a fresh install exposes no write API.
  */
-export function requireAdmin(request: Request, adminToken: string | undefined): void {
+export function requireAdmin(request: Request, adminToken: string | undefined): Principal {
   if (!adminToken) throw new ServiceError(403, "admin API disabled: set GPU_ROI_ADMIN_TOKEN on the server to enable it");
   const match = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "");
   if (!match) throw new ServiceError(401, "authorization: the admin token is required (Authorization: Bearer <token>)", "authorization");
@@ -13,4 +14,5 @@ export function requireAdmin(request: Request, adminToken: string | undefined): 
   const given = createHash("sha256").update(match[1]).digest();
   const expected = createHash("sha256").update(adminToken).digest();
   if (!timingSafeEqual(given, expected)) throw new ServiceError(401, "authorization: wrong admin token", "authorization");
+  return BREAK_GLASS_PRINCIPAL;
 }

@@ -4,6 +4,7 @@ import { getServerDatabase } from "../../db/server-database";
 import type { SqlDatabase } from "../../db/sql-database";
 import { TimeWindowError } from "../../domain/time-window";
 import { authenticateAdmin } from "../rest/admin-session";
+import { BREAK_GLASS_PRINCIPAL, OPEN_PRINCIPAL, type Principal } from "../../auth/principal";
 import { serverRecommendationRunner, serverRecommendationRunStatus, type RecommendationRunner, type RecommendationRunStatus } from "../../services/recommendation-runner";
 import { ServiceError } from "../../services/service-error";
 
@@ -13,6 +14,8 @@ export interface TrpcContext {
   nowMs: () => number;
   /** The request carried the admin token (Authorization: Bearer $GPU_ROI_ADMIN_TOKEN) or, from the app's own pages, an admin session. */
   isAdmin: boolean;
+  /** Who is asking (see server/auth/principal.ts); procedures pass its scope to services and name it in the audit log. */
+  principal: Principal;
   /** Why the request is not admin, when it is not (a wrong token, a session used from another site). */
   adminRefusal?: ServiceError;
   /** Where an on-demand optimizer run executes (the server: a child process, one at a time). */
@@ -29,6 +32,7 @@ export function createTrpcContext(options: { req?: Request } = {}): TrpcContext 
     prisma,
     nowMs: Date.now,
     isAdmin: authentication?.via != null,
+    principal: authentication?.via != null ? BREAK_GLASS_PRINCIPAL : OPEN_PRINCIPAL,
     adminRefusal: authentication?.via === null ? authentication.refusal : undefined,
     runRecommendations: serverRecommendationRunner(target.url),
     recommendationRunStatus: serverRecommendationRunStatus(target.url),
