@@ -66,6 +66,12 @@ export interface EnricherOptions {
 const GPU_RESOURCE = /^(nvidia\.com\/(gpu|mig-.+)|amd\.com\/gpu|habana\.ai\/gaudi)$/;
 
 export class JobMetadataEnricher {
+  /**
+   * Mapped metadata per pod or Slurm job object: the caches hand out the same
+   * object until they refetch, so rules run once per fetch, not once per poll.
+   */
+  private readonly mapped = new WeakMap<object, { values: MappedValues; labels: Record<string, string> }>();
+
   constructor(private readonly options: EnricherOptions) {}
 
   async enrich(poll: AttributedPoll, signal?: AbortSignal): Promise<AttributedPoll> {
@@ -97,7 +103,12 @@ export class JobMetadataEnricher {
       const key = metadataKey(job.externalId);
       const pod = key?.kind === "pod-uid" ? podsByUid.get(key.uid) : key?.kind === "pod-name" ? pods.byName.get(key.name) : undefined;
       const slurmJob = key?.kind === "slurm" ? slurmJobs.get(key.jobId) : undefined;
-      result = pod ? mergeJobMetadata(job, podJobMetadata(pod, this.options.rules.kubernetes)) : slurmJob ? mergeJobMetadata(job, slurmJobMetadata(slurmJob, this.options.rules.slurm)) : job;
+      const metadata = pod
+        ? this.mappedOnce(pod, () => podJobMetadata(pod, this.options.rules.kubernetes))
+        : slurmJob
+          ? this.mappedOnce(slurmJob, () => slurmJobMetadata(slurmJob, this.options.rules.slurm))
+          : null;
+      result = metadata ? mergeJobMetadata(job, metadata) : job;
       enriched.set(job.externalId, result);
       return result;
     };
@@ -132,6 +143,12 @@ export class JobMetadataEnricher {
       }
     }
     return allocations;
+  }
+
+  private mappedOnce(source: object, map: () => { values: MappedValues; labels: Record<string, string> }) {
+    let metadata = this.mapped.get(source);
+    if (!metadata) this.mapped.set(source, (metadata = map()));
+    return metadata;
   }
 
   private async guard<T>(what: string, action: () => Promise<T>, fallback: T): Promise<T> {
