@@ -151,11 +151,18 @@ export class JobMetadataEnricher {
     return metadata;
   }
 
+  /** The last failure of each source, so that a source down for hours logs once, not every poll. */
+  private readonly failures = new Map<string, string>();
+
   private async guard<T>(what: string, action: () => Promise<T>, fallback: T): Promise<T> {
     try {
-      return await action();
+      const result = await action();
+      if (this.failures.delete(what)) this.options.log?.(`${what} metadata: answering again`);
+      return result;
     } catch (error) {
-      this.options.log?.(`${what} metadata: ${(error as Error).message}`);
+      const message = (error as Error).message;
+      if (this.failures.get(what) !== message) this.options.log?.(`${what} metadata: ${message}; jobs keep what attribution gave them`);
+      this.failures.set(what, message);
       return fallback;
     }
   }

@@ -192,3 +192,28 @@ describe("JobMetadataEnricher", () => {
     }
   });
 });
+
+describe("JobMetadataEnricher failures", () => {
+  it("logs a source that keeps failing once, and again when it answers", async () => {
+    const lines: string[] = [];
+    let up = false;
+    const enricher = new JobMetadataEnricher({
+      rules: DEFAULT_MAPPING_RULES,
+      podResources: {
+        list: async () => {
+          if (!up) throw new Error("/var/lib/kubelet/pod-resources/kubelet.sock: connect ENOENT");
+          return [];
+        },
+      },
+      log: (line) => lines.push(line),
+    });
+    const poll: AttributedPoll = { gpus: [reading(0, [])], idleAllocations: [] };
+    for (let i = 0; i < 3; i++) expect(await enricher.enrich(poll)).toEqual(poll);
+    up = true;
+    await enricher.enrich(poll);
+    expect(lines).toEqual([
+      "pod-resources metadata: /var/lib/kubelet/pod-resources/kubelet.sock: connect ENOENT; jobs keep what attribution gave them",
+      "pod-resources metadata: answering again",
+    ]);
+  });
+});
