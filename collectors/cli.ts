@@ -70,8 +70,9 @@ export const RUN_USAGE = `usage: collector run --server URL --token TOKEN [optio
                            (e.g. /var/lib/kubelet/pod-resources/kubelet.sock)  env GPU_ROI_POD_RESOURCES_SOCKET
   --slurm-metadata MODE    off | scontrol | sacct: account, partition, QOS, wckey, comment of
                            Slurm jobs (default off)                            env GPU_ROI_SLURM_METADATA
-  --mapping-rules FILE     JSON rules: team/project/model/experiment/user from namespace, labels,
-                           annotations, Slurm account... (default: built-in)   env GPU_ROI_MAPPING_RULES
+  --mapping-rules FILE|JSON  rules (a JSON file, or the JSON itself): team/project/model/experiment/user
+                           from namespace, labels, annotations, Slurm account... (default: built-in)
+                                                                               env GPU_ROI_MAPPING_RULES
   --metadata-ttl DURATION  how long pod and Slurm job metadata is reused (default 60s)
                                                                                env GPU_ROI_METADATA_TTL
 

@@ -80,7 +80,9 @@ export class JobMetadataEnricher {
     const jobs = new Map<string, JobAttribution>();
     for (const gpu of poll.gpus) for (const process of gpu.processes) jobs.set(process.job.externalId, process.job);
     for (const allocation of poll.idleAllocations) jobs.set(allocation.job.externalId, allocation.job);
-    const devices = podResources ? await this.guard("pod-resources", () => podResources.list(signal), []) : [];
+    const devices = (podResources ? await this.guard("pod-resources", () => podResources.list(signal), []) : []).filter((pod) =>
+      pod.containers.some((container) => container.devices.some((device) => GPU_RESOURCE.test(device.resourceName))),
+    );
     const keys = [...jobs.keys()].map(metadataKey);
     const uids = keys.flatMap((key) => (key?.kind === "pod-uid" ? [key.uid] : []));
     const names = [...keys.flatMap((key) => (key?.kind === "pod-name" ? [key.name] : [])), ...devices.map((pod) => `${pod.namespace}/${pod.name}`)];

@@ -16,7 +16,7 @@ export const DEFAULT_METADATA_CACHE_TTL_MS = 60_000;
 export const DEFAULT_METADATA_TIMEOUT_MS = 5_000;
 
 export interface MetadataConfig {
-  /** JSON mapping rules; null: the defaults (see mapping-rules.ts). */
+  /** JSON mapping rules, a file or inline JSON; null: the defaults (see mapping-rules.ts). */
   rulesFile: string | null;
   /** This node's PodList URL; null: no Kubernetes metadata. */
   kubernetesPodsUrl: string | null;
@@ -41,8 +41,13 @@ export const NO_METADATA: MetadataConfig = {
   timeoutMs: DEFAULT_METADATA_TIMEOUT_MS,
 };
 
+/**
+ * The rules of --mapping-rules: a JSON file's path, or the JSON itself (starting
+ * with `{`), so that a short rule fits in one environment variable.
+ */
 export function loadMappingRules(file: string | null, readFile: (path: string) => string = (path) => readFileSync(path, "utf8")): MappingRules {
   if (file === null) return DEFAULT_MAPPING_RULES;
+  if (file.trimStart().startsWith("{")) return parseMappingRules(file, "--mapping-rules");
   let text: string;
   try {
     text = readFile(file);

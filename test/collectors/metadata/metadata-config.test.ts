@@ -19,6 +19,11 @@ describe("loadMappingRules", () => {
     expect(loadMappingRules(null)).toBe(DEFAULT_MAPPING_RULES);
   });
 
+  it("takes rules given inline as JSON, as one environment variable holds them", () => {
+    expect(loadMappingRules('{"slurm": {"team": ["partition"]}}').slurm.team).toEqual(["partition"]);
+    expect(() => loadMappingRules('{"slurm": {"team": ["pod"]}}')).toThrow(/^--mapping-rules: slurm\.team\[0\]: /);
+  });
+
   it("names a file it cannot read", () => {
     expect(() => loadMappingRules(path.join(dir, "missing.json"))).toThrow(`${path.join(dir, "missing.json")}: cannot read mapping rules (ENOENT`);
   });
