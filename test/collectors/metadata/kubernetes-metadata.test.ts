@@ -114,11 +114,12 @@ describe("KubernetesPodCache", () => {
     expect(lines[0]).toMatch(/self.signed certificate/i);
   });
 
-  it("reads the kubelet's read-only port over plain HTTP without a token", async () => {
+  it("reads a kubelet's /pods capture from the read-only port over plain HTTP, without a token", async () => {
+    const kubeletPods = readFileSync(path.join(__dirname, "../../fixtures/kubernetes/kubelet-pods__datadog-agent__podlist_1.8-2.json"), "utf8");
     const seen: (string | undefined)[] = [];
     const plain = http.createServer((request, response) => {
       seen.push(request.headers.authorization);
-      response.end(podList);
+      response.end(kubeletPods);
     });
     await new Promise<void>((resolve) => plain.listen(0, "127.0.0.1", resolve));
     try {
@@ -126,7 +127,9 @@ describe("KubernetesPodCache", () => {
         { podsUrl: `http://127.0.0.1:${(plain.address() as AddressInfo).port}/pods`, tokenFile: null, caFile: null, cacheTtlMs: 60_000, timeoutMs: 2_000 },
         { now: () => 0 },
       );
-      expect((await pods.lookup({ uids: [PYTORCH_POD], names: [] })).byUid.size).toBe(1);
+      const found = await pods.lookup({ uids: ["7979cfcd-0751-11e8-a2b8-000c29dea4f6"], names: ["kube-system/kube-proxy-rnd5q"] });
+      expect(found.byUid.get("7979cfcd-0751-11e8-a2b8-000c29dea4f6")?.workload).toEqual({ kind: "Deployment", name: "nginx" });
+      expect(found.byName.get("kube-system/kube-proxy-rnd5q")?.workload).toEqual({ kind: "DaemonSet", name: "kube-proxy" });
       expect(seen).toEqual([undefined]);
     } finally {
       await new Promise((resolve) => plain.close(resolve));
