@@ -63,7 +63,8 @@ export function parseScontrolFields(text: string): Map<string, string> {
     if (current !== null) {
       const endsValue = !FREE_TEXT_KEYS.has(current.key) || KNOWN_KEYS.has(candidate.key) || candidate.separator.includes("\n");
       if (!endsValue) continue;
-      if (!fields.has(current.key)) fields.set(current.key, text.slice(current.valueStart, candidate.start).trim());
+      // No value spans lines: what follows a newline without a key (`NtasksPerTRES:0` of -dd output) is not part of it.
+      if (!fields.has(current.key)) fields.set(current.key, text.slice(current.valueStart, candidate.start).split("\n")[0].trim());
     }
     current = candidate;
   }

@@ -50,6 +50,24 @@ describe("parseScontrolJob", () => {
 });
 
 describe("parseScontrolFields", () => {
+  it("reads the -dd form: per-node detail lines and a line without = do not leak into other values", () => {
+    const text = [
+      "JobId=9001 JobName=eval",
+      "   UserId=erin(4100) GroupId=ml(4100) MCS_label=N/A",
+      "   Priority=1000 Nice=0 Account=ml-eval QOS=normal WCKey=*",
+      "   Partition=gpu AllocNode:Sid=login:77",
+      "   TRES=cpu=2,mem=1G,node=1,billing=2,gres/gpu=1",
+      "     Nodes=gpu-03 CPU_IDs=2-3 Mem=1024 GRES=gpu:1(IDX:3)",
+      "   TresPerNode=gres/gpu:1",
+      "   NtasksPerTRES:0",
+      "",
+    ].join("\n");
+    const fields = parseScontrolFields(text);
+    expect(fields.get("TresPerNode")).toBe("gres/gpu:1");
+    expect(fields.get("Partition")).toBe("gpu");
+    expect(parseScontrolJob(text, "9001", "scontrol")).toEqual({ jobId: "9001", jobName: "eval", user: "erin", account: "ml-eval", partition: "gpu", qos: "normal", wckey: null, comment: null });
+  });
+
   it("ends a fixed field at the next key even when the key is one scontrol did not print before", () => {
     expect(Object.fromEntries(parseScontrolFields("JobId=5 QOS=normal FutureField=x Comment=a b=c"))).toEqual({ JobId: "5", QOS: "normal", FutureField: "x", Comment: "a b=c" });
   });
