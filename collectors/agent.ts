@@ -335,7 +335,13 @@ export async function startCollector(config: CollectorConfig, deps: { log: (line
     attribution: config.attribution,
     log,
   });
-  const enricher = createMetadataEnricher(config.metadata ?? NO_METADATA, { now: deps.now ?? Date.now, log, defaultKind: config.attribution?.defaultKind });
+  // A poll waits for metadata at most a fifth of its interval (2 s at most); slower answers serve the next poll.
+  const enricher = createMetadataEnricher(config.metadata ?? NO_METADATA, {
+    now: deps.now ?? Date.now,
+    log,
+    defaultKind: config.attribution?.defaultKind,
+    maxWaitMs: Math.min(2_000, config.intervalMs / 5),
+  });
   const agent = new CollectorAgent({
     source,
     work,

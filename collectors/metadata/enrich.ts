@@ -18,7 +18,7 @@ import { podJobMetadata, type PodMetadata } from "./kubernetes-pods";
 import { MAPPED_FIELDS, type MappedValues, type MappingRules } from "./mapping-rules";
 import type { PodDevices } from "./pod-resources";
 import type { SlurmJobCache } from "./slurm-metadata";
-import { slurmJobMetadata } from "./slurm-jobs";
+import { slurmJobMetadata, type SlurmJobMetadata } from "./slurm-jobs";
 
 export type MetadataKey = { kind: "pod-uid"; uid: string } | { kind: "pod-name"; name: string } | { kind: "slurm"; jobId: string } | null;
 
@@ -59,7 +59,29 @@ export interface EnricherOptions {
   podResources?: PodDeviceLister | null;
   /** Kind of jobs found only through pod-resources (default training). */
   defaultKind?: JobAttribution["kind"];
+  /**
+   * How long a poll waits for a lookup (default 2 s). A slower one goes on in
+   * the background and its answer serves the next poll: the server keeps the
+   * job's latest names, so a job named one window late is named all the same.
+   */
+  maxWaitMs?: number;
   log?: (line: string) => void;
+}
+
+const DEFAULT_MAX_WAIT_MS = 2_000;
+const LATE = Symbol("late");
+
+/** The promise's value, or LATE when it takes longer than ms (it goes on regardless). */
+async function atMost<T>(promise: Promise<T>, ms: number): Promise<T | typeof LATE> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<typeof LATE>((resolve) => {
+    timer = setTimeout(() => resolve(LATE), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Resource names of accelerators whose device ids are GPU UUIDs (or indexes). */
@@ -87,12 +109,15 @@ export class JobMetadataEnricher {
     const uids = keys.flatMap((key) => (key?.kind === "pod-uid" ? [key.uid] : []));
     const names = [...keys.flatMap((key) => (key?.kind === "pod-name" ? [key.name] : [])), ...devices.map((pod) => `${pod.namespace}/${pod.name}`)];
     const jobIds = keys.flatMap((key) => (key?.kind === "slurm" ? [key.jobId] : []));
-    // 2.
+    // 2. Lookups are not given the poll's signal: one that outlives the wait finishes for the next poll.
     const none = { byUid: new Map<string, PodMetadata>(), byName: new Map<string, PodMetadata>() };
-    const [pods, slurmJobs] = await Promise.all([
-      kubernetes && (uids.length > 0 || names.length > 0) ? this.guard("kubernetes", () => kubernetes.lookup({ uids, names }, signal), none) : none,
-      slurm && jobIds.length > 0 ? this.guard("slurm", () => slurm.lookup(jobIds, signal), new Map()) : new Map(),
+    const maxWaitMs = this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
+    const [podAnswer, slurmAnswer] = await Promise.all([
+      kubernetes && (uids.length > 0 || names.length > 0) ? atMost(this.guard("kubernetes", () => kubernetes.lookup({ uids, names }), none), maxWaitMs) : none,
+      slurm && jobIds.length > 0 ? atMost(this.guard("slurm", () => slurm.lookup(jobIds), new Map<string, SlurmJobMetadata>()), maxWaitMs) : new Map<string, SlurmJobMetadata>(),
     ]);
+    const pods = podAnswer === LATE ? kubernetes!.known({ uids, names }) : podAnswer;
+    const slurmJobs = slurmAnswer === LATE ? slurm!.known(jobIds) : slurmAnswer;
     // 3.
     const idleAllocations = [...poll.idleAllocations, ...this.podResourceAllocations(poll.gpus, devices, pods.byName, jobs)];
     // 4. Pods found by name (dcgm-exporter's labels, pod-resources) are known by UID too.

@@ -92,6 +92,11 @@ export class KubernetesPodCache {
     const age = this.fetchedAtMs === null ? Infinity : nowMs - this.fetchedAtMs;
     const retryMs = this.config.cacheTtlMs / 4;
     if (age >= (this.lastError === null ? this.config.cacheTtlMs : retryMs) || (missing && age >= retryMs)) await this.refresh(signal);
+    return this.known(keys);
+  }
+
+  /** What the last fetched list says about these pods, without asking the server. */
+  known(keys: { uids: readonly string[]; names: readonly string[] }): { byUid: Map<string, PodMetadata>; byName: Map<string, PodMetadata> } {
     const byUid = new Map<string, PodMetadata>();
     const byName = new Map<string, PodMetadata>();
     for (const uid of keys.uids) {

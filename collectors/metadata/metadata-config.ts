@@ -58,7 +58,10 @@ export function loadMappingRules(file: string | null, readFile: (path: string) =
 }
 
 /** The enricher for this configuration, or null when no metadata source is on. */
-export function createMetadataEnricher(config: MetadataConfig, deps: { now: () => number; log: (line: string) => void; defaultKind?: JobKind }): JobMetadataEnricher | null {
+export function createMetadataEnricher(
+  config: MetadataConfig,
+  deps: { now: () => number; log: (line: string) => void; defaultKind?: JobKind; maxWaitMs?: number },
+): JobMetadataEnricher | null {
   // Read even when no source is on, so that a mistake in the file shows at once.
   const rules = loadMappingRules(config.rulesFile);
   if (config.kubernetesPodsUrl === null && config.slurm === null && config.podResourcesSocket === null) return null;
@@ -71,5 +74,5 @@ export function createMetadataEnricher(config: MetadataConfig, deps: { now: () =
         );
   const slurm = config.slurm === null ? null : new SlurmJobCache({ mode: config.slurm, cacheTtlMs: config.cacheTtlMs, timeoutMs: config.timeoutMs }, { now: deps.now, log: deps.log });
   const podResources = config.podResourcesSocket === null ? null : podResourcesLister(config.podResourcesSocket, config.timeoutMs);
-  return new JobMetadataEnricher({ rules, kubernetes, slurm, podResources, defaultKind: deps.defaultKind, log: deps.log });
+  return new JobMetadataEnricher({ rules, kubernetes, slurm, podResources, defaultKind: deps.defaultKind, maxWaitMs: deps.maxWaitMs, log: deps.log });
 }

@@ -64,6 +64,16 @@ export class SlurmJobCache {
     return found;
   }
 
+  /** What the cache holds about these jobs, without running a command. */
+  known(jobIds: readonly string[]): Map<string, SlurmJobMetadata> {
+    const found = new Map<string, SlurmJobMetadata>();
+    for (const jobId of jobIds) {
+      const job = this.entries.get(jobId)?.job;
+      if (job) found.set(jobId, job);
+    }
+    return found;
+  }
+
   private get(jobId: string, signal?: AbortSignal): Promise<SlurmJobMetadata | null> {
     const entry = this.entries.get(jobId);
     const nowMs = this.deps.now();

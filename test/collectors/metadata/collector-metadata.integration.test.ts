@@ -98,7 +98,8 @@ esac`,
     let jobs: JobRow[] = [];
     while (Date.now() < deadline) {
       jobs = await db.sql.query<JobRow>(`SELECT external_id, team, project, model, experiment, user_name, labels_json FROM job ORDER BY external_id`);
-      if (jobs.length >= 2) break;
+      // A poll waits a fifth of the interval for metadata; a later batch brings what came after.
+      if (jobs.length >= 2 && jobs.every((job) => job.team !== null)) break;
       if (child.exitCode !== null) throw new Error(`collector exited ${child.exitCode}: ${stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

@@ -217,3 +217,34 @@ describe("JobMetadataEnricher failures", () => {
     ]);
   });
 });
+
+describe("JobMetadataEnricher with a slow API server", () => {
+  it("does not hold a poll past maxWaitMs, and names the job in the next poll once the answer came", async () => {
+    let requests = 0;
+    const slow = http.createServer((_request, response) => {
+      requests += 1;
+      setTimeout(() => response.end(podList), 400);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, "127.0.0.1", resolve));
+    try {
+      const enricher = new JobMetadataEnricher({
+        rules: DEFAULT_MAPPING_RULES,
+        maxWaitMs: 50,
+        kubernetes: new KubernetesPodCache(
+          { podsUrl: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/pods`, tokenFile: null, caFile: null, cacheTtlMs: 60_000, timeoutMs: 2_000 },
+          { now: () => START_MS },
+        ),
+      });
+      const podJob: JobAttribution = { externalId: `pod-${PYTORCH_UID}`, kind: "training", labels: { attribution: "kubernetes" } };
+      const poll: AttributedPoll = { gpus: [reading(0, [podJob])], idleAllocations: [] };
+      const started = performance.now();
+      expect((await enricher.enrich(poll)).gpus[0].processes[0].job).toEqual(podJob);
+      expect(performance.now() - started).toBeLessThan(350);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect((await enricher.enrich(poll)).gpus[0].processes[0].job).toMatchObject({ team: "nlp-research", experiment: "llama-ft-0412" });
+      expect(requests).toBe(1);
+    } finally {
+      await new Promise((resolve) => slow.close(resolve));
+    }
+  });
+});
