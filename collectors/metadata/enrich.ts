@@ -146,15 +146,18 @@ export class JobMetadataEnricher {
   }
 
   /**
-   * GPUs the kubelet allocated to a pod with no process of that pod on them.
-   * A pod is named by its UID when the pod list knows it (so that it is the
-   * same job /proc attribution gives its processes), else `k8s-NS/NAME` as
-   * dcgm-exporter's labels give it.
+   * GPUs the kubelet allocated to a pod that run no process at all (a GPU
+   * running one is charged through its processes). A pod is named by its UID
+   * when the pod list knows it, so that it is the job /proc attribution gives
+   * its processes; without a pod list, `k8s-NS/NAME` as dcgm-exporter's labels
+   * give it. With a pod list that does not know the pod yet, it waits for the
+   * next poll rather than appear under two ids.
    */
   private podResourceAllocations(gpus: readonly GpuReading[], devices: readonly PodDevices[], podsByName: ReadonlyMap<string, PodMetadata>, jobs: ReadonlyMap<string, JobAttribution>): GpuAllocation[] {
     const allocations: GpuAllocation[] = [];
     for (const pod of devices) {
       const known = podsByName.get(`${pod.namespace}/${pod.name}`);
+      if (!known && this.options.kubernetes) continue;
       const externalId = known ? `pod-${known.uid}` : `k8s-${pod.namespace}/${pod.name}`;
       const job = jobs.get(externalId) ?? { externalId, kind: this.options.defaultKind ?? "training", labels: { attribution: "pod-resources" } };
       for (const container of pod.containers) {
@@ -162,7 +165,7 @@ export class JobMetadataEnricher {
           if (!GPU_RESOURCE.test(device.resourceName)) continue;
           for (const id of device.deviceIds) {
             const gpu = gpus.find((reading) => reading.uuid === id || (/^\d+$/.test(id) && reading.index === Number(id) && reading.migParentUuid === null));
-            if (!gpu || gpu.processes.some((process) => process.job.externalId === externalId)) continue;
+            if (!gpu || gpu.processes.length > 0) continue;
             if (allocations.some((allocation) => allocation.gpuUuid === gpu.uuid && allocation.job.externalId === externalId)) continue;
             allocations.push({ gpuUuid: gpu.uuid, job });
           }

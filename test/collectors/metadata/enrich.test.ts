@@ -94,6 +94,8 @@ describe("JobMetadataEnricher", () => {
               { namespace: "notebooks", name: "jupyter-ana-0", containers: [{ name: "notebook", devices: [{ resourceName: "nvidia.com/gpu", deviceIds: ["GPU-2"] }] }] },
               { namespace: "nlp-research", name: "llama-ft-worker-0", containers: [{ name: "pytorch", devices: [{ resourceName: "nvidia.com/gpu", deviceIds: ["GPU-0"] }] }] },
               { namespace: "gone", name: "old-pod", containers: [{ name: "c", devices: [{ resourceName: "nvidia.com/gpu", deviceIds: ["GPU-9"] }] }] },
+              { namespace: "new", name: "just-started", containers: [{ name: "c", devices: [{ resourceName: "nvidia.com/gpu", deviceIds: ["GPU-1"] }] }] },
+              { namespace: "serving", name: "chat-vllm-7d9c5b6f48-x2kq9", containers: [{ name: "vllm", devices: [{ resourceName: "nvidia.com/gpu", deviceIds: ["GPU-3"] }] }] },
             ],
           }
         : null,
@@ -126,9 +128,12 @@ describe("JobMetadataEnricher", () => {
     expect(poll.gpus[0].processes[0].job.team).toBeUndefined();
   });
 
-  it("adds GPUs the kubelet gave a pod that runs nothing on them, named by the pod's UID", async () => {
+  it("adds GPUs the kubelet gave a pod that run no process, named by the pod's UID; a pod the list does not know yet waits", async () => {
     const podJob: JobAttribution = { externalId: `pod-${PYTORCH_UID}`, kind: "training", labels: { attribution: "kubernetes" } };
-    const enriched = await enricher({ podResources: true }).enrich({ gpus: [reading(0, [podJob]), reading(1, []), reading(2, [])], idleAllocations: [] });
+    const otherJob: JobAttribution = { externalId: "container-0123456789ab", kind: "training", labels: { attribution: "container" } };
+    // GPU-0 runs the PyTorch pod's process, GPU-1 is new/just-started's (not in the pod list yet),
+    // GPU-2 the idle notebook's, GPU-3 runs a process the vLLM pod does not own by its UID.
+    const enriched = await enricher({ podResources: true }).enrich({ gpus: [reading(0, [podJob]), reading(1, []), reading(2, []), reading(3, [otherJob])], idleAllocations: [] });
     expect(enriched.idleAllocations).toEqual([
       {
         gpuUuid: "GPU-2",
@@ -190,6 +195,18 @@ describe("JobMetadataEnricher", () => {
     } finally {
       fs.rmSync(procRoot, { recursive: true, force: true });
     }
+  });
+});
+
+describe("JobMetadataEnricher without a pod list", () => {
+  it("names a pod-resources allocation k8s-NAMESPACE/POD, as dcgm-exporter's labels do", async () => {
+    const enricher = new JobMetadataEnricher({
+      rules: DEFAULT_MAPPING_RULES,
+      podResources: { list: async () => [{ namespace: "notebooks", name: "jupyter-ana-0", containers: [{ name: "notebook", devices: [{ resourceName: "nvidia.com/gpu", deviceIds: ["GPU-2"] }] }] }] },
+    });
+    expect((await enricher.enrich({ gpus: [reading(2, [])], idleAllocations: [] })).idleAllocations).toEqual([
+      { gpuUuid: "GPU-2", job: { externalId: "k8s-notebooks/jupyter-ana-0", kind: "training", labels: { attribution: "pod-resources" } } },
+    ]);
   });
 });
 
