@@ -298,6 +298,14 @@ export interface RunningCollector {
 /** Wires source, attribution, agent, spool, sender and metrics together and starts them. */
 export async function startCollector(config: CollectorConfig, deps: { log: (line: string) => void; now?: () => number }): Promise<RunningCollector> {
   const { log } = deps;
+  // First, so that bad mapping rules stop the start before anything is created.
+  // A poll waits for metadata at most a fifth of its interval (2 s at most); slower answers serve the next poll.
+  const enricher = createMetadataEnricher(config.metadata ?? NO_METADATA, {
+    now: deps.now ?? Date.now,
+    log,
+    defaultKind: config.attribution?.defaultKind,
+    maxWaitMs: Math.min(2_000, config.intervalMs / 5),
+  });
   let source: GpuSource;
   let hostname = config.hostname ?? osHostname();
   if (config.source.kind === "simulator") {
@@ -334,13 +342,6 @@ export async function startCollector(config: CollectorConfig, deps: { log: (line
     procReader,
     attribution: config.attribution,
     log,
-  });
-  // A poll waits for metadata at most a fifth of its interval (2 s at most); slower answers serve the next poll.
-  const enricher = createMetadataEnricher(config.metadata ?? NO_METADATA, {
-    now: deps.now ?? Date.now,
-    log,
-    defaultKind: config.attribution?.defaultKind,
-    maxWaitMs: Math.min(2_000, config.intervalMs / 5),
   });
   const agent = new CollectorAgent({
     source,

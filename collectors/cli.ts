@@ -38,8 +38,8 @@ export interface CliIo {
 export const RUN_USAGE = `usage: collector run --server URL --token TOKEN [options]
 
   --server URL             gpu-roi server, e.g. https://gpu-roi.example.com   env GPU_ROI_SERVER (required)
-  --token TOKEN            node token issued for this host                     env GPU_ROI_TOKEN (required,
-  --token-file FILE        or: a file holding it (e.g. a mounted Secret)       env GPU_ROI_TOKEN_FILE  or this)
+  --token TOKEN            node token issued for this host                     env GPU_ROI_TOKEN (this or
+  --token-file FILE        a file holding it (e.g. a mounted Secret)           env GPU_ROI_TOKEN_FILE  required)
   --source SOURCE          nvidia-smi | dcgm=URL | simulator (default nvidia-smi) env GPU_ROI_SOURCE
   --interval DURATION      poll interval (default 10s)                         env GPU_ROI_INTERVAL
   --window DURATION        window length, a multiple of the interval (default 60s) env GPU_ROI_WINDOW
