@@ -15,8 +15,9 @@ import { randomUUID } from "node:crypto";
 import { hostname as osHostname } from "node:os";
 import type { IngestBatch, WireJobWindow } from "../server/wire/ingest-v1";
 import { INGEST_SCHEMA_VERSION } from "../server/wire/ingest-v1";
-import { createProcReader, NodeAttributor, type AttributionConfig, type GpuAllocation } from "./attribution";
+import { createProcReader, NodeAttributor, type AttributedPoll, type AttributionConfig, type GpuAllocation } from "./attribution";
 import { CollectorMetrics, serveMetrics } from "./collector-metrics";
+import { createMetadataEnricher, NO_METADATA, type MetadataConfig } from "./metadata/metadata-config";
 import type { GpuReading } from "./readings";
 import type { DcgmGpuDetails } from "./sources/dcgm-exporter";
 import type { ParsedGpu } from "./sources/parse-values";
@@ -67,6 +68,8 @@ export interface AgentOptions {
   onBatch?: (batch: IngestBatch) => void;
   /** Work counters (inference servers, report files); none when absent. */
   work?: WorkCollector;
+  /** Adds Kubernetes/Slurm metadata (team, project...) to attributed jobs; none when absent. */
+  enricher?: { enrich(poll: AttributedPoll, signal?: AbortSignal): Promise<AttributedPoll> } | null;
 }
 
 /**
@@ -174,10 +177,11 @@ export class CollectorAgent {
           }, timeoutMs);
         }),
       ]);
-      const attributed =
+      let attributed: AttributedPoll =
         result.kind === "readings"
           ? { gpus: result.gpus, idleAllocations: [] }
           : this.options.attributor.attributePoll(result.gpus, result.dcgmDetails ?? []);
+      if (result.kind === "parsed" && this.options.enricher) attributed = await this.options.enricher.enrich(attributed, controller.signal);
       this.aggregator.add({ atMs, gpus: attributed.gpus });
       this.idle.add(atMs, attributed.idleAllocations);
       if (result.kind === "readings" && result.work) this.options.work?.observe(atMs, result.work);
@@ -278,6 +282,8 @@ export interface CollectorConfig {
   attribution?: AttributionConfig;
   /** Inference servers to scrape for work counters: /metrics URLs, and a PodList file of annotated pods. */
   work: { endpoints: string[]; podListFile: string | null };
+  /** Kubernetes/Slurm metadata and mapping rules (default: none). */
+  metadata?: MetadataConfig;
 }
 
 export interface RunningCollector {
@@ -292,6 +298,14 @@ export interface RunningCollector {
 /** Wires source, attribution, agent, spool, sender and metrics together and starts them. */
 export async function startCollector(config: CollectorConfig, deps: { log: (line: string) => void; now?: () => number }): Promise<RunningCollector> {
   const { log } = deps;
+  // First, so that bad mapping rules stop the start before anything is created.
+  // A poll waits for metadata at most a fifth of its interval (2 s at most); slower answers serve the next poll.
+  const enricher = createMetadataEnricher(config.metadata ?? NO_METADATA, {
+    now: deps.now ?? Date.now,
+    log,
+    defaultKind: config.attribution?.defaultKind,
+    maxWaitMs: Math.min(2_000, config.intervalMs / 5),
+  });
   let source: GpuSource;
   let hostname = config.hostname ?? osHostname();
   if (config.source.kind === "simulator") {
@@ -332,6 +346,7 @@ export async function startCollector(config: CollectorConfig, deps: { log: (line
   const agent = new CollectorAgent({
     source,
     work,
+    enricher,
     attributor: new NodeAttributor(procReader, hostname, config.attribution),
     hostname,
     sink: spool,

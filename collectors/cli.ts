@@ -21,6 +21,8 @@ import { jobKindSchema } from "../server/wire/ingest-v1";
 import { DEFAULT_INTERVAL_MS, DEFAULT_WINDOW_MS, startCollector, type CollectorConfig } from "./agent";
 import { DEFAULT_ATTRIBUTION_CONFIG, type AttributionConfig } from "./attribution";
 import { DEFAULT_METRICS_PORT } from "./collector-metrics";
+import { DEFAULT_SERVICE_ACCOUNT_DIR } from "./metadata/kubernetes-metadata";
+import { DEFAULT_METADATA_CACHE_TTL_MS, DEFAULT_METADATA_TIMEOUT_MS, type MetadataConfig } from "./metadata/metadata-config";
 import { parseCapture, summarizeCapture } from "./sources/parse-capture";
 import { CaptureParseError } from "./sources/parse-values";
 import { DEFAULT_SPOOL_MAX_BYTES } from "./spool";
@@ -36,7 +38,8 @@ export interface CliIo {
 export const RUN_USAGE = `usage: collector run --server URL --token TOKEN [options]
 
   --server URL             gpu-roi server, e.g. https://gpu-roi.example.com   env GPU_ROI_SERVER (required)
-  --token TOKEN            node token issued for this host                     env GPU_ROI_TOKEN (required)
+  --token TOKEN            node token issued for this host                     env GPU_ROI_TOKEN (this or
+  --token-file FILE        a file holding it (e.g. a mounted Secret)           env GPU_ROI_TOKEN_FILE  required)
   --source SOURCE          nvidia-smi | dcgm=URL | simulator (default nvidia-smi) env GPU_ROI_SOURCE
   --interval DURATION      poll interval (default 10s)                         env GPU_ROI_INTERVAL
   --window DURATION        window length, a multiple of the interval (default 60s) env GPU_ROI_WINDOW
@@ -56,6 +59,22 @@ export const RUN_USAGE = `usage: collector run --server URL --token TOKEN [optio
                            repeat the flag for several (env: comma-separated)  env GPU_ROI_WORK_ENDPOINTS
   --work-pods FILE         PodList JSON of this node's pods; those annotated prometheus.io/scrape
                            are scraped for work counters                       env GPU_ROI_WORK_PODS
+  --kubernetes-pods-url URL  this node's pods, for namespace, labels and owner of each pod:
+                           https://kubernetes.default.svc/api/v1/pods?fieldSelector=spec.nodeName=NODE
+                           or https://NODE:10250/pods (kubelet)                env GPU_ROI_K8S_PODS_URL
+  --kubernetes-token-file FILE  bearer token for it, none = no token (default for https:
+                           the ServiceAccount token)                           env GPU_ROI_K8S_TOKEN_FILE
+  --kubernetes-ca-file FILE  CA of its certificate, none = system CAs (default for https:
+                           the ServiceAccount ca.crt)                          env GPU_ROI_K8S_CA_FILE
+  --pod-resources-socket PATH  kubelet pod-resources socket, GPUs allocated to pods
+                           (e.g. /var/lib/kubelet/pod-resources/kubelet.sock)  env GPU_ROI_POD_RESOURCES_SOCKET
+  --slurm-metadata MODE    off | scontrol | sacct: account, partition, QOS, wckey, comment of
+                           Slurm jobs (default off)                            env GPU_ROI_SLURM_METADATA
+  --mapping-rules FILE|JSON  rules (a JSON file, or the JSON itself): team/project/model/experiment/user
+                           from namespace, labels, annotations, Slurm account... (default: built-in)
+                                                                               env GPU_ROI_MAPPING_RULES
+  --metadata-ttl DURATION  how long pod and Slurm job metadata is reused (default 60s)
+                                                                               env GPU_ROI_METADATA_TTL
 
 DURATION: 500ms, 10s, 1m, 1h; a bare number is seconds. Flags win over env variables.`;
 
@@ -63,6 +82,7 @@ DURATION: 500ms, 10s, 1m, 1h; a bare number is seconds. Flags win over env varia
 const RUN_FLAGS = {
   server: "GPU_ROI_SERVER",
   token: "GPU_ROI_TOKEN",
+  "token-file": "GPU_ROI_TOKEN_FILE",
   source: "GPU_ROI_SOURCE",
   interval: "GPU_ROI_INTERVAL",
   window: "GPU_ROI_WINDOW",
@@ -76,6 +96,13 @@ const RUN_FLAGS = {
   "default-kind": "GPU_ROI_DEFAULT_JOB_KIND",
   "work-endpoint": "GPU_ROI_WORK_ENDPOINTS",
   "work-pods": "GPU_ROI_WORK_PODS",
+  "kubernetes-pods-url": "GPU_ROI_K8S_PODS_URL",
+  "kubernetes-token-file": "GPU_ROI_K8S_TOKEN_FILE",
+  "kubernetes-ca-file": "GPU_ROI_K8S_CA_FILE",
+  "pod-resources-socket": "GPU_ROI_POD_RESOURCES_SOCKET",
+  "slurm-metadata": "GPU_ROI_SLURM_METADATA",
+  "mapping-rules": "GPU_ROI_MAPPING_RULES",
+  "metadata-ttl": "GPU_ROI_METADATA_TTL",
 } as const;
 /** Flags that may be given several times; their values are joined with commas, as their variable lists them. */
 const REPEATABLE_FLAGS: ReadonlySet<RunFlag> = new Set(["work-endpoint"]);
@@ -104,6 +131,7 @@ const runConfigSchema = z
   .object({
     server: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
     token: z.string().min(1, "must not be empty"),
+    "token-file": z.string().min(1).optional(),
     source: z
       .string()
       .default("nvidia-smi")
@@ -152,6 +180,13 @@ const runConfigSchema = z
         return urls;
       }),
     "work-pods": z.string().min(1).optional(),
+    "kubernetes-pods-url": z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+    "kubernetes-token-file": z.string().min(1).optional(),
+    "kubernetes-ca-file": z.string().min(1).optional(),
+    "pod-resources-socket": z.string().min(1).optional(),
+    "slurm-metadata": z.enum(["off", "scontrol", "sacct"], { error: "must be off, scontrol or sacct" }).default("off"),
+    "mapping-rules": z.string().min(1).optional(),
+    "metadata-ttl": duration("metadata-ttl").default(DEFAULT_METADATA_CACHE_TTL_MS),
   })
   .superRefine((value, context) => {
     if (value.window % value.interval !== 0) {
@@ -164,7 +199,11 @@ const runConfigSchema = z
  * the GPU_ROI_* environment variables, and validates them. The error names the
  * flag (and its variable).
  */
-export function parseRunConfig(args: readonly string[], env: Readonly<Record<string, string | undefined>>): { ok: true; config: CollectorConfig } | { ok: false; error: string } {
+export function parseRunConfig(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  readFile: (path: string) => string = (path) => readFileSync(path, "utf8"),
+): { ok: true; config: CollectorConfig } | { ok: false; error: string } {
   const raw: Partial<Record<RunFlag, string>> = {};
   for (const [flag, variable] of Object.entries(RUN_FLAGS) as [RunFlag, string][]) {
     const value = env[variable];
@@ -185,6 +224,16 @@ export function parseRunConfig(args: readonly string[], env: Readonly<Record<str
     }
     raw[flag] = REPEATABLE_FLAGS.has(flag) && repeated.has(flag) ? `${raw[flag]},${value}` : value;
     repeated.add(flag);
+  }
+  // A DaemonSet mounts one Secret with every node's token, one file per node name, so the token may come from a file.
+  const tokenFile = raw["token-file"];
+  if (raw.token === undefined && tokenFile !== undefined) {
+    try {
+      raw.token = readFile(tokenFile).trim();
+    } catch (error) {
+      return { ok: false, error: `--token-file (env GPU_ROI_TOKEN_FILE): cannot read ${tokenFile} (${(error as Error).message})` };
+    }
+    if (raw.token === "") return { ok: false, error: `--token-file (env GPU_ROI_TOKEN_FILE): ${tokenFile} is empty` };
   }
   const parsed = runConfigSchema.safeParse(raw);
   if (!parsed.success) {
@@ -210,7 +259,32 @@ export function parseRunConfig(args: readonly string[], env: Readonly<Record<str
       shutdownGraceMs: value["shutdown-grace"],
       attribution: { env: value["attribution-env"], defaultKind: value["default-kind"] },
       work: { endpoints: value["work-endpoint"], podListFile: value["work-pods"] ?? null },
+      metadata: metadataConfig(value),
     },
+  };
+}
+
+/**
+ * Token and CA default to the ServiceAccount's for an https URL (the API server,
+ * or the kubelet's authenticated port); a plain http URL (the kubelet's
+ * read-only port) gets no token, so it never travels unencrypted.
+ */
+function metadataConfig(value: z.infer<typeof runConfigSchema>): MetadataConfig {
+  const url = value["kubernetes-pods-url"] ?? null;
+  const https = url?.startsWith("https:") ?? false;
+  const file = (given: string | undefined, fallback: string): string | null => {
+    if (given === "none") return null;
+    return given ?? (https ? fallback : null);
+  };
+  return {
+    rulesFile: value["mapping-rules"] ?? null,
+    kubernetesPodsUrl: url,
+    kubernetesTokenFile: file(value["kubernetes-token-file"], `${DEFAULT_SERVICE_ACCOUNT_DIR}/token`),
+    kubernetesCaFile: file(value["kubernetes-ca-file"], `${DEFAULT_SERVICE_ACCOUNT_DIR}/ca.crt`),
+    podResourcesSocket: value["pod-resources-socket"] ?? null,
+    slurm: value["slurm-metadata"] === "off" ? null : value["slurm-metadata"],
+    cacheTtlMs: value["metadata-ttl"],
+    timeoutMs: DEFAULT_METADATA_TIMEOUT_MS,
   };
 }
 

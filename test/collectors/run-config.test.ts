@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_ATTRIBUTION_CONFIG } from "../../collectors/attribution";
 import { parseDurationMs, parseRunConfig } from "../../collectors/cli";
+import { NO_METADATA } from "../../collectors/metadata/metadata-config";
 
 describe("parseDurationMs", () => {
   it("reads ms, s, m and h, and bare numbers as seconds", () => {
@@ -34,6 +35,7 @@ describe("parseRunConfig", () => {
         shutdownGraceMs: 5000,
         attribution: DEFAULT_ATTRIBUTION_CONFIG,
         work: { endpoints: [], podListFile: null },
+        metadata: NO_METADATA,
       },
     });
   });
@@ -90,5 +92,50 @@ describe("parseRunConfig", () => {
     expect(parseRunConfig([...base, "--interval", "7s"], {})).toMatchObject({ ok: false, error: expect.stringMatching(/^--window .*multiple of --interval/) });
     expect(parseRunConfig(["--token", "t"], {})).toEqual({ ok: false, error: "--server (env GPU_ROI_SERVER): is required" });
     expect(parseRunConfig([...base, "--colour"], {})).toEqual({ ok: false, error: "unknown option --colour" });
+  });
+});
+
+describe("parseRunConfig metadata options", () => {
+  const base = ["--server", "http://gpu-roi:3000", "--token", "t"];
+
+  it("takes the ServiceAccount token and CA for an https pods URL, none for the kubelet's plain http port", () => {
+    const env = { GPU_ROI_K8S_PODS_URL: "https://kubernetes.default.svc/api/v1/pods?fieldSelector=spec.nodeName=gpu-node-07", GPU_ROI_MAPPING_RULES: "/etc/gpu-roi/rules.json" };
+    const result = parseRunConfig(base, env);
+    expect(result.ok && result.config.metadata).toEqual({
+      ...NO_METADATA,
+      rulesFile: "/etc/gpu-roi/rules.json",
+      kubernetesPodsUrl: env.GPU_ROI_K8S_PODS_URL,
+      kubernetesTokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token",
+      kubernetesCaFile: "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
+    });
+    const kubelet = parseRunConfig([...base, "--kubernetes-pods-url", "http://10.0.0.7:10255/pods", "--metadata-ttl", "2m"], {});
+    expect(kubelet.ok && kubelet.config.metadata).toMatchObject({ kubernetesTokenFile: null, kubernetesCaFile: null, cacheTtlMs: 120_000 });
+    const noCa = parseRunConfig([...base, "--kubernetes-pods-url", "https://10.0.0.7:10250/pods", "--kubernetes-ca-file", "none"], {});
+    expect(noCa.ok && noCa.config.metadata).toMatchObject({ kubernetesCaFile: null, kubernetesTokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token" });
+  });
+
+  it("turns Slurm metadata and the pod-resources socket on, and names a bad value with its variable", () => {
+    const result = parseRunConfig([...base, "--slurm-metadata", "sacct", "--pod-resources-socket", "/var/lib/kubelet/pod-resources/kubelet.sock"], {});
+    expect(result.ok && result.config.metadata).toMatchObject({ slurm: "sacct", podResourcesSocket: "/var/lib/kubelet/pod-resources/kubelet.sock" });
+    expect(parseRunConfig(base, { GPU_ROI_SLURM_METADATA: "squeue" })).toEqual({ ok: false, error: "--slurm-metadata (env GPU_ROI_SLURM_METADATA): must be off, scontrol or sacct" });
+    expect(parseRunConfig([...base, "--kubernetes-pods-url", "kubelet"], {})).toEqual({ ok: false, error: "--kubernetes-pods-url (env GPU_ROI_K8S_PODS_URL): must be an http(s) URL" });
+  });
+});
+
+describe("parseRunConfig --token-file", () => {
+  it("reads the token from the file a mounted Secret gives, and names a file it cannot read", () => {
+    const files: Record<string, string> = { "/etc/gpu-roi/node-tokens/gpu-node-07": "gpr_node_token\n" };
+    const readFile = (file: string) => {
+      if (!(file in files)) throw new Error(`ENOENT: no such file or directory, open '${file}'`);
+      return files[file];
+    };
+    const result = parseRunConfig(["--server", "http://h"], { GPU_ROI_TOKEN_FILE: "/etc/gpu-roi/node-tokens/gpu-node-07" }, readFile);
+    expect(result.ok && result.config.token).toBe("gpr_node_token");
+    expect(parseRunConfig(["--server", "http://h", "--token-file", "/etc/gpu-roi/node-tokens/gpu-node-08"], {}, readFile)).toEqual({
+      ok: false,
+      error: "--token-file (env GPU_ROI_TOKEN_FILE): cannot read /etc/gpu-roi/node-tokens/gpu-node-08 (ENOENT: no such file or directory, open '/etc/gpu-roi/node-tokens/gpu-node-08')",
+    });
+    const both = parseRunConfig(["--server", "http://h", "--token", "from-flag", "--token-file", "/nonexistent"], {}, readFile);
+    expect(both.ok && both.config.token).toBe("from-flag");
   });
 });
