@@ -32,3 +32,12 @@ export function previousMonthOf(atMs: number): string {
   const previous = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() - 1, 1));
   return `${previous.getUTCFullYear()}-${String(previous.getUTCMonth() + 1).padStart(2, "0")}`;
 }
+
+/** The `count` months up to the one that contains `atMs`, newest first, as "YYYY-MM". */
+export function recentMonths(atMs: number, count: number): string[] {
+  const at = new Date(atMs);
+  return Array.from({ length: count }, (_, index) => {
+    const month = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() - index, 1));
+    return `${month.getUTCFullYear()}-${String(month.getUTCMonth() + 1).padStart(2, "0")}`;
+  });
+}

@@ -58,6 +58,16 @@ export interface SpendForecast {
   cost: number;
   lowCost: number;
   highCost: number;
+  /** After each day of the horizon: the spend forecast so far and its 80 % interval (the band a chart draws). */
+  cumulative: CumulativeForecast[];
+}
+
+export interface CumulativeForecast {
+  /** The end of the day (or of the horizon) the sums run to. */
+  endMs: number;
+  cost: number;
+  lowCost: number;
+  highCost: number;
 }
 
 const weekdayOf = (dayStartMs: number) => new Date(dayStartMs).getUTCDay();
@@ -126,7 +136,8 @@ export function forecastInterval(model: SpendModel, days: readonly ForecastDay[]
 export function forecastSpend(history: readonly DailySpend[], fromMs: number, toMs: number): SpendForecast {
   const model = fitSpendModel(history);
   const days = forecastDays(model, fromMs, toMs);
-  return { days, ...forecastInterval(model, days) };
+  const cumulative = days.map((day, index) => ({ endMs: Math.min(toMs, day.dayStartMs + DAY_MS), ...forecastInterval(model, days.slice(0, index + 1)) }));
+  return { days, cumulative, ...forecastInterval(model, days) };
 }
 
 export interface PeriodForecast {
@@ -136,6 +147,8 @@ export interface PeriodForecast {
   forecastHighCost: number;
   /** The rest of the period, day by day (mean path). */
   days: ForecastDay[];
+  /** Spend since the period's start after each remaining day, with its 80 % interval. */
+  cumulative: CumulativeForecast[];
 }
 
 /**
@@ -150,5 +163,11 @@ export function forecastPeriodEnd(input: { history: readonly DailySpend[]; actua
     forecastLowCost: input.actualCost + rest.lowCost,
     forecastHighCost: input.actualCost + rest.highCost,
     days: rest.days,
+    cumulative: rest.cumulative.map((point) => ({
+      endMs: point.endMs,
+      cost: input.actualCost + point.cost,
+      lowCost: input.actualCost + point.lowCost,
+      highCost: input.actualCost + point.highCost,
+    })),
   };
 }

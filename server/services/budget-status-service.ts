@@ -3,7 +3,7 @@ import type { SqlDatabase } from "../db/sql-database";
 import type { AggregateKey, AllocationResult } from "../domain/allocation";
 import { budgetPeriodAt } from "../domain/budget-periods";
 import type { BudgetScopeKind, BudgetStatus } from "../domain/budget-status";
-import { DAY_MS, SEASON_WINDOW_DAYS, forecastPeriodEnd, type DailySpend, type ForecastDay } from "../domain/spend-forecast";
+import { DAY_MS, SEASON_WINDOW_DAYS, forecastPeriodEnd, type CumulativeForecast, type DailySpend, type ForecastDay } from "../domain/spend-forecast";
 import { allocate } from "./allocation-service";
 import { listBudgets, type StoredBudget } from "./budget-service";
 
@@ -13,6 +13,8 @@ export interface BudgetStatusWithSeries extends BudgetStatus {
   actualDays: DailySpend[];
   /** The period's remaining days, forecast (mean path). */
   forecastDays: ForecastDay[];
+  /** Spend since the period's start after each remaining day, with its 80 % interval (the chart's band). */
+  forecastCumulative: CumulativeForecast[];
   /** The end of the hours counted in actualCost (whole hours; the current one is left out). */
   actualEndMs: number;
 }
@@ -100,6 +102,7 @@ export async function loadBudgetStatusesWithSeries(db: SqlDatabase, prisma: AppP
       forecastHighCost: forecast.forecastHighCost,
       actualDays: days.filter((day) => day.dayStartMs >= period.startMs),
       forecastDays: forecast.days,
+      forecastCumulative: forecast.cumulative,
       actualEndMs: actual.endMs,
     });
   }
@@ -109,6 +112,6 @@ export async function loadBudgetStatusesWithSeries(db: SqlDatabase, prisma: AppP
 /** Every budget's status in its current period (the shape the pages and the budget alert rule read). */
 export async function loadBudgetStatuses(db: SqlDatabase, prisma: AppPrismaClient, nowMs: number): Promise<BudgetStatus[]> {
   return (await loadBudgetStatusesWithSeries(db, prisma, nowMs)).map(
-    ({ actualDays: _actualDays, forecastDays: _forecastDays, actualEndMs: _actualEndMs, ...status }) => status,
+    ({ actualDays: _actualDays, forecastDays: _forecastDays, forecastCumulative: _forecastCumulative, actualEndMs: _actualEndMs, ...status }) => status,
   );
 }

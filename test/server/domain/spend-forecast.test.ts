@@ -117,5 +117,18 @@ describe("forecastPeriodEnd", () => {
     expect(result.forecastCost).toBeCloseTo(250 + 360, 6);
     expect(result.forecastLowCost).toBeCloseTo(610, 6);
     expect(result.forecastHighCost).toBeCloseTo(610, 6);
+    expect(result.cumulative.map((point) => [point.endMs, Number(point.cost.toFixed(6))])).toEqual([
+      [MONDAY_MS + DAY_MS, 370],
+      [MONDAY_MS + 2 * DAY_MS, 490],
+      [MONDAY_MS + 3 * DAY_MS, 610],
+    ]);
+  });
+
+  it("draws a band that widens day by day and ends at the period's interval", () => {
+    const draw = normalDraws(11);
+    const result = forecastPeriodEnd({ history: seasonalHistory(56, 100, () => 10 * draw()), actualCost: 250, actualEndMs: MONDAY_MS, periodEndMs: MONDAY_MS + 10 * DAY_MS });
+    const widths = result.cumulative.map((point) => point.highCost - point.lowCost);
+    widths.slice(1).forEach((width, index) => expect(width).toBeGreaterThan(widths[index]));
+    expect(result.cumulative.at(-1)).toMatchObject({ cost: expect.closeTo(result.forecastCost, 9), lowCost: expect.closeTo(result.forecastLowCost, 9), highCost: expect.closeTo(result.forecastHighCost, 9) });
   });
 });
