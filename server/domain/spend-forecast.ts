@@ -13,13 +13,21 @@
  *           to come (1 for a whole day);
  *   S     = Σ ŷ_j, the forecast of the horizon's spend;
  *   Var S = σ² · Σ a_j f_d(j)²            (each future day's own noise)
- *         + (σ² / W) · (Σ a_j f_d(j))²     (the level is a mean of W days);
+ *         + (σ² / W) · (Σ a_j f_d(j))²     (the level is a mean of W days)
+ *         + q² · Σ_i Σ_j w_i w_j (W/2 + min(i, j)), w_j = a_j f_d(j)
+ *                                          (the level drifts as a random walk of
+ *                                           daily variance q² from the middle of
+ *                                           the days it averages);
+ *   q²    = (Var(Δ weekly means) - 2 s²/7) / ((2·7² + 1) / (3·7)), s² the
+ *           within-week variance, over the last SEASON_WINDOW_DAYS; 0 unless the
+ *           weekly means vary more than DRIFT_EVIDENCE times what noise explains;
  *   80 %  = S ± 1.2816 · √Var S, the low end floored at 0.
  *
  * Leading days without spend are left out of the history (a scope that did not
  * exist yet is not a scope that spent nothing). The backtest (npm run bench --
  * forecast) measures its error and its interval's coverage on simulated and real
- * series; a level that moves within the horizon is what it cannot foresee.
+ * series: the interval widens where the level has been drifting; a sudden step
+ * within the horizon is what no interval built from the past foresees.
  */
 export const DAY_MS = 86_400_000;
 export const LEVEL_WINDOW_DAYS = 28;
@@ -44,6 +52,8 @@ export interface SpendModel {
   residualSdPerDay: number;
   /** How many days the level averages (W). */
   levelDays: number;
+  /** σ² of the level's day-to-day drift (a random walk), estimated from weekly means; 0 when it cannot be told from noise. */
+  levelDriftVariancePerDay: number;
 }
 
 export interface ForecastDay {
@@ -103,7 +113,40 @@ export function fitSpendModel(history: readonly DailySpend[]): SpendModel {
   const level = mean(deseasonalized);
   const variance =
     deseasonalized.length < 2 ? 0 : deseasonalized.reduce((sum, value) => sum + (value - level) ** 2, 0) / (deseasonalized.length - 1);
-  return { levelCostPerDay: level, dayOfWeekFactors: factors, residualSdPerDay: Math.sqrt(variance), levelDays: Math.max(1, deseasonalized.length) };
+  return {
+    levelCostPerDay: level,
+    dayOfWeekFactors: factors,
+    residualSdPerDay: Math.sqrt(variance),
+    levelDays: Math.max(1, deseasonalized.length),
+    levelDriftVariancePerDay: levelDriftVariance(trimmed.slice(-SEASON_WINDOW_DAYS), factors),
+  };
+}
+
+export const DRIFT_EVIDENCE = 2;
+
+/** How much more two adjacent weeks' means differ under a random-walk level of unit daily variance: (2·7² + 1) / (3·7). */
+const WEEK_MEAN_DRIFT_FACTOR = (2 * 7 * 7 + 1) / (3 * 7);
+
+/**
+ * Step 3b: the level's drift q² per day. Weekly means of the deseasonalized
+ * series differ by noise (2 s² / 7, s² the within-week variance) plus drift
+ * (WEEK_MEAN_DRIFT_FACTOR · q²); q² is what is left, 0 when nothing is. Needs
+ * three whole weeks.
+ */
+export function levelDriftVariance(history: readonly DailySpend[], factors: readonly number[]): number {
+  const values = history.filter((day) => factors[weekdayOf(day.dayStartMs)] > 0).map((day) => day.cost / factors[weekdayOf(day.dayStartMs)]);
+  const weeks: number[][] = [];
+  for (let end = values.length; end - 7 >= 0; end -= 7) weeks.unshift(values.slice(end - 7, end));
+  if (weeks.length < 3) return 0;
+  const weekMeans = weeks.map(mean);
+  const withinVariance = weeks.reduce((sum, week, index) => sum + week.reduce((inner, value) => inner + (value - weekMeans[index]) ** 2, 0), 0) / (weeks.length * 6);
+  const differences = weekMeans.slice(1).map((value, index) => value - weekMeans[index]);
+  const differenceVariance = mean(differences.map((difference) => difference * difference));
+  const noiseVariance = (2 * withinVariance) / 7;
+  // Weekly means of pure noise scatter too: drift is counted only when they vary
+  // clearly more (DRIFT_EVIDENCE times) than noise alone would make them.
+  if (differenceVariance <= DRIFT_EVIDENCE * noiseVariance) return 0;
+  return (differenceVariance - noiseVariance) / WEEK_MEAN_DRIFT_FACTOR;
 }
 
 /** Step 4: the mean path over [fromMs, toMs), one entry per UTC day it touches. */
@@ -127,7 +170,22 @@ export function forecastInterval(model: SpendModel, days: readonly ForecastDay[]
     ownNoise += day.fraction * factor * factor;
     levelWeight += day.fraction * factor;
   }
-  const variance = model.residualSdPerDay ** 2 * (ownNoise + (levelWeight * levelWeight) / model.levelDays);
+  // The level may drift from the middle of the days it averages: day j's level
+  // is off by the drift of (W/2 + j) days, and two days share the drift up to the earlier one.
+  let drift = 0;
+  if (model.levelDriftVariancePerDay > 0) {
+    const lagDays = model.levelDays / 2;
+    const weights = days.map((day) => day.fraction * model.dayOfWeekFactors[weekdayOf(day.dayStartMs)]);
+    let weightAfter = weights.reduce((sum, weight) => sum + weight, 0);
+    // Σ_i Σ_j w_i w_j (lag + min(i, j)) = lag (Σ w)² + Σ_k (Σ_{j ≥ k} w_j)², k = 1..H.
+    drift = lagDays * weightAfter * weightAfter;
+    for (const weight of weights) {
+      drift += weightAfter * weightAfter;
+      weightAfter -= weight;
+    }
+    drift *= model.levelDriftVariancePerDay;
+  }
+  const variance = model.residualSdPerDay ** 2 * (ownNoise + (levelWeight * levelWeight) / model.levelDays) + drift;
   const halfWidth = Z_80 * Math.sqrt(variance);
   return { cost, lowCost: Math.max(0, cost - halfWidth), highCost: cost + halfWidth };
 }

@@ -200,7 +200,7 @@ export const forecastBenchmark: Benchmark = {
       command: "npm run bench -- forecast",
       data: `the demo simulator's daily spend (${DEFAULT_FLEET_CONFIG.nodeCount} nodes x ${DEFAULT_FLEET_CONFIG.gpusPerNode} GPUs, ${SIMULATED_DAYS} days to 2026-12-01, A100 3.00 and H100 4.00 per GPU-hour) and daily series from public cluster traces read in place`,
       body: [
-        "The forecast behind /budgets (server/domain/spend-forecast.ts: a 28-day level with day-of-week factors from 8 weeks, Normal 80 % interval). " +
+        "The forecast behind /budgets (server/domain/spend-forecast.ts: a 28-day level with day-of-week factors from 8 weeks, Normal 80 % interval widened by the level's drift between weeks). " +
           "MAPE: mean |forecast - actual| / actual. Coverage: the share of forecasts whose 80 % interval held the actual (80 % is calibrated). " +
           "Month end: each calendar month with 28 days of history before it, forecast from the start of each of its days (spent so far + the rest). " +
           "Next 7 days: the sum of the 7 days after every origin with 14 days of history.",

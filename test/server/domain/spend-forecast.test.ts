@@ -3,6 +3,7 @@ import {
   DAY_MS,
   dayOfWeekFactors,
   fitSpendModel,
+  levelDriftVariance,
   forecastPeriodEnd,
   forecastSpend,
   trimLeadingIdleDays,
@@ -44,6 +45,23 @@ describe("dayOfWeekFactors", () => {
 
   it("stays flat with under two weeks of history", () => {
     expect(dayOfWeekFactors(seasonalHistory(13, 100))).toEqual([1, 1, 1, 1, 1, 1, 1]);
+  });
+});
+
+describe("levelDriftVariance", () => {
+  const flat = [1, 1, 1, 1, 1, 1, 1];
+  it("finds no drift in a steady level with noise, and drift in a level that wanders", () => {
+    const draw = normalDraws(3);
+    expect(levelDriftVariance(seasonalHistory(56, 100, () => 5 * draw()).map((day) => ({ ...day, cost: 100 + 5 * draw() })), flat)).toBe(0);
+    let level = 100;
+    const wandering = seasonalHistory(56, 100).map((day) => ({ ...day, cost: (level += 4 * draw()) + draw() }));
+    // Drift of σ = 4 a day: q² near 16.
+    expect(levelDriftVariance(wandering, flat)).toBeGreaterThan(4);
+    expect(levelDriftVariance(wandering, flat)).toBeLessThan(64);
+  });
+
+  it("needs three whole weeks", () => {
+    expect(levelDriftVariance(seasonalHistory(20, 100, (index) => index * 50), flat)).toBe(0);
   });
 });
 
