@@ -36,6 +36,9 @@ export async function runRetentionUpkeep(db: SqlDatabase, nowMs: number, retenti
 export function startUpkeep(options: { sendEmail?: SendEmail } = {}): void {
   const retentionDays = rawRetentionDaysFromEnv(process.env);
   const chargebackRecipients = chargebackRecipientsFrom();
+  if (chargebackRecipients.length > 0 && !options.sendEmail) {
+    console.warn("gpu-roi: chargeback: GPU_ROI_CHARGEBACK_RECIPIENTS is set but this server has no e-mail channel; the monthly report is not e-mailed");
+  }
   const run = async () => {
     try {
       const { ran, deleted } = await runRetentionUpkeep(getServerDatabase().sql, Date.now(), retentionDays);
