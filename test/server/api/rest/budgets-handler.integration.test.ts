@@ -1,7 +1,7 @@
 /**
  * Budgets over November 2026 of one cluster, now = 2026-11-20 12:30 UTC:
  *
- *   node-a  4 x A100 at 2.50 per GPU-hour, from 2026-11-07 00:00 to 11-20 12:00 (324 h)
+ *   node-a  4 x A100 at 2.50 per GPU-hour, labelled pool=a100, from 2026-11-07 00:00 to 11-20 12:00 (324 h)
  *     GPU 0, 1  train-search (team search)
  *     GPU 2     serve-ads    (team ads)
  *     GPU 3     nobody (idle)
@@ -55,6 +55,7 @@ describe.each(kinds)("budgets on $name", ({ create, skipReason }) => {
           gpuModel: "NVIDIA A100-SXM4-80GB",
           gpuCount: 4,
           memoryTotalMiB: 81920,
+          labels: { pool: "a100" },
           jobs: [
             { externalId: "train-search", kind: "training", gpuIndexes: [0, 1], utilizationPct: 90, memoryUsedMiB: 40_000, team: "search" },
             { externalId: "serve-ads", kind: "inference", gpuIndexes: [2], utilizationPct: 40, memoryUsedMiB: 20_000, team: "ads" },
@@ -113,6 +114,7 @@ describe.each(kinds)("budgets on $name", ({ create, skipReason }) => {
     expect((await post({ scopeKind: "team", scopeValue: "search", period: "quarter", amount: 9000 })).status).toBe(201);
     expect((await post({ scopeKind: "team", scopeValue: "ads", period: "month", amount: 1000 })).status).toBe(201);
     expect((await post({ scopeKind: "label", scopeValue: "pool=a100", period: "month", amount: 10 })).status).toBe(201);
+    expect((await post({ scopeKind: "label", scopeValue: "pool=h100", period: "month", amount: 10 })).status).toBe(201);
 
     const statuses = await loadBudgetStatuses(db.sql, db.prisma, NOW_MS);
     const byScope = new Map(statuses.map((status) => [`${status.scopeKind}:${status.scopeValue}:${status.period}`, status]));
@@ -140,8 +142,16 @@ describe.each(kinds)("budgets on $name", ({ create, skipReason }) => {
     // Quarter (Oct-Dec): 1,620 + 120 a day for 41.5 days.
     expect(byScope.get("team:search:quarter")).toMatchObject({ periodStartMs: Date.UTC(2026, 9, 1), actualCost: expect.closeTo(1620, 9), forecastCost: expect.closeTo(6600, 6) });
     expect(byScope.get("team:ads:month")!.forecastCost).toBeCloseTo(810 + 60 * 10.5, 6);
-    // No job carries the label pool=a100 (node labels are empty here): nothing spent, nothing forecast.
-    expect(byScope.get("label:pool=a100:month")).toMatchObject({ actualCost: 0, forecastCost: 0 });
+    // A node label scopes every job on its nodes (as aggregate=label:pool does); no node is pool=h100.
+    const byPool = await (
+      await handleAllocationRequest(new Request(`http://gpu-roi.test/api/v1/allocation?window=2026-11-01T00:00:00Z,2026-11-20T12:30:00Z&aggregate=label:pool`), {
+        db: db.sql,
+        nowMs: () => NOW_MS,
+      })
+    ).json();
+    expect(byScope.get("label:pool=a100:month")!.actualCost).toBeCloseTo(byPool.rows.find((row: { name: string }) => row.name === "a100").gpuCost, 9);
+    expect(byScope.get("label:pool=a100:month")).toMatchObject({ actualCost: expect.closeTo(2430, 9), forecastCost: expect.closeTo(2430 + 180 * 10.5, 6) });
+    expect(byScope.get("label:pool=h100:month")).toMatchObject({ actualCost: 0, forecastCost: 0 });
 
     const listed = await (await handleListBudgets(context())).json();
     expect(listed.budgets.find((status: { scopeValue: string; period: string }) => status.scopeValue === "search" && status.period === "month").usedPct).toBeCloseTo(54, 9);
