@@ -7,6 +7,7 @@ import { EChart } from "./components/echart";
 import { formatDuration, formatGpuHours, formatPct, formatUtcDateTime } from "./components/format";
 import { GpuUtilizationTable } from "./components/gpu-utilization-table";
 import { Stat } from "./components/stat";
+import { OverviewBudgets } from "./overview-budgets";
 import { OverviewSpend } from "./overview-spend";
 import { OverviewUnitCosts } from "./overview-unit-costs";
 import { OVERVIEW_WINDOWS } from "./overview-windows";
@@ -63,6 +64,7 @@ export function OverviewDashboard({ window }: { window: string }) {
             </p>
           ) : null}
           <OverviewSpend window={window} />
+          <OverviewBudgets />
           <OverviewUnitCosts window={window} />
           <section className="stat-grid" aria-label="Fleet summary">
             <Stat label="Nodes" value={String(overview.data.fleet.nodeCount)} />

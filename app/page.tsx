@@ -17,6 +17,7 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
     queryClient.prefetchQuery(trpc.recommendations.summary.queryOptions({ state: "open" })),
     queryClient.prefetchQuery(trpc.recommendations.fleetPlan.queryOptions()),
     queryClient.prefetchQuery(trpc.unitCosts.get.queryOptions(unitCostQueries(window).byModelOverTime)),
+    queryClient.prefetchQuery(trpc.budgets.list.queryOptions()),
   ]);
   return (
     <HydrationBoundary state={dehydrate(queryClient)}>

@@ -1,8 +1,5 @@
 /**
- * A data value as text inside the HTML that ECharts renders for tooltips:
- * names come from nodes and workloads (GPU model, hostname, job and label
- * values), so every one of them goes through here before it meets markup.
+ * A data value as text inside the HTML that ECharts renders for tooltips: the
+ * same escaping as the server's e-mailed reports (server/wire/html.ts).
  */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'`]/g, (char) => `&#${char.charCodeAt(0)};`);
-}
+export { escapeHtml } from "@/server/wire/html";

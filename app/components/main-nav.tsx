@@ -6,6 +6,7 @@ import { usePathname } from "next/navigation";
 const LINKS = [
   { href: "/", label: "Overview" },
   { href: "/costs", label: "Costs" },
+  { href: "/budgets", label: "Budgets" },
   { href: "/experiments", label: "Experiments", also: "/models" },
   { href: "/fleet", label: "Fleet" },
   { href: "/recommendations", label: "Recommendations" },

@@ -12,6 +12,7 @@ import { DataGrid, type GridColumn } from "../components/data-grid";
 import { formatGpuHours, formatMoney, formatRatioPct, formatUtcDateTime } from "../components/format";
 import { Stat } from "../components/stat";
 import { useTRPC } from "../trpc/client";
+import { ChargebackDownload } from "./chargeback-download";
 import {
   AGGREGATE_CHOICES,
   allocationInput,
@@ -33,7 +34,7 @@ const SHARE_IDLE_TEXT: Record<(typeof SHARE_IDLE_CHOICES)[number], string> = {
 };
 
 /** The allocation API as a page: the query lives in the URL, so a view can be shared. */
-export function CostExplorer() {
+export function CostExplorer({ chargebackMonths }: { chargebackMonths: readonly string[] }) {
   const trpc = useTRPC();
   const searchParams = useSearchParams();
   const query = useMemo(() => costQueryFrom(searchParams), [searchParams]);
@@ -163,6 +164,7 @@ export function CostExplorer() {
           </section>
         </>
       )}
+      <ChargebackDownload months={chargebackMonths} />
     </main>
   );
 }

@@ -1,4 +1,5 @@
 import { dehydrate, HydrationBoundary } from "@tanstack/react-query";
+import { recentMonths } from "@/server/domain/budget-periods";
 import { getQueryClient, trpc } from "../trpc/server";
 import { CostExplorer } from "./cost-explorer";
 import { allocationInput, allocationSeriesInput, costQueryFrom } from "./cost-query";
@@ -15,7 +16,7 @@ export default async function CostsPage({ searchParams }: { searchParams: Promis
   ]);
   return (
     <HydrationBoundary state={dehydrate(queryClient)}>
-      <CostExplorer />
+      <CostExplorer chargebackMonths={recentMonths(Date.now(), 12)} />
     </HydrationBoundary>
   );
 }

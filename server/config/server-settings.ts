@@ -32,3 +32,21 @@ export function ingestSettingsFrom(env: Environment = process.env): IngestSettin
 export function ingestRateLimiterFrom(env: Environment = process.env): IngestRateLimiter | undefined {
   return ingestRateLimiterFromEnv(env);
 }
+
+/**
+ * Who receives the monthly chargeback e-mail (GPU_ROI_CHARGEBACK_RECIPIENTS:
+ * comma-separated addresses); empty or unset = no scheduled e-mail.
+ */
+export function chargebackRecipientsFrom(env: Environment = process.env): string[] {
+  const raw = env.GPU_ROI_CHARGEBACK_RECIPIENTS ?? "";
+  const recipients = raw
+    .split(",")
+    .map((address) => address.trim())
+    .filter((address) => address.length > 0);
+  for (const address of recipients) {
+    if (!/^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/.test(address)) {
+      throw new Error(`GPU_ROI_CHARGEBACK_RECIPIENTS: "${address}" is not an e-mail address (give comma-separated addresses)`);
+    }
+  }
+  return recipients;
+}

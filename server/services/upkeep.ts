@@ -1,5 +1,8 @@
+import { chargebackRecipientsFrom } from "../config/server-settings";
 import { getServerDatabase } from "../db/server-database";
 import type { SqlDatabase } from "../db/sql-database";
+import type { SendEmail } from "./channels/email-message";
+import { runChargebackSchedule } from "./chargeback-schedule";
 import { DEFAULT_RAW_RETENTION_DAYS, deleteExpiredWindows } from "./retention-service";
 
 const UPKEEP_INTERVAL_MS = 60 * 60 * 1000;
@@ -26,10 +29,16 @@ export async function runRetentionUpkeep(db: SqlDatabase, nowMs: number, retenti
 /**
  * Deletes raw windows past their retention (GPU_ROI_RAW_RETENTION_DAYS, default
  * 14) a minute after start and then hourly; with several replicas, one of them
- * does it each time (runRetentionUpkeep).
+ * does it each time (runRetentionUpkeep). With an e-mail sender and
+ * GPU_ROI_CHARGEBACK_RECIPIENTS, the same hourly turn sends the previous month's
+ * chargeback report once, from the 1st of each month (runChargebackSchedule).
  */
-export function startUpkeep(): void {
+export function startUpkeep(options: { sendEmail?: SendEmail } = {}): void {
   const retentionDays = rawRetentionDaysFromEnv(process.env);
+  const chargebackRecipients = chargebackRecipientsFrom();
+  if (chargebackRecipients.length > 0 && !options.sendEmail) {
+    console.warn("gpu-roi: chargeback: GPU_ROI_CHARGEBACK_RECIPIENTS is set but this server has no e-mail channel; the monthly report is not e-mailed");
+  }
   const run = async () => {
     try {
       const { ran, deleted } = await runRetentionUpkeep(getServerDatabase().sql, Date.now(), retentionDays);
@@ -37,6 +46,16 @@ export function startUpkeep(): void {
       else if (deleted > 0) console.log(`gpu-roi: retention: deleted ${deleted} raw windows older than ${retentionDays} days (hourly rollups kept)`);
     } catch (error) {
       console.error(`gpu-roi: retention failed, will retry in an hour: ${(error as Error).message}`);
+    }
+    if (options.sendEmail && chargebackRecipients.length > 0) {
+      try {
+        const { sql, prisma } = getServerDatabase();
+        const sent = await runChargebackSchedule(sql, prisma, Date.now(), { recipients: chargebackRecipients, sendEmail: options.sendEmail });
+        if (sent.outcome === "sent") console.log(`gpu-roi: chargeback: sent the report for ${sent.month} to ${chargebackRecipients.length} recipients`);
+        if (sent.outcome === "failed") console.error(`gpu-roi: chargeback: sending the report for ${sent.month} failed, will retry in an hour: ${sent.error}`);
+      } catch (error) {
+        console.error(`gpu-roi: chargeback failed, will retry in an hour: ${(error as Error).message}`);
+      }
     }
   };
   setTimeout(() => void run(), 60_000).unref();

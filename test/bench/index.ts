@@ -4,8 +4,9 @@ import type { Benchmark } from "./bench-kit";
 import { collectorBenchmark } from "./collector.bench";
 import { fleetBenchmark } from "./fleet.bench";
 import { fleetPlanBenchmark } from "./fleet-plan.bench";
+import { forecastBenchmark } from "./forecast.bench";
 import { ingestBenchmark } from "./ingest.bench";
 import { pageLoadBenchmark } from "./page-load.bench";
 import { solverBenchmarks } from "./solver.bench";
 
-export const benchmarks: Benchmark[] = [ingestBenchmark, allocationBenchmark, collectorBenchmark, fleetBenchmark, ...solverBenchmarks, fleetPlanBenchmark, pageLoadBenchmark];
+export const benchmarks: Benchmark[] = [ingestBenchmark, allocationBenchmark, collectorBenchmark, fleetBenchmark, ...solverBenchmarks, fleetPlanBenchmark, forecastBenchmark, pageLoadBenchmark];

@@ -69,6 +69,8 @@ describe.skipIf(skipReason !== null)("web app in Chromium", () => {
     // Recommendations to show and to accept: the optimizer's run through the admin API.
     const run = await api("POST", "/api/v1/recommendations/run", { lookbackDays: backfillDays });
     log(`optimizer: ${(run.recommendations as unknown[]).length} recommendations`);
+    // A budget for the overview's panel and /budgets to show (its chart included).
+    await api("POST", "/api/v1/budgets", { scopeKind: "team", scopeValue: "search", period: "month", amount: 1000 });
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
     context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
   }, 15 * 60_000);
@@ -313,6 +315,59 @@ describe.skipIf(skipReason !== null)("web app in Chromium", () => {
 
         // Retention as the server applies it (the default 14 days here).
         await expect.poll(() => page.locator('td[data-retention="raw"]').innerText()).toContain("14 days");
+      } finally {
+        await page.close();
+      }
+    },
+    2 * 60_000,
+  );
+
+  it(
+    "sets a budget on /budgets signed in as admin, shows its spend and forecast as the API reports them, and downloads last month's chargeback from /costs",
+    async () => {
+      await context.clearCookies();
+      const page = await context.newPage();
+      try {
+        await page.goto(`${app!.baseUrl}/budgets`, { waitUntil: "load" });
+        await signInAsAdmin(page, app!.adminToken);
+        const form = page.locator('section[aria-label="Set a budget"] form');
+        await form.getByLabel("Scope").selectOption("team");
+        await form.getByLabel("Name").fill("ads");
+        await form.getByLabel("Period").selectOption("quarter");
+        await form.getByLabel("Amount").fill("5000");
+        await form.getByRole("button", { name: "Save budget" }).click();
+        const row = page.locator('section[aria-label="Budgets"] tbody tr', { hasText: "team ads" });
+        await row.waitFor({ state: "visible", timeout: PAGE_TIMEOUT_MS });
+        const budgets = (await api("GET", "/api/v1/budgets")).budgets as { scopeValue: string; period: string; actualCost: number; forecastCost: number; budgetAmount: number }[];
+        const ads = budgets.find((budget) => budget.scopeValue === "ads" && budget.period === "quarter")!;
+        expect(ads.budgetAmount).toBe(5000);
+        expect(ads.actualCost).toBeGreaterThan(0);
+        const cells = await row.locator("td").allInnerTexts();
+        // Scope, period, budget, spent, forecast: the figures the API reports (spend may grow by an hour in between).
+        expect(shownNumber(cells[2])!.value).toBe(5000);
+        expect(shownNumber(cells[3])!.value).toBeCloseTo(ads.actualCost, -1);
+        expect(shownNumber(cells[4])!.value / ads.forecastCost).toBeGreaterThan(0.95);
+        expect(shownNumber(cells[4])!.value / ads.forecastCost).toBeLessThan(1.05);
+        await row.getByRole("button", { name: "team ads" }).click();
+        const chart = page.locator('section[aria-label="Budget forecast chart"]');
+        await expect.poll(() => chart.locator("h2").innerText()).toContain("team ads, quarter");
+        await chart.locator("canvas").first().waitFor({ state: "visible" });
+
+        await page.goto(`${app!.baseUrl}/costs`, { waitUntil: "load" });
+        const chargeback = page.locator('section[aria-label="Monthly chargeback"]');
+        // A month the backfill covers (it ends now): the one a week ago.
+        const month = new Date(Date.now() - 7 * 86_400_000).toISOString().slice(0, 7);
+        await chargeback.getByLabel("Month").selectOption(month);
+        const [download] = await Promise.all([page.waitForEvent("download"), chargeback.getByRole("link", { name: "Download CSV" }).click()]);
+        const lines = parseCsv(fs.readFileSync((await download.path())!, "utf8"));
+        const teams = lines.slice(1).map((line) => line[0]);
+        expect(teams.slice(-3)).toEqual(["__total__", "__idle__", "__fleet__"]);
+        expect(teams).toContain("search");
+        const [year, monthNumber] = month.split("-").map(Number);
+        const start = new Date(Date.UTC(year, monthNumber - 1, 1)).toISOString();
+        const end = new Date(Date.UTC(year, monthNumber, 1)).toISOString();
+        const allocation = await api("GET", `/api/v1/allocation?window=${start},${end}&aggregate=team`);
+        expect(Number(lines.at(-1)![6])).toBeCloseTo(allocation.fleetCost as number, 2);
       } finally {
         await page.close();
       }

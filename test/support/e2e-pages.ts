@@ -17,6 +17,7 @@ export interface AppPage {
 export const STATIC_PAGES: AppPage[] = [
   { name: "overview", path: "/", ready: 'section[aria-label="Spend"]' },
   { name: "costs", path: "/costs", ready: 'section[aria-label="Cost summary"]' },
+  { name: "budgets", path: "/budgets", ready: 'section[aria-label="Set a budget"] h2' },
   { name: "experiments", path: "/experiments", ready: 'section[aria-label="Experiment summary"]' },
   { name: "fleet", path: "/fleet", ready: 'section[aria-label="Fleet summary"]' },
   { name: "recommendations", path: "/recommendations", ready: 'section[aria-label="Recommendations summary"]' },

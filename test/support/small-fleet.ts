@@ -24,6 +24,8 @@ export interface SmallFleetNode {
   gpuCount: number;
   memoryTotalMiB: number;
   jobs: readonly SmallFleetJob[];
+  /** The node's labels (none when absent). */
+  labels?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -45,7 +47,7 @@ export async function ingestSmallFleet(
     const batch: IngestBatch = {
       schemaVersion: 1,
       batchId: randomUUID(),
-      node: { hostname: node.hostname, labels: {} },
+      node: { hostname: node.hostname, labels: { ...node.labels } },
       collector: { version: "test", source: "simulator", failedPolls: 0 },
       gpus: uuids.map((gpuUuid, index) => ({ uuid: gpuUuid, index, modelName: node.gpuModel, memoryTotalMiB: node.memoryTotalMiB, migParentUuid: null, migProfile: null })),
       jobs: node.jobs.map((job) => ({ externalId: job.externalId, kind: job.kind, requestedGpus: job.gpuIndexes.length, team: job.team ?? null, project: null, model: null, experiment: null, user: null })),

@@ -1,5 +1,8 @@
 import { createCallerFactory, createTrpcRouter } from "./init";
 import { getAllocationProcedure } from "./procedures/allocation/get-allocation";
+import { deleteBudgetProcedure } from "./procedures/budgets/delete-budget";
+import { listBudgetsProcedure } from "./procedures/budgets/list-budgets";
+import { setBudgetProcedure } from "./procedures/budgets/set-budget";
 import { getExperimentProcedure } from "./procedures/experiments/get-experiment";
 import { listExperimentsProcedure } from "./procedures/experiments/list-experiments";
 import { getEstimateProcedure } from "./procedures/estimate/get-estimate";
@@ -59,6 +62,11 @@ export const appRouter = createTrpcRouter({
   }),
   unitCosts: createTrpcRouter({
     get: getUnitCostsProcedure,
+  }),
+  budgets: createTrpcRouter({
+    list: listBudgetsProcedure,
+    set: setBudgetProcedure,
+    delete: deleteBudgetProcedure,
   }),
 });
 

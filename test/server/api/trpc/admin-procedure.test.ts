@@ -13,6 +13,8 @@ describe("adminProcedure", () => {
     await expect(caller.nodeTokens.list({})).rejects.toMatchObject({ code: "UNAUTHORIZED" });
     await expect(caller.nodeTokens.issue({ cluster: "lab", hostname: "gpu-01" } as never)).rejects.toMatchObject({ code: "UNAUTHORIZED" });
     await expect(caller.nodeTokens.revoke({ id: 1 })).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    await expect(caller.budgets.set({ scopeKind: "team", scopeValue: "search", period: "month", amount: 100 })).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    await expect(caller.budgets.delete({ id: "1" })).rejects.toMatchObject({ code: "UNAUTHORIZED" });
   });
 });
 

@@ -1,0 +1,88 @@
+import type { AppPrismaClient } from "../db/prisma-client";
+import type { BudgetPeriod, BudgetScopeKind } from "../domain/budget-status";
+import { loadPriceEntries } from "./allocation-service";
+import type { SqlDatabase } from "../db/sql-database";
+import { ServiceError } from "./service-error";
+
+export const BUDGET_SCOPE_KINDS: readonly BudgetScopeKind[] = ["team", "project", "model", "experiment", "label"];
+export const BUDGET_PERIODS: readonly BudgetPeriod[] = ["month", "quarter"];
+
+export interface StoredBudget {
+  id: string;
+  scopeKind: BudgetScopeKind;
+  scopeValue: string;
+  period: BudgetPeriod;
+  amount: number;
+  currency: string;
+  createdAtMs: number;
+  updatedAtMs: number;
+}
+
+export interface BudgetInput {
+  scopeKind: BudgetScopeKind;
+  scopeValue: string;
+  period: BudgetPeriod;
+  amount: number;
+}
+
+type BudgetRow = Awaited<ReturnType<AppPrismaClient["budget"]["create"]>>;
+
+function toStored(row: BudgetRow): StoredBudget {
+  return {
+    id: String(row.id),
+    scopeKind: row.scopeKind as BudgetScopeKind,
+    scopeValue: row.scopeValue,
+    period: row.period as BudgetPeriod,
+    amount: row.amount,
+    currency: row.currency,
+    createdAtMs: Number(row.createdAtMs),
+    updatedAtMs: Number(row.updatedAtMs),
+  };
+}
+
+/**
+ * The price book's one currency, which budgets are kept in; USD while the price
+ * book is empty. A price book of several currencies has no one to budget in (409).
+ */
+export async function priceBookCurrency(db: SqlDatabase): Promise<string> {
+  const currencies = [...new Set((await loadPriceEntries(db)).map((entry) => entry.currency))].sort();
+  if (currencies.length > 1) throw new ServiceError(409, `the price book mixes currencies (${currencies.join(", ")}); budgets need one`);
+  return currencies[0] ?? "USD";
+}
+
+/** Checks what zod cannot: a label scope is `key=value` with a key. */
+function checkScope(input: BudgetInput): void {
+  if (input.scopeValue.trim() !== input.scopeValue || input.scopeValue.length === 0) {
+    throw new ServiceError(400, "scopeValue: must not be empty or start or end with spaces", "scopeValue");
+  }
+  if (input.scopeKind === "label" && !/^[^=]+=/.test(input.scopeValue)) {
+    throw new ServiceError(400, 'scopeValue: a label budget names its label as "key=value"', "scopeValue");
+  }
+  if (!Number.isFinite(input.amount) || input.amount <= 0) throw new ServiceError(400, "amount: a positive amount is required", "amount");
+}
+
+/** Sets the budget of a scope and period: creates it, or changes the amount of the one there is. */
+export async function setBudget(db: SqlDatabase, prisma: AppPrismaClient, input: BudgetInput, nowMs: number): Promise<{ budget: StoredBudget; created: boolean }> {
+  checkScope(input);
+  const currency = await priceBookCurrency(db);
+  const key = { scopeKind: input.scopeKind, scopeValue: input.scopeValue, period: input.period };
+  const existing = await prisma.budget.findUnique({ where: { scopeKind_scopeValue_period: key } });
+  const row = await prisma.budget.upsert({
+    where: { scopeKind_scopeValue_period: key },
+    create: { ...key, amount: input.amount, currency, createdAtMs: BigInt(nowMs), updatedAtMs: BigInt(nowMs) },
+    update: { amount: input.amount, currency, updatedAtMs: BigInt(nowMs) },
+  });
+  return { budget: toStored(row), created: existing === null };
+}
+
+/** Deletes a budget; 404 when there is none of that id. */
+export async function deleteBudget(prisma: AppPrismaClient, id: string): Promise<void> {
+  const numericId = Number(id);
+  const { count } = Number.isSafeInteger(numericId) ? await prisma.budget.deleteMany({ where: { id: numericId } }) : { count: 0 };
+  if (count === 0) throw new ServiceError(404, `id: no budget ${id}`, "id");
+}
+
+export async function listBudgets(prisma: AppPrismaClient): Promise<StoredBudget[]> {
+  const rows = await prisma.budget.findMany({ orderBy: [{ scopeKind: "asc" }, { scopeValue: "asc" }, { period: "asc" }] });
+  return rows.map(toStored);
+}
