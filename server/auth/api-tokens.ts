@@ -70,7 +70,11 @@ function toSummary(row: ApiTokenRow): ApiTokenSummary {
   };
 }
 
-/** Tokens are managed by a signed-in person (or the break-glass admin): not by the open server, nor by a token. */
+/** Tokens are managed by a signed-in person (or the break-glass admin): not by the open server's visitors, nor by a token. */
+export function mayManageApiTokens(principal: Principal): boolean {
+  return principal.kind !== "open" && principal.kind !== "api-token";
+}
+
 export function assertMayManageApiTokens(principal: Principal): void {
   if (principal.kind === "open") throw new ServiceError(403, "API tokens: sign in first; an open server's visitors cannot hold tokens", "authorization");
   if (principal.kind === "api-token") throw new ServiceError(403, "API tokens: a token cannot create or manage tokens; sign in on /settings", "authorization");

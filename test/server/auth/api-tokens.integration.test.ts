@@ -132,12 +132,15 @@ describe.each(kinds)("API tokens on $name", ({ create, skipReason }) => {
     expect(await verifyApiToken(db.sql, created.secret, NOW_MS)).toMatchObject({ role: "admin", apiTokenId: String(created.token.id) });
 
     const everyone = await caller(BREAK_GLASS_PRINCIPAL).apiTokens.list();
-    expect(new Set(everyone.map((token) => token.ownerSubject))).toEqual(new Set(["oidc|alice", "oidc|bob", "break-glass"]));
+    expect(everyone.canManage).toBe(true);
+    expect(new Set(everyone.tokens.map((token) => token.ownerSubject))).toEqual(new Set(["oidc|alice", "oidc|bob", "break-glass"]));
     expect(JSON.stringify(everyone)).not.toContain(created.secret);
     const alices = await caller(ALICE).apiTokens.list();
-    expect(alices.length).toBeGreaterThan(0);
-    expect(alices.every((token) => token.ownerSubject === "oidc|alice")).toBe(true);
-    await expect(caller(OPEN_PRINCIPAL).apiTokens.list()).rejects.toMatchObject({ code: "FORBIDDEN" });
+    expect(alices.tokens.length).toBeGreaterThan(0);
+    expect(alices.tokens.every((token) => token.ownerSubject === "oidc|alice")).toBe(true);
+    // The open server's visitors and tokens learn they cannot manage tokens, and see none.
+    expect(await caller(OPEN_PRINCIPAL).apiTokens.list()).toEqual({ canManage: false, tokens: [] });
+    expect(await caller({ ...ALICE, kind: "api-token", apiTokenId: "1" }).apiTokens.list()).toEqual({ canManage: false, tokens: [] });
 
     await expect(caller(ALICE).apiTokens.revoke({ id: created.token.id })).rejects.toMatchObject({ code: "FORBIDDEN" });
     expect(await caller(BREAK_GLASS_PRINCIPAL).apiTokens.revoke({ id: created.token.id })).toMatchObject({ revokedAtMs: NOW_MS });
