@@ -1,7 +1,7 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
 import { formatUtcDateTime } from "../components/format";
 import { useAdminSession } from "../trpc/admin-session";
 import { useTRPC } from "../trpc/client";
@@ -12,6 +12,8 @@ const WINDOWS = [
   { value: "400d", label: "last 400 days" },
 ] as const;
 const PAGE_SIZE = 50;
+/** Other admins' actions show up within this long. */
+const REFRESH_MS = 60_000;
 
 /** A before/after state on one line; the full JSON is in the cell's title. */
 function stateText(state: unknown): string {
@@ -30,7 +32,16 @@ export function AuditLog() {
   // Cursors of the pages shown so far: [undefined] is the newest page.
   const [cursors, setCursors] = useState<(number | undefined)[]>([undefined]);
   const cursor = cursors[cursors.length - 1];
-  const page = useQuery({ ...trpc.audit.list.queryOptions({ window: timeWindow, limit: PAGE_SIZE, cursor }), enabled: isAdmin, retry: false });
+  const page = useQuery({ ...trpc.audit.list.queryOptions({ window: timeWindow, limit: PAGE_SIZE, cursor }), enabled: isAdmin, retry: false, refetchInterval: REFRESH_MS });
+  const queryClient = useQueryClient();
+  // Every change made on this page (a price, a token) is audited: show its entry as soon as it succeeds.
+  useEffect(
+    () =>
+      queryClient.getMutationCache().subscribe((event) => {
+        if (event.type === "updated" && event.action.type === "success") void queryClient.invalidateQueries(trpc.audit.list.pathFilter());
+      }),
+    [queryClient, trpc],
+  );
 
   if (!isAdmin) return null;
   return (

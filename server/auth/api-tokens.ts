@@ -178,7 +178,9 @@ export async function verifyApiToken(db: SqlDatabase, secret: string, nowMs: num
   if (!ROLES.includes(row.role as Role)) return null;
   const id = Number(row.id);
   if (row.last_used_at_ms === null || Number(row.last_used_at_ms) <= nowMs - LAST_USED_RESOLUTION_MS) {
-    await db.query(`UPDATE api_token SET last_used_at_ms = ? WHERE id = ? AND (last_used_at_ms IS NULL OR last_used_at_ms < ?)`, [nowMs, id, nowMs]);
+    // Best effort: a database that cannot take writes just now (full disk, read-only
+    // replica) must not turn a valid token's reads into errors; the time is a hint.
+    await db.query(`UPDATE api_token SET last_used_at_ms = ? WHERE id = ? AND (last_used_at_ms IS NULL OR last_used_at_ms < ?)`, [nowMs, id, nowMs]).catch(() => undefined);
   }
   return {
     kind: "api-token",
