@@ -1,7 +1,8 @@
 /**
  * npm run admin -- COMMAND [options]: administration against the database
  * DATABASE_URL names. Whoever can run it on the server already has the database,
- * so it needs no admin token.
+ * so it needs no admin token. Its changes (tokens, prices, runs) are audited with
+ * the actor "cli" (kind break-glass).
  *
  *   issue-token --cluster NAME --hostname HOST [--json]
  *       registers a node and prints a new collector token (shown once; only its hash is stored)
@@ -17,7 +18,8 @@
  *                       [--exclude-workload CLUSTER/ID]... [--exclude-node CLUSTER/HOSTNAME]...
  *       runs the optimizer (the fleet plan) now, or as of --at (for cron where the server is not
  *       started by npm start; the server's on-demand runs use it too); steps are printed to stderr;
- *       excluded workloads and nodes are left as they are (what-if)
+ *       excluded workloads and nodes are left as they are (what-if); the audit log names the
+ *       admin CLI as who ran it (the server's on-demand runs pass who asked as --actor-json)
  *   export-plan-input --out FILE [--lookback-days 14] [--at RFC3339]
  *                     [--exclude-workload CLUSTER/ID]... [--exclude-node CLUSTER/HOSTNAME]...
  *       writes the fleet plan's usage file (the plan input without prices) for
@@ -25,10 +27,13 @@
  */
 import fs from "node:fs";
 import { parseArgs } from "node:util";
+import { z } from "zod";
+import type { Principal } from "../server/auth/principal";
 import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from "../server/db/database-url";
 import { createPrismaClient } from "../server/db/prisma-client";
 import { openSqlDatabase } from "../server/db/server-database";
 import { TCO_INPUT_KEYS, type TcoInputs } from "../server/domain/pricing";
+import { CLI_PRINCIPAL } from "../server/services/audit-log";
 import { issueNodeToken } from "../server/services/node-tokens";
 import { addPriceEntry, listPriceEntries, type PriceSource } from "../server/services/price-book-service";
 import { RUN_ALREADY_IN_PROGRESS_EXIT_CODE, RUN_BAD_REQUEST_EXIT_CODE } from "../server/services/recommendation-runner";
@@ -63,6 +68,29 @@ function parseTco(text: string): TcoInputs {
   return values as TcoInputs;
 }
 
+/** Who asked for a run, as the server's runner passes it (--actor-json): checked, since it lands in the audit log. */
+const actorSchema = z.object({
+  kind: z.enum(["open", "session", "api-token", "break-glass"]),
+  subject: z.string().min(1).max(500),
+  displayName: z.string().max(500),
+  role: z.enum(["admin", "analyst", "member"]),
+  teams: z.array(z.string().max(500)).max(1000),
+  apiTokenId: z.string().max(100).optional(),
+});
+
+function parseActor(text: string | undefined): Principal {
+  if (text === undefined) return CLI_PRINCIPAL;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`--actor-json: not valid JSON (${(error as Error).message})`);
+  }
+  const actor = actorSchema.safeParse(parsed);
+  if (!actor.success) throw new Error(`--actor-json: ${actor.error.issues[0].path.join(".")}: ${actor.error.issues[0].message}`);
+  return actor.data;
+}
+
 /** The options a plan run and a plan input export share. */
 const PLAN_RUN_OPTIONS = {
   "lookback-days": { type: "string", default: "14" },
@@ -95,7 +123,7 @@ async function main(): Promise<void> {
         options: { cluster: { type: "string", default: "default" }, hostname: { type: "string" }, json: { type: "boolean", default: false } },
       });
       if (!values.hostname) throw new Error(`--hostname is required\n${USAGE}`);
-      const issued = await issueNodeToken(prisma, { clusterName: values.cluster!, hostname: values.hostname, nowMs: Date.now() });
+      const issued = await issueNodeToken(prisma, { clusterName: values.cluster!, hostname: values.hostname, nowMs: Date.now(), actor: CLI_PRINCIPAL });
       if (values.json) console.log(JSON.stringify(issued));
       else console.log(`node ${issued.hostname} (cluster ${issued.clusterName}): token issued; it is shown only now:\n${issued.token}`);
     } else if (command === "set-price") {
@@ -137,6 +165,7 @@ async function main(): Promise<void> {
           note: values.note ?? null,
         },
         Date.now(),
+        CLI_PRINCIPAL,
       );
       console.log(JSON.stringify(entry, null, 2));
     } else if (command === "list-prices") {
@@ -166,14 +195,15 @@ async function main(): Promise<void> {
         await sql.close();
       }
     } else if (command === "run-recommendations") {
-      const { values } = parseArgs({ args: rest, options: { ...PLAN_RUN_OPTIONS, json: { type: "boolean", default: false } } });
+      const { values } = parseArgs({ args: rest, options: { ...PLAN_RUN_OPTIONS, json: { type: "boolean", default: false }, "actor-json": { type: "string" } } });
       const { lookbackDays, nowMs, exclude } = planRunArguments(values);
+      const actor = parseActor(values["actor-json"]);
       const sql = openSqlDatabase(target);
       try {
         // Steps go to stderr so that --json output stays clean (the server's runner reads both).
         const onProgress = (step: string) => process.stderr.write(`progress: ${step}\n`);
         // One run at a time per database (replicas, cron, the schedule): the others stop here.
-        const outcome = await sql.runExclusive("recommendations", () => runRecommendations(sql, prisma, { nowMs, lookbackDays, exclude, onProgress }));
+        const outcome = await sql.runExclusive("recommendations", () => runRecommendations(sql, prisma, { nowMs, lookbackDays, exclude, onProgress, actor }));
         if (!outcome.ran) {
           console.error("recommendations: another process is running the optimizer on this database; try again when it ends");
           process.exitCode = RUN_ALREADY_IN_PROGRESS_EXIT_CODE;

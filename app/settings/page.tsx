@@ -1,6 +1,8 @@
 import { dehydrate, HydrationBoundary } from "@tanstack/react-query";
 import { AdminSignIn } from "../components/admin-sign-in";
 import { getQueryClient, trpc } from "../trpc/server";
+import { ApiTokens } from "./api-tokens";
+import { AuditLog } from "./audit-log";
 import { NodeTokens } from "./node-tokens";
 import { PriceBook } from "./price-book";
 import { RetentionInfo } from "./retention-info";
@@ -28,7 +30,9 @@ export default async function SettingsPage() {
         </section>
         <TcoCalculator />
         <NodeTokens />
+        <ApiTokens />
         <RetentionInfo />
+        <AuditLog />
       </main>
     </HydrationBoundary>
   );

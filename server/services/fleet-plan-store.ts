@@ -4,9 +4,11 @@
  * one transaction so a failure leaves neither a plan without its findings nor
  * findings of half a plan.
  */
+import type { Principal } from "../auth/principal";
 import type { AppPrismaClient } from "../db/prisma-client";
 import type { PlanFinding, PlanNodeRow, PlanWorkloadRow } from "../domain/plan-findings";
 import type { FleetPlan, PlanInput, PlanModelSummary } from "../../solver/plan/types";
+import { recordAudit } from "./audit-log";
 
 export interface StoredFleetPlan {
   id: number;
@@ -70,6 +72,8 @@ export interface FleetPlanToStore {
   findings: readonly PlanFinding[];
   leftOut: readonly string[];
   at: { nowMs: number; windowStartMs: number; windowEndMs: number };
+  /** Who asked for this run (an on-demand run): the audit log records it with the plan. Scheduled runs have none. */
+  requestedBy?: { actor: Principal; lookbackDays: number };
 }
 
 type RecommendationRow = Awaited<ReturnType<AppPrismaClient["recommendation"]["create"]>>;
@@ -141,11 +145,26 @@ export async function storeFleetPlan(prisma: AppPrismaClient, toStore: FleetPlan
           }),
         );
       }
+      if (toStore.requestedBy) await recordRunAudit(tx, toStore, planRow, recommendations.length);
       return { plan: toStoredFleetPlan(planRow), recommendations };
     },
     // A plan of a large fleet has thousands of findings: more than Prisma's default 5 s.
     { timeout: 120_000, maxWait: 30_000 },
   );
+}
+
+/** A run with exclusions is a what-if on named workloads and nodes: its own action, so the log can be searched for them. */
+async function recordRunAudit(tx: Transaction, toStore: FleetPlanToStore, planRow: FleetPlanRow, recommendationCount: number): Promise<void> {
+  const exclude = { workloads: [...(toStore.input.exclude?.workloads ?? [])], nodes: [...(toStore.input.exclude?.nodes ?? [])] };
+  const excluding = exclude.workloads.length + exclude.nodes.length > 0;
+  await recordAudit(tx, {
+    atMs: toStore.at.nowMs,
+    actor: toStore.requestedBy!.actor,
+    action: excluding ? "recommendation.exclusions" : "recommendation.run",
+    target: `fleet-plan:${planRow.id}`,
+    before: null,
+    after: { planId: planRow.id, lookbackDays: toStore.requestedBy!.lookbackDays, exclude, status: planRow.status, recommendationCount },
+  });
 }
 
 /** The latest plan, or null before the first run. */

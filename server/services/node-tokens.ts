@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { AppPrismaClient } from "../db/prisma-client";
 import type { SqlExecutor } from "../db/sql-database";
+import type { Principal } from "../auth/principal";
+import { recordAudit, type PrismaTransaction } from "./audit-log";
 import { ServiceError } from "./service-error";
 
 /** Tokens start with this prefix so a leaked one is easy to recognise in logs and scanners. */
@@ -51,11 +53,12 @@ export interface IssuedNodeToken {
 
 /**
  * Registers a node (creating its cluster and node rows when new) and issues a
- * token for it. An admin action: the caller checks the admin token.
+ * token for it. An admin action: the caller checks the admin token and passes
+ * the `actor`, which the audit log records in the same transaction.
  */
 export async function issueNodeToken(
   prisma: AppPrismaClient,
-  input: { clusterName: string; hostname: string; nowMs: number },
+  input: { clusterName: string; hostname: string; nowMs: number; actor?: Principal },
 ): Promise<IssuedNodeToken> {
   const token = generateNodeToken();
   const nowMs = BigInt(input.nowMs);
@@ -73,7 +76,7 @@ export async function issueNodeToken(
       create: { clusterId: cluster.id, hostname: input.hostname, createdAtMs: nowMs },
       update: {},
     });
-    await tx.nodeToken.create({
+    const issued = await tx.nodeToken.create({
       data: {
         nodeId: registered.id,
         tokenHash: hashNodeToken(token),
@@ -81,6 +84,10 @@ export async function issueNodeToken(
         createdAtMs: nowMs,
       },
     });
+    if (input.actor) {
+      const after = await nodeTokenSummary(tx, issued.id);
+      await recordAudit(tx, { atMs: input.nowMs, actor: input.actor, action: "node-token.issue", target: `node-token:${issued.id}`, before: null, after });
+    }
     return registered;
   });
   let node: Awaited<ReturnType<typeof register>>;
@@ -103,24 +110,42 @@ export interface NodeTokenSummary {
   revokedAtMs: number | null;
 }
 
-/** Every node token, newest first (admin). */
-export async function listNodeTokens(prisma: AppPrismaClient): Promise<NodeTokenSummary[]> {
-  const rows = await prisma.nodeToken.findMany({ include: { node: { include: { cluster: true } } }, orderBy: [{ id: "desc" }] });
-  return rows.map((row) => ({
+type NodeTokenRow = Awaited<ReturnType<AppPrismaClient["nodeToken"]["findMany"]>>[number] & { node: { hostname: string; cluster: { name: string } } };
+
+function toNodeTokenSummary(row: NodeTokenRow): NodeTokenSummary {
+  return {
     id: row.id,
     clusterName: row.node.cluster.name,
     hostname: row.node.hostname,
     tokenPrefix: row.tokenPrefix,
     createdAtMs: Number(row.createdAtMs),
     revokedAtMs: row.revokedAtMs === null ? null : Number(row.revokedAtMs),
-  }));
+  };
 }
 
-/** Revokes a token: its collector gets 401 from then on. Revoking twice keeps the first time. */
-export async function revokeNodeToken(prisma: AppPrismaClient, id: number, nowMs: number): Promise<NodeTokenSummary> {
-  const existing = await prisma.nodeToken.findUnique({ where: { id } });
-  if (!existing) throw new ServiceError(404, `node token ${id} not found`, "id");
-  if (existing.revokedAtMs === null) await prisma.nodeToken.update({ where: { id }, data: { revokedAtMs: BigInt(nowMs) } });
-  const [summary] = (await listNodeTokens(prisma)).filter((token) => token.id === id);
-  return summary;
+/** Every node token, newest first (admin). */
+export async function listNodeTokens(prisma: AppPrismaClient): Promise<NodeTokenSummary[]> {
+  const rows = await prisma.nodeToken.findMany({ include: { node: { include: { cluster: true } } }, orderBy: [{ id: "desc" }] });
+  return rows.map(toNodeTokenSummary);
+}
+
+async function nodeTokenSummary(tx: Pick<PrismaTransaction, "nodeToken">, id: number): Promise<NodeTokenSummary | null> {
+  const row = await tx.nodeToken.findUnique({ where: { id }, include: { node: { include: { cluster: true } } } });
+  return row ? toNodeTokenSummary(row) : null;
+}
+
+/**
+ * Revokes a token: its collector gets 401 from then on. Revoking twice keeps the
+ * first time; only the first is a change, so only it is audited (with `actor`).
+ */
+export async function revokeNodeToken(prisma: AppPrismaClient, id: number, nowMs: number, actor?: Principal): Promise<NodeTokenSummary> {
+  return prisma.$transaction(async (tx) => {
+    const before = await nodeTokenSummary(tx, id);
+    if (!before) throw new ServiceError(404, `node token ${id} not found`, "id");
+    if (before.revokedAtMs !== null) return before;
+    await tx.nodeToken.update({ where: { id }, data: { revokedAtMs: BigInt(nowMs) } });
+    const after = (await nodeTokenSummary(tx, id))!;
+    if (actor) await recordAudit(tx, { atMs: nowMs, actor, action: "node-token.revoke", target: `node-token:${id}`, before, after });
+    return after;
+  });
 }

@@ -1,5 +1,7 @@
 import type { AppPrismaClient } from "../db/prisma-client";
 import { tcoCostPerGpuHour, type TcoBreakdown, type TcoInputs } from "../domain/pricing";
+import type { Principal } from "../auth/principal";
+import { recordAudit } from "./audit-log";
 import { ServiceError } from "./service-error";
 
 export type PriceSource = "cloud-on-demand" | "cloud-reserved" | "on-prem-tco";
@@ -35,9 +37,10 @@ export interface StoredPriceEntry {
 /**
  * Adds a price. A later entry for the same model (and node label) takes over from
  * its effectiveFromMs; costs are computed at query time, so every figure that
- * covers the affected hours changes with it.
+ * covers the affected hours changes with it. With an `actor` (every admin path
+ * passes one) the audit log records it in the same transaction.
  */
-export async function addPriceEntry(prisma: AppPrismaClient, input: NewPriceEntry, nowMs: number): Promise<StoredPriceEntry> {
+export async function addPriceEntry(prisma: AppPrismaClient, input: NewPriceEntry, nowMs: number, actor?: Principal): Promise<StoredPriceEntry> {
   if (input.gpuModel.trim().length === 0) throw new ServiceError(400, "gpuModel: must not be empty", "gpuModel");
   let costPerGpuHour = input.costPerGpuHour;
   let tco: (TcoInputs & TcoBreakdown) | null = null;
@@ -57,22 +60,26 @@ export async function addPriceEntry(prisma: AppPrismaClient, input: NewPriceEntr
   if (input.effectiveToMs != null && input.effectiveToMs <= input.effectiveFromMs) {
     throw new ServiceError(400, "effectiveTo: must be after effectiveFrom", "effectiveTo");
   }
-  const row = await prisma.priceBookEntry.create({
-    data: {
-      gpuModel: input.gpuModel.trim(),
-      costPerGpuHour,
-      currency,
-      source: input.source ?? (tco ? "on-prem-tco" : "cloud-on-demand"),
-      effectiveFromMs: BigInt(input.effectiveFromMs),
-      effectiveToMs: input.effectiveToMs == null ? null : BigInt(input.effectiveToMs),
-      nodeLabelKey: input.nodeLabel?.key ?? null,
-      nodeLabelValue: input.nodeLabel?.value ?? null,
-      tcoInputsJson: tco ? JSON.stringify(tco) : null,
-      note: input.note ?? null,
-      createdAtMs: BigInt(nowMs),
-    },
+  return prisma.$transaction(async (tx) => {
+    const row = await tx.priceBookEntry.create({
+      data: {
+        gpuModel: input.gpuModel.trim(),
+        costPerGpuHour,
+        currency,
+        source: input.source ?? (tco ? "on-prem-tco" : "cloud-on-demand"),
+        effectiveFromMs: BigInt(input.effectiveFromMs),
+        effectiveToMs: input.effectiveToMs == null ? null : BigInt(input.effectiveToMs),
+        nodeLabelKey: input.nodeLabel?.key ?? null,
+        nodeLabelValue: input.nodeLabel?.value ?? null,
+        tcoInputsJson: tco ? JSON.stringify(tco) : null,
+        note: input.note ?? null,
+        createdAtMs: BigInt(nowMs),
+      },
+    });
+    const stored = toStored(row);
+    if (actor) await recordAudit(tx, { atMs: nowMs, actor, action: "price.add", target: `price:${row.id}`, before: null, after: stored });
+    return stored;
   });
-  return toStored(row);
 }
 
 type PriceRow = Awaited<ReturnType<AppPrismaClient["priceBookEntry"]["create"]>>;

@@ -9,6 +9,7 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import type { Principal } from "../auth/principal";
 import type { AppPrismaClient } from "../db/prisma-client";
 import type { SqlDatabase } from "../db/sql-database";
 import { runRecommendations, type Recommendation } from "./recommendation-service";
@@ -20,6 +21,8 @@ export interface RecommendationRunRequest {
   /** What-if: workloads (cluster/id) and nodes (cluster/hostname) the plan leaves as they are. */
   exclude?: { workloads?: readonly string[]; nodes?: readonly string[] };
   onProgress?: (step: string) => void;
+  /** Who asked for the run: the audit log records it with the stored plan. */
+  actor?: Principal;
 }
 
 export type RecommendationRunner = (request: RecommendationRunRequest) => Promise<Recommendation[]>;
@@ -60,6 +63,7 @@ export function childProcessRunner(options: ChildProcessRunnerOptions): Recommen
       // Each name is one argument of its own (no shell): whatever it holds stays a name.
       for (const key of request.exclude?.workloads ?? []) args.push(`--exclude-workload=${key}`);
       for (const key of request.exclude?.nodes ?? []) args.push(`--exclude-node=${key}`);
+      if (request.actor) args.push(`--actor-json=${JSON.stringify(request.actor)}`);
       const child = spawn(process.execPath, args, {
         cwd: options.projectRoot,
         env: { ...process.env, DATABASE_URL: options.databaseUrl },

@@ -4,6 +4,7 @@
  * share of the plan's saving, then walked through open -> accepted -> applied (or
  * dismissed) and, once applied, measured against the cost before.
  */
+import type { Principal } from "../auth/principal";
 import type { AppPrismaClient } from "../db/prisma-client";
 import type { SqlDatabase } from "../db/sql-database";
 import { IDLE_ROW_NAME } from "../domain/allocation";
@@ -14,6 +15,7 @@ import type { GpuNode, Workload } from "../../solver/packing/types";
 import { planFleet } from "../../solver/plan/plan-fleet";
 import type { PlanInput } from "../../solver/plan/types";
 import { allocate } from "./allocation-service";
+import { recordAudit, type AuditAction } from "./audit-log";
 import { storeFleetPlan, type StoredFleetPlan } from "./fleet-plan-store";
 import { loadPlanInput } from "./plan-input-service";
 import { ServiceError } from "./service-error";
@@ -76,6 +78,8 @@ export interface RunOptions {
   exclude?: { workloads?: readonly string[]; nodes?: readonly string[] };
   /** Told each step as it starts, in words ("planning 40 workloads on 12 nodes"). */
   onProgress?: (step: string) => void;
+  /** Who asked for the run (on-demand runs): recorded in the audit log with the plan. */
+  actor?: Principal;
 }
 
 type RecommendationRow = Awaited<ReturnType<AppPrismaClient["recommendation"]["create"]>>;
@@ -184,6 +188,7 @@ export async function runFleetPlan(db: SqlDatabase, prisma: AppPrismaClient, opt
     findings,
     leftOut: loaded.leftOut,
     at: { nowMs: options.nowMs, windowStartMs: loaded.windowStartMs, windowEndMs: loaded.windowEndMs },
+    requestedBy: options.actor ? { actor: options.actor, lookbackDays } : undefined,
   });
   return { plan: stored.plan, recommendations: stored.recommendations.map(toRecommendation) };
 }
@@ -259,12 +264,32 @@ export async function getRecommendation(prisma: AppPrismaClient, id: number): Pr
   return toRecommendation(row);
 }
 
+/** The audit action of moving a recommendation to a state (open is never a target). */
+const STATE_ACTIONS: Readonly<Record<Exclude<RecommendationState, "open">, AuditAction>> = {
+  accepted: "recommendation.accept",
+  applied: "recommendation.apply",
+  dismissed: "recommendation.dismiss",
+};
+
+/** What the audit log keeps of a recommendation's state. */
+function auditedState(recommendation: Recommendation) {
+  return {
+    state: recommendation.state,
+    title: recommendation.title,
+    stateChangedAtMs: recommendation.stateChangedAtMs,
+    appliedAtMs: recommendation.appliedAtMs,
+    projectedMonthlySaving: recommendation.projectedMonthlySaving,
+    currency: recommendation.currency,
+  };
+}
+
 /**
  * Moves a recommendation to `state` (open -> accepted | dismissed, accepted ->
  * applied | dismissed); anything else is a 409 naming the current state. Applying
- * records applied_at and a pending realized saving.
+ * records applied_at and a pending realized saving. With an `actor` the audit log
+ * records the change in the same transaction.
  */
-export async function setRecommendationState(prisma: AppPrismaClient, id: number, state: RecommendationState, nowMs: number): Promise<Recommendation> {
+export async function setRecommendationState(prisma: AppPrismaClient, id: number, state: RecommendationState, nowMs: number, actor?: Principal): Promise<Recommendation> {
   const current = await getRecommendation(prisma, id);
   if (!STATE_TRANSITIONS[current.state].includes(state)) {
     const allowed = STATE_TRANSITIONS[current.state];
@@ -274,17 +299,23 @@ export async function setRecommendationState(prisma: AppPrismaClient, id: number
       "state",
     );
   }
-  // Guard against a concurrent change: only update from the state read.
-  const { count } = await prisma.recommendation.updateMany({
-    where: { id, state: current.state },
-    data: {
-      state,
-      stateChangedAtMs: BigInt(nowMs),
-      ...(state === "applied" ? { appliedAtMs: BigInt(nowMs), realizedJson: JSON.stringify(compareDailyCosts([], [], current.projectedMonthlySaving)) } : {}),
-    },
+  return prisma.$transaction(async (tx) => {
+    // Guard against a concurrent change: only update from the state read.
+    const { count } = await tx.recommendation.updateMany({
+      where: { id, state: current.state },
+      data: {
+        state,
+        stateChangedAtMs: BigInt(nowMs),
+        ...(state === "applied" ? { appliedAtMs: BigInt(nowMs), realizedJson: JSON.stringify(compareDailyCosts([], [], current.projectedMonthlySaving)) } : {}),
+      },
+    });
+    if (count === 0) throw new ServiceError(409, `recommendation ${id} changed state meanwhile; read it again`, "state");
+    const changed = toRecommendation((await tx.recommendation.findUnique({ where: { id } }))!);
+    if (actor && state !== "open") {
+      await recordAudit(tx, { atMs: nowMs, actor, action: STATE_ACTIONS[state], target: `recommendation:${id}`, before: auditedState(current), after: auditedState(changed) });
+    }
+    return changed;
   });
-  if (count === 0) throw new ServiceError(409, `recommendation ${id} changed state meanwhile; read it again`, "state");
-  return getRecommendation(prisma, id);
 }
 
 /**

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import type { AppPrismaClient } from "../../db/prisma-client";
+import { recordAudit } from "../../services/audit-log";
 import { requireAdmin } from "./admin-auth";
 import { ADMIN_SESSION_COOKIE, ADMIN_SESSION_TTL_MS, adminSessionCookie, requestCookie, verifyAdminSession } from "./admin-session";
 import { jsonResponse, parseOrThrow, responseForError } from "./http-responses";
@@ -7,6 +9,8 @@ import { readJsonBody } from "./read-request-body";
 export interface AdminSessionContext {
   adminToken: string | undefined;
   nowMs: () => number;
+  /** Where each sign-in is audited (a use of the break-glass token); the server always passes it. */
+  prisma?: AppPrismaClient;
 }
 
 const NO_STORE = { "cache-control": "no-store" };
@@ -30,9 +34,13 @@ export async function handleCreateAdminSession(request: Request, context: AdminS
       const { token } = parseOrThrow(signInSchema, await readJsonBody(request, 8 * 1024));
       checked = new Request(request.url, { headers: { authorization: `Bearer ${token}` } });
     }
-    requireAdmin(checked, context.adminToken);
+    const actor = requireAdmin(checked, context.adminToken);
     const nowMs = context.nowMs();
     const expiresAtMs = nowMs + ADMIN_SESSION_TTL_MS;
+    // Audited before the cookie is handed out: a sign-in the log cannot record does not happen.
+    if (context.prisma) {
+      await recordAudit(context.prisma, { atMs: nowMs, actor, action: "admin-session.sign-in", target: "admin-session", before: null, after: { expiresAtMs } });
+    }
     return jsonResponse(sessionJson(expiresAtMs, context.adminToken), 200, {
       ...NO_STORE,
       "set-cookie": adminSessionCookie(request, { adminToken: context.adminToken!, expiresAtMs, nowMs }),

@@ -17,9 +17,9 @@ export async function handleIssueNodeToken(
   context: { prisma: AppPrismaClient; adminToken: string | undefined; nowMs: () => number },
 ): Promise<Response> {
   try {
-    requireAdmin(request, context.adminToken);
+    const actor = requireAdmin(request, context.adminToken);
     const input = parseOrThrow(newTokenSchema, await readJsonBody(request, 16 * 1024));
-    const issued = await issueNodeToken(context.prisma, { clusterName: input.cluster, hostname: input.hostname, nowMs: context.nowMs() });
+    const issued = await issueNodeToken(context.prisma, { clusterName: input.cluster, hostname: input.hostname, nowMs: context.nowMs(), actor });
     return jsonResponse(issued, 201, { "cache-control": "no-store" });
   } catch (error) {
     return responseForError(error);
@@ -43,10 +43,10 @@ export async function handleRevokeNodeToken(
   context: { prisma: AppPrismaClient; adminToken: string | undefined; nowMs: () => number },
 ): Promise<Response> {
   try {
-    requireAdmin(request, context.adminToken);
+    const actor = requireAdmin(request, context.adminToken);
     const tokenId = Number(id);
     if (!Number.isInteger(tokenId) || tokenId <= 0) throw new ServiceError(400, `id: "${id}" is not a token id`, "id");
-    return jsonResponse(await revokeNodeToken(context.prisma, tokenId, context.nowMs()));
+    return jsonResponse(await revokeNodeToken(context.prisma, tokenId, context.nowMs(), actor));
   } catch (error) {
     return responseForError(error);
   }

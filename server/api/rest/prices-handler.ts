@@ -66,9 +66,9 @@ export async function handleListPrices(context: PricesContext): Promise<Response
 /** POST /api/v1/prices (admin): adds a cloud rate or an on-prem cost of ownership for a GPU model. */
 export async function handleAddPrice(request: Request, context: PricesContext): Promise<Response> {
   try {
-    requireAdmin(request, context.adminToken);
+    const actor = requireAdmin(request, context.adminToken);
     const price = parseOrThrow(newPriceSchema, await readJsonBody(request, 64 * 1024));
-    const entry = await addPriceEntry(context.prisma, newPriceEntryFrom(price), context.nowMs());
+    const entry = await addPriceEntry(context.prisma, newPriceEntryFrom(price), context.nowMs(), actor);
     return jsonResponse(entry, 201);
   } catch (error) {
     return responseForError(error);

@@ -70,7 +70,7 @@ export async function handleListRecommendations(request: Request, context: Recom
 /** POST /api/v1/recommendations/run (admin): runs the optimizer now; body `{ "lookbackDays": 14 }` optional. */
 export async function handleRunRecommendations(request: Request, context: RecommendationsContext): Promise<Response> {
   try {
-    requireAdmin(request, context.adminToken);
+    const actor = requireAdmin(request, context.adminToken);
     // The body is optional: an empty one runs with the defaults.
     const raw = await request.text();
     if (raw.length > 16 * 1024) throw new ServiceError(413, "body: larger than the limit of 16384 bytes");
@@ -83,7 +83,7 @@ export async function handleRunRecommendations(request: Request, context: Recomm
       }
     }
     const body = parseOrThrow(runRecommendationsBody, parsed);
-    const recommendations = await context.runRecommendations({ nowMs: context.nowMs(), lookbackDays: body.lookbackDays, exclude: body.exclude });
+    const recommendations = await context.runRecommendations({ nowMs: context.nowMs(), lookbackDays: body.lookbackDays, exclude: body.exclude, actor });
     return jsonResponse({ recommendations }, 201);
   } catch (error) {
     return responseForError(error);
@@ -93,10 +93,10 @@ export async function handleRunRecommendations(request: Request, context: Recomm
 /** POST /api/v1/recommendations/{id}/state (admin): body `{ "state": "accepted" }`; a bad transition is 409. */
 export async function handleSetRecommendationState(request: Request, id: string, context: RecommendationsContext): Promise<Response> {
   try {
-    requireAdmin(request, context.adminToken);
+    const actor = requireAdmin(request, context.adminToken);
     const recommendationId = parseId(id);
     const body = parseOrThrow(setStateBody, await readJsonBody(request, 16 * 1024));
-    return jsonResponse(await setRecommendationState(context.prisma, recommendationId, body.state, context.nowMs()));
+    return jsonResponse(await setRecommendationState(context.prisma, recommendationId, body.state, context.nowMs(), actor));
   } catch (error) {
     return responseForError(error);
   }

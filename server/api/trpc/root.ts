@@ -3,6 +3,10 @@ import { getAllocationProcedure } from "./procedures/allocation/get-allocation";
 import { deleteBudgetProcedure } from "./procedures/budgets/delete-budget";
 import { listBudgetsProcedure } from "./procedures/budgets/list-budgets";
 import { setBudgetProcedure } from "./procedures/budgets/set-budget";
+import { createApiTokenProcedure } from "./procedures/api-tokens/create-api-token";
+import { listApiTokensProcedure } from "./procedures/api-tokens/list-api-tokens";
+import { revokeApiTokenProcedure } from "./procedures/api-tokens/revoke-api-token";
+import { listAuditProcedure } from "./procedures/audit/list-audit";
 import { getExperimentProcedure } from "./procedures/experiments/get-experiment";
 import { listExperimentsProcedure } from "./procedures/experiments/list-experiments";
 import { getEstimateProcedure } from "./procedures/estimate/get-estimate";
@@ -48,6 +52,14 @@ export const appRouter = createTrpcRouter({
     list: listNodeTokensProcedure,
     issue: issueNodeTokenProcedure,
     revoke: revokeNodeTokenProcedure,
+  }),
+  apiTokens: createTrpcRouter({
+    list: listApiTokensProcedure,
+    create: createApiTokenProcedure,
+    revoke: revokeApiTokenProcedure,
+  }),
+  audit: createTrpcRouter({
+    list: listAuditProcedure,
   }),
   prices: createTrpcRouter({
     list: listPricesProcedure,

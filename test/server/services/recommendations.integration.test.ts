@@ -19,6 +19,7 @@ import {
   runRecommendations,
   setRecommendationState,
 } from "../../../server/services/recommendation-service";
+import { listAuditEntries } from "../../../server/services/audit-log";
 import { getLatestFleetPlan } from "../../../server/services/fleet-plan-store";
 import { childProcessRunner, singleFlight } from "../../../server/services/recommendation-runner";
 import { loadWorkloadProfiles } from "../../../server/services/workload-profile-service";
@@ -165,6 +166,9 @@ describe.each(kinds)("recommendations on a simulated fleet in $name", ({ create,
     expect(((await second.json()) as { error: { message: string } }).error.message).toMatch(/a run is already in progress/);
     const run = await running;
     expect(run.status).toBe(201);
+    // The child process records who asked (passed to it as --actor-json), in the plan's transaction.
+    const [runAudit] = (await listAuditEntries(db.prisma, { action: "recommendation.run", limit: 1 })).entries;
+    expect(runAudit).toMatchObject({ atMs: END_MS, actor: { kind: "break-glass", subject: "break-glass" }, target: `fleet-plan:${(await getLatestFleetPlan(db.prisma))!.id}` });
     // The steps arrive from the child process's stderr.
     expect(progress[0]).toBe("loading 14 days of usage");
     expect(progress[1]).toMatch(/^planning \d+ workloads on \d+ nodes$/);

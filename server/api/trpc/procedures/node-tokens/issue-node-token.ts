@@ -10,4 +10,4 @@ export const issueNodeTokenInput = z.object({
 /** Registers a node and returns its token, shown this once: admin only. */
 export const issueNodeTokenProcedure = adminProcedure
   .input(issueNodeTokenInput)
-  .mutation(({ ctx, input }) => issueNodeToken(ctx.prisma, { clusterName: input.cluster, hostname: input.hostname, nowMs: ctx.nowMs() }));
+  .mutation(({ ctx, input }) => issueNodeToken(ctx.prisma, { clusterName: input.cluster, hostname: input.hostname, nowMs: ctx.nowMs(), actor: ctx.principal }));

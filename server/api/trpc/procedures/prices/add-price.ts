@@ -8,4 +8,4 @@ export const addPriceInput = newPriceSchema;
 /** Adds a price to the price book (admin only); costs of the hours it covers change with it. */
 export const addPriceProcedure = adminProcedure
   .input(addPriceInput)
-  .mutation(({ ctx, input }) => addPriceEntry(ctx.prisma, newPriceEntryFrom(input), ctx.nowMs()));
+  .mutation(({ ctx, input }) => addPriceEntry(ctx.prisma, newPriceEntryFrom(input), ctx.nowMs(), ctx.principal));

@@ -13,4 +13,4 @@ export const runRecommendationsInput = z.object({
  */
 export const runRecommendationsProcedure = adminProcedure
   .input(runRecommendationsInput)
-  .mutation(({ ctx, input }) => ctx.runRecommendations({ nowMs: ctx.nowMs(), lookbackDays: input.lookbackDays, exclude: input.exclude }));
+  .mutation(({ ctx, input }) => ctx.runRecommendations({ nowMs: ctx.nowMs(), lookbackDays: input.lookbackDays, exclude: input.exclude, actor: ctx.principal }));

@@ -10,4 +10,4 @@ export const setRecommendationStateInput = z.object({
 /** Moves a recommendation along open -> accepted -> applied (or dismissed); a bad transition is CONFLICT. */
 export const setRecommendationStateProcedure = adminProcedure
   .input(setRecommendationStateInput)
-  .mutation(({ ctx, input }) => setRecommendationState(ctx.prisma, input.id, input.state, ctx.nowMs()));
+  .mutation(({ ctx, input }) => setRecommendationState(ctx.prisma, input.id, input.state, ctx.nowMs(), ctx.principal));
