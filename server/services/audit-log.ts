@@ -28,6 +28,8 @@ export const AUDIT_ACTIONS = [
   "api-token.create",
   "api-token.revoke",
   "admin-session.sign-in",
+  "budget.set",
+  "budget.delete",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

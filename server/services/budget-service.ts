@@ -3,6 +3,8 @@ import type { BudgetPeriod, BudgetScopeKind } from "../domain/budget-status";
 import { loadPriceEntries } from "./allocation-service";
 import type { SqlDatabase } from "../db/sql-database";
 import { ServiceError } from "./service-error";
+import type { Principal } from "../auth/principal";
+import { recordAudit } from "./audit-log";
 
 export const BUDGET_SCOPE_KINDS: readonly BudgetScopeKind[] = ["team", "project", "model", "experiment", "label"];
 export const BUDGET_PERIODS: readonly BudgetPeriod[] = ["month", "quarter"];
@@ -61,25 +63,45 @@ function checkScope(input: BudgetInput): void {
   if (!Number.isFinite(input.amount) || input.amount <= 0) throw new ServiceError(400, "amount: a positive amount is required", "amount");
 }
 
-/** Sets the budget of a scope and period: creates it, or changes the amount of the one there is. */
-export async function setBudget(db: SqlDatabase, prisma: AppPrismaClient, input: BudgetInput, nowMs: number): Promise<{ budget: StoredBudget; created: boolean }> {
+/**
+ * Sets the budget of a scope and period: creates it, or changes the amount of the
+ * one there is. With an `actor` (every admin path passes one) the change and its
+ * audit entry are written in one transaction.
+ */
+export async function setBudget(
+  db: SqlDatabase,
+  prisma: AppPrismaClient,
+  input: BudgetInput,
+  nowMs: number,
+  actor?: Principal,
+): Promise<{ budget: StoredBudget; created: boolean }> {
   checkScope(input);
   const currency = await priceBookCurrency(db);
   const key = { scopeKind: input.scopeKind, scopeValue: input.scopeValue, period: input.period };
-  const existing = await prisma.budget.findUnique({ where: { scopeKind_scopeValue_period: key } });
-  const row = await prisma.budget.upsert({
-    where: { scopeKind_scopeValue_period: key },
-    create: { ...key, amount: input.amount, currency, createdAtMs: BigInt(nowMs), updatedAtMs: BigInt(nowMs) },
-    update: { amount: input.amount, currency, updatedAtMs: BigInt(nowMs) },
+  return prisma.$transaction(async (tx) => {
+    const existing = await tx.budget.findUnique({ where: { scopeKind_scopeValue_period: key } });
+    const row = await tx.budget.upsert({
+      where: { scopeKind_scopeValue_period: key },
+      create: { ...key, amount: input.amount, currency, createdAtMs: BigInt(nowMs), updatedAtMs: BigInt(nowMs) },
+      update: { amount: input.amount, currency, updatedAtMs: BigInt(nowMs) },
+    });
+    const budget = toStored(row);
+    if (actor) {
+      await recordAudit(tx, { atMs: nowMs, actor, action: "budget.set", target: `budget:${budget.id}`, before: existing === null ? null : toStored(existing), after: budget });
+    }
+    return { budget, created: existing === null };
   });
-  return { budget: toStored(row), created: existing === null };
 }
 
-/** Deletes a budget; 404 when there is none of that id. */
-export async function deleteBudget(prisma: AppPrismaClient, id: string): Promise<void> {
+/** Deletes a budget; 404 when there is none of that id. Audited like setBudget. */
+export async function deleteBudget(prisma: AppPrismaClient, id: string, nowMs: number, actor?: Principal): Promise<void> {
   const numericId = Number(id);
-  const { count } = Number.isSafeInteger(numericId) ? await prisma.budget.deleteMany({ where: { id: numericId } }) : { count: 0 };
-  if (count === 0) throw new ServiceError(404, `id: no budget ${id}`, "id");
+  await prisma.$transaction(async (tx) => {
+    const existing = Number.isSafeInteger(numericId) ? await tx.budget.findUnique({ where: { id: numericId } }) : null;
+    if (existing === null) throw new ServiceError(404, `id: no budget ${id}`, "id");
+    await tx.budget.delete({ where: { id: numericId } });
+    if (actor) await recordAudit(tx, { atMs: nowMs, actor, action: "budget.delete", target: `budget:${existing.id}`, before: toStored(existing), after: null });
+  });
 }
 
 export async function listBudgets(prisma: AppPrismaClient): Promise<StoredBudget[]> {

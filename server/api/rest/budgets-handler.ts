@@ -56,13 +56,13 @@ export async function handleListBudgets(context: BudgetsContext): Promise<Respon
 /** POST /api/v1/budgets (admin): sets (creates or updates) or deletes a budget. */
 export async function handleChangeBudget(request: Request, context: BudgetsContext): Promise<Response> {
   try {
-    requireAdmin(request, context.adminToken);
+    const actor = requireAdmin(request, context.adminToken);
     const change = parseOrThrow(budgetChangeSchema, await readJsonBody(request, 16 * 1024));
     if (change.action === "delete") {
-      await deleteBudget(context.prisma, change.id);
+      await deleteBudget(context.prisma, change.id, context.nowMs(), actor);
       return jsonResponse({ deleted: change.id });
     }
-    const { budget, created } = await setBudget(context.db, context.prisma, change, context.nowMs());
+    const { budget, created } = await setBudget(context.db, context.prisma, change, context.nowMs(), actor);
     return jsonResponse(budget, created ? 201 : 200);
   } catch (error) {
     return responseForError(error);

@@ -9,6 +9,7 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { handleChangeBudget } from "../../../server/api/rest/budgets-handler";
 import { handleCreateAdminSession } from "../../../server/api/rest/admin-session-handler";
 import { handleIssueNodeToken, handleRevokeNodeToken } from "../../../server/api/rest/node-tokens-handler";
 import { handleAddPrice } from "../../../server/api/rest/prices-handler";
@@ -116,6 +117,21 @@ describe.each(kinds)("audit log on $name", ({ create, skipReason }) => {
     expect(await written(() => handleRevokeNodeToken(request("POST", `/api/v1/node-tokens/${id}/revoke`, {}), String(id), restContext()))).toEqual([]);
     const viaTrpc = await written(() => caller(ADA).nodeTokens.issue({ cluster: "lab", hostname: "gpu-43" }));
     expect(viaTrpc).toEqual([expect.objectContaining({ action: "node-token.issue", actor: expect.objectContaining({ subject: "oidc|ada" }) })]);
+  });
+
+  it.skipIf(skipReason)("records budgets set, changed and deleted with before and after, and a refused change not at all", async () => {
+    const body = { scopeKind: "team", scopeValue: "vision", period: "month", amount: 12_000 };
+    const created = await written(async () => expect((await handleChangeBudget(request("POST", "/api/v1/budgets", body), restContext())).status).toBe(201));
+    expect(created).toEqual([expect.objectContaining({ action: "budget.set", actor: expect.objectContaining({ kind: "break-glass" }), before: null })]);
+    const id = (created[0].after as { id: string }).id;
+    expect(created[0]).toMatchObject({ target: `budget:${id}`, after: { scopeKind: "team", scopeValue: "vision", amount: 12_000 } });
+
+    const changed = await written(() => caller(ADA).budgets.set({ scopeKind: "team", scopeValue: "vision", period: "month", amount: 15_000 }));
+    expect(changed).toEqual([expect.objectContaining({ action: "budget.set", actor: expect.objectContaining({ subject: "oidc|ada" }), before: expect.objectContaining({ amount: 12_000 }), after: expect.objectContaining({ amount: 15_000 }) })]);
+    expect(await written(async () => expect((await handleChangeBudget(request("POST", "/api/v1/budgets", { ...body, amount: -1 }), restContext())).status).toBe(400))).toEqual([]);
+
+    const deleted = await written(() => caller(ADA).budgets.delete({ id }));
+    expect(deleted).toEqual([expect.objectContaining({ action: "budget.delete", target: `budget:${id}`, before: expect.objectContaining({ amount: 15_000 }), after: null })]);
   });
 
   it.skipIf(skipReason)("records runs of the optimizer (with exclusions as their own action) and each recommendation state change with before and after", async () => {

@@ -6,6 +6,6 @@ export const deleteBudgetInput = deleteBudgetSchema.omit({ action: true });
 
 /** Deletes a budget (admin only). */
 export const deleteBudgetProcedure = adminProcedure.input(deleteBudgetInput).mutation(async ({ ctx, input }) => {
-  await deleteBudget(ctx.prisma, input.id);
+  await deleteBudget(ctx.prisma, input.id, ctx.nowMs(), ctx.principal);
   return { deleted: input.id };
 });

@@ -8,4 +8,4 @@ export const setBudgetInput = setBudgetSchema.omit({ action: true });
 /** Creates the budget of a scope and period, or changes its amount (admin only). */
 export const setBudgetProcedure = adminProcedure
   .input(setBudgetInput)
-  .mutation(async ({ ctx, input }) => (await setBudget(ctx.db, ctx.prisma, input, ctx.nowMs())).budget);
+  .mutation(async ({ ctx, input }) => (await setBudget(ctx.db, ctx.prisma, input, ctx.nowMs(), ctx.principal)).budget);
