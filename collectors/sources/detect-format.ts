@@ -72,6 +72,16 @@ function detectCsv(lines: string[]): DetectedFormat | null {
       };
     }
   }
+  // One queried field on several GPUs: a header line, then one value per line, no comma anywhere.
+  if (!first.includes(",") && isCsvHeaderLine(first) && lines.length >= 2 && lines.every((line) => !line.includes(","))) {
+    const apps = isComputeAppsFieldList([csvHeaderFieldName(first) ?? ""]);
+    return {
+      format: apps ? "nvidia-smi-compute-apps-csv" : "nvidia-smi-query-gpu-csv",
+      description: apps ? "nvidia-smi --query-compute-apps CSV of one field" : "nvidia-smi --query-gpu CSV of one field",
+      hasHeader: true,
+      valuesHaveUnits: lines.slice(1).some((line) => UNIT_IN_VALUE.test(line)),
+    };
+  }
   if (isCsvHeaderLine(first) && first.includes(",")) {
     const fields = first.split(",").map((cell) => csvHeaderFieldName(cell) ?? "");
     const apps = isComputeAppsFieldList(fields);

@@ -253,7 +253,9 @@ export function parseCapture(text: string, options: ParseCaptureOptions): Parsed
     case "nvidia-smi-query-gpu-csv":
       gpus = parseQueryGpuCsv(body, {
         source,
-        fields: detected.hasHeader ? undefined : headerlessFields(body, false, options),
+        // A one-field list given by the caller settles whether the first line of a
+        // one-column file ("P0" of pstate) is a header: only if it names that field.
+        fields: detected.hasHeader ? (options.fields?.length === 1 ? options.fields : undefined) : headerlessFields(body, false, options),
       });
       break;
     case "nvidia-smi-compute-apps-csv": {

@@ -91,6 +91,14 @@ describe("parseCapture", () => {
     expect(() => parseCapture(nameOnly, { source: "names.csv" })).toThrow(/^names\.csv: no GPU readings found: this looks like none of the known captures/);
   });
 
+  it("reads --query-gpu=uuid --format=csv of two GPUs: a header, then one value per line", () => {
+    const text = "uuid\nGPU-6b29bbf5-2b2c-4e1a-8f7e-0c9a2d2f3b11\nGPU-0d1c3a77-9a54-41f8-b0d2-77e3f5c1aa02\n";
+    const { gpus } = parseCapture(text, { source: "uuids.csv" });
+    expect(gpus.map((gpu) => gpu.uuid)).toEqual(["GPU-6b29bbf5-2b2c-4e1a-8f7e-0c9a2d2f3b11", "GPU-0d1c3a77-9a54-41f8-b0d2-77e3f5c1aa02"]);
+    // Told the one field, a first value that looks like a field name ("A100") is a value, not a header.
+    expect(parseCapture("A100\nH100\nL4\n", { source: "names.csv", fields: ["name"] }).gpus.map((gpu) => gpu.modelName)).toEqual(["A100", "H100", "L4"]);
+  });
+
   it("prefers the -q -x section of a multi-command capture, with line numbers of the whole file in errors", () => {
     const xml = (used: string) =>
       `<?xml version="1.0" ?>\n<nvidia_smi_log>\n<gpu id="0"><uuid>GPU-a</uuid><product_name>Tesla T4</product_name>\n<fb_memory_usage><total>15360 MiB</total><used>${used}</used></fb_memory_usage></gpu>\n</nvidia_smi_log>`;
