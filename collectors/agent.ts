@@ -289,20 +289,47 @@ export interface RunningCollector {
   stop(): Promise<void>;
 }
 
+/** The configured GPU source, and the node name to report (the simulator's own, unless one is configured). */
+export function createSource(config: Pick<CollectorConfig, "source" | "hostname">): { source: GpuSource; hostname: string } {
+  if (config.source.kind === "simulator") {
+    const simulated = simulatedNodeSource();
+    return { source: simulated, hostname: config.hostname ?? simulated.hostname };
+  }
+  const hostname = config.hostname ?? osHostname();
+  if (config.source.kind === "dcgm") return { source: dcgmExporterSource({ url: config.source.url }), hostname };
+  return { source: nvidiaSmiSource(), hostname };
+}
+
+/** What `collector poll` prints: one poll of the source, attributed as `collector run` would. */
+export interface OnePoll {
+  atMs: number;
+  hostname: string;
+  source: SourceName;
+  gpus: GpuReading[];
+}
+
+/**
+ * Polls the source once and attributes the readings, without windows, spool or
+ * server: a quick check on a node that the collector reads its GPUs.
+ */
+export async function pollOnce(
+  config: Pick<CollectorConfig, "source" | "hostname" | "procRoot" | "attribution">,
+  now: () => number = Date.now,
+): Promise<OnePoll> {
+  const { source, hostname } = createSource(config);
+  const atMs = now();
+  const result = await source.poll(atMs, AbortSignal.timeout(30_000));
+  const gpus =
+    result.kind === "readings"
+      ? result.gpus
+      : new NodeAttributor(createProcReader(config.procRoot), hostname, config.attribution).attributePoll(result.gpus, result.dcgmDetails ?? []).gpus;
+  return { atMs, hostname, source: source.name, gpus };
+}
+
 /** Wires source, attribution, agent, spool, sender and metrics together and starts them. */
 export async function startCollector(config: CollectorConfig, deps: { log: (line: string) => void; now?: () => number }): Promise<RunningCollector> {
   const { log } = deps;
-  let source: GpuSource;
-  let hostname = config.hostname ?? osHostname();
-  if (config.source.kind === "simulator") {
-    const simulated = simulatedNodeSource();
-    source = simulated;
-    hostname = config.hostname ?? simulated.hostname;
-  } else if (config.source.kind === "dcgm") {
-    source = dcgmExporterSource({ url: config.source.url });
-  } else {
-    source = nvidiaSmiSource();
-  }
+  const { source, hostname } = createSource(config);
   // The metrics read the spool lazily, so they can be created first.
   let spoolRef: Spool | null = null;
   const metrics = new CollectorMetrics(() => ({ depth: spoolRef?.depth ?? 0, bytes: spoolRef?.bytes ?? 0 }));
