@@ -20,6 +20,8 @@ import { CollectorMetrics, serveMetrics } from "./collector-metrics";
 import type { GpuReading } from "./readings";
 import type { DcgmGpuDetails } from "./sources/dcgm-exporter";
 import type { ParsedGpu } from "./sources/parse-values";
+import { amdSmiSource, rocmSmiSource } from "./sources/run-amd-smi";
+import { hlSmiSource } from "./sources/run-hl-smi";
 import { nvidiaSmiSource } from "./sources/run-nvidia-smi";
 import { dcgmExporterSource } from "./sources/scrape-dcgm";
 import { simulatedNodeSource } from "./sources/simulated-node";
@@ -32,7 +34,7 @@ export const COLLECTOR_VERSION = "0.1.0";
 export const DEFAULT_INTERVAL_MS = 10_000;
 export const DEFAULT_WINDOW_MS = 60_000;
 
-export type SourceName = "nvidia-smi" | "dcgm-exporter" | "simulator";
+export type SourceName = "nvidia-smi" | "dcgm-exporter" | "simulator" | "amd-smi" | "rocm-smi" | "hl-smi";
 
 /** What a source returns: raw GPUs to attribute, or readings already attributed (simulator). */
 export type SourcePoll =
@@ -262,7 +264,7 @@ export class CollectorAgent {
 export interface CollectorConfig {
   serverUrl: string;
   token: string;
-  source: { kind: "nvidia-smi" } | { kind: "dcgm"; url: string } | { kind: "simulator" };
+  source: { kind: "nvidia-smi" } | { kind: "dcgm"; url: string } | { kind: "simulator" } | { kind: "amd-smi" } | { kind: "rocm-smi" } | { kind: "hl-smi" };
   intervalMs: number;
   windowMs: number;
   spoolDir: string;
@@ -296,8 +298,18 @@ export function createSource(config: Pick<CollectorConfig, "source" | "hostname"
     return { source: simulated, hostname: config.hostname ?? simulated.hostname };
   }
   const hostname = config.hostname ?? osHostname();
-  if (config.source.kind === "dcgm") return { source: dcgmExporterSource({ url: config.source.url }), hostname };
-  return { source: nvidiaSmiSource(), hostname };
+  switch (config.source.kind) {
+    case "dcgm":
+      return { source: dcgmExporterSource({ url: config.source.url }), hostname };
+    case "amd-smi":
+      return { source: amdSmiSource(), hostname };
+    case "rocm-smi":
+      return { source: rocmSmiSource(), hostname };
+    case "hl-smi":
+      return { source: hlSmiSource(), hostname };
+    default:
+      return { source: nvidiaSmiSource(), hostname };
+  }
 }
 
 /** What `collector poll` prints: one poll of the source, attributed as `collector run` would. */

@@ -2,11 +2,12 @@
  * gpu-roi collector command line.
  *
  *   collector parse FILE [--fields=a,b,c]
- *     Reads a capture (nvidia-smi XML/CSV/-L output, dcgm-exporter /metrics text)
+ *     Reads a capture (nvidia-smi XML/CSV/-L output, dcgm-exporter /metrics text,
+ *     amd-smi/rocm-smi JSON, hl-smi CSV)
  *     and prints its GPU readings as JSON. --fields names the queried fields of
  *     CSV saved without a header.
  *
- *   collector run --server URL --token TOKEN [--source nvidia-smi|dcgm=URL|simulator] ...
+ *   collector run --server URL --token TOKEN [--source nvidia-smi|dcgm=URL|amd-smi|rocm-smi|hl-smi|simulator] ...
  *     Runs the agent on this node until SIGTERM/SIGINT (see RUN_USAGE and
  *     docs/collector.md).
  *
@@ -48,7 +49,9 @@ export const RUN_USAGE = `usage: collector run --server URL --token TOKEN [optio
 
   --server URL             gpu-roi server, e.g. https://gpu-roi.example.com   env GPU_ROI_SERVER (required)
   --token TOKEN            node token issued for this host                     env GPU_ROI_TOKEN (required)
-  --source SOURCE          nvidia-smi | dcgm=URL | simulator (default nvidia-smi) env GPU_ROI_SOURCE
+  --source SOURCE          nvidia-smi | dcgm=URL | amd-smi | rocm-smi | hl-smi | simulator
+                           (default nvidia-smi; amd-smi/rocm-smi: AMD Instinct, hl-smi: Intel Gaudi)
+                                                                               env GPU_ROI_SOURCE
   --interval DURATION      poll interval (default 10s)                         env GPU_ROI_INTERVAL
   --window DURATION        window length, a multiple of the interval (default 60s) env GPU_ROI_WINDOW
   --spool DIR              spool directory (default /var/lib/gpu-roi/spool)    env GPU_ROI_SPOOL_DIR
@@ -76,7 +79,9 @@ Polls the GPU source once, attributes each process to its job as \`collector run
 would, and prints {atMs, hostname, source, gpus} as JSON on stdout. Nothing is
 sent or spooled. Exit 0 when the poll succeeded, 1 when the source failed.
 
-  --source SOURCE          nvidia-smi | dcgm=URL | simulator (default nvidia-smi) env GPU_ROI_SOURCE
+  --source SOURCE          nvidia-smi | dcgm=URL | amd-smi | rocm-smi | hl-smi | simulator
+                           (default nvidia-smi; amd-smi/rocm-smi: AMD Instinct, hl-smi: Intel Gaudi)
+                                                                               env GPU_ROI_SOURCE
   --hostname NAME          node name (default: this host)                      env GPU_ROI_HOSTNAME
   --proc-root DIR          where the host's /proc is mounted (default /proc)   env GPU_ROI_PROC_ROOT
   --attribution-env LIST   as for collector run                                env GPU_ROI_ATTRIBUTION_ENV
@@ -130,10 +135,9 @@ const runFieldsSchema = z.object({
       .string()
       .default("nvidia-smi")
       .transform((text, context): CollectorConfig["source"] => {
-        if (text === "nvidia-smi") return { kind: "nvidia-smi" };
-        if (text === "simulator") return { kind: "simulator" };
+        if (text === "nvidia-smi" || text === "simulator" || text === "amd-smi" || text === "rocm-smi" || text === "hl-smi") return { kind: text };
         if (text.startsWith("dcgm=") && URL.canParse(text.slice(5))) return { kind: "dcgm", url: text.slice(5) };
-        context.addIssue({ code: "custom", message: `${JSON.stringify(text)} is not nvidia-smi, dcgm=URL or simulator` });
+        context.addIssue({ code: "custom", message: `${JSON.stringify(text)} is not nvidia-smi, dcgm=URL, amd-smi, rocm-smi, hl-smi or simulator` });
         return z.NEVER;
       }),
     interval: duration("interval").default(DEFAULT_INTERVAL_MS),

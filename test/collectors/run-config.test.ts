@@ -103,7 +103,7 @@ describe("parsePollConfig", () => {
   });
 
   it("names the flag of a bad value and refuses flags that only run takes", () => {
-    expect(parsePollConfig(["--source", "gpu"], {})).toEqual({ ok: false, error: '--source (env GPU_ROI_SOURCE): "gpu" is not nvidia-smi, dcgm=URL or simulator' });
+    expect(parsePollConfig(["--source", "gpu"], {})).toEqual({ ok: false, error: '--source (env GPU_ROI_SOURCE): "gpu" is not nvidia-smi, dcgm=URL, amd-smi, rocm-smi, hl-smi or simulator' });
     expect(parsePollConfig(["--spool", "/tmp/x"], {})).toEqual({ ok: false, error: "unknown option --spool" });
     expect(parsePollConfig(["--hostname"], {})).toEqual({ ok: false, error: "--hostname needs a value" });
   });
