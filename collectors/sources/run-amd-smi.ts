@@ -10,6 +10,7 @@
 import type { GpuSource, SourcePoll } from "../agent";
 import { mergeAmdSmi, parseAmdSmiList, parseAmdSmiMetric, parseAmdSmiProcesses, parseAmdSmiStaticModels, parseRocmSmiJson } from "./amd-smi";
 import { execFileRunner, type CommandRunner } from "./run-nvidia-smi";
+import { defaultCommandRunner } from "./shell-runner";
 
 export interface AmdSmiSourceOptions {
   /** Path of amd-smi (default: found on PATH). */
@@ -22,7 +23,7 @@ export interface AmdSmiSourceOptions {
 export function amdSmiSource(options: AmdSmiSourceOptions = {}): GpuSource {
   const command = options.command ?? "amd-smi";
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const run = options.run ?? execFileRunner;
+  const run = options.run ?? defaultCommandRunner(execFileRunner);
   let identities: { list: ReturnType<typeof parseAmdSmiList>; models: Map<number, string> } | null = null;
   return {
     name: "amd-smi",
@@ -45,7 +46,7 @@ export const ROCM_SMI_ARGS = ["--showuniqueid", "--showproductname", "--showuse"
 export function rocmSmiSource(options: AmdSmiSourceOptions = {}): GpuSource {
   const command = options.command ?? "rocm-smi";
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const run = options.run ?? execFileRunner;
+  const run = options.run ?? defaultCommandRunner(execFileRunner);
   return {
     name: "rocm-smi",
     async poll(_atMs: number, signal?: AbortSignal): Promise<SourcePoll> {

@@ -6,6 +6,7 @@
 import type { GpuSource, SourcePoll } from "../agent";
 import { HL_SMI_QUERY_FIELDS, parseHlSmiCsv } from "./hl-smi";
 import { execFileRunner, type CommandRunner } from "./run-nvidia-smi";
+import { defaultCommandRunner } from "./shell-runner";
 
 export interface HlSmiSourceOptions {
   /** Path of hl-smi (default: found on PATH). */
@@ -18,7 +19,7 @@ export interface HlSmiSourceOptions {
 export function hlSmiSource(options: HlSmiSourceOptions = {}): GpuSource {
   const command = options.command ?? "hl-smi";
   const timeoutMs = options.timeoutMs ?? 5000;
-  const run = options.run ?? execFileRunner;
+  const run = options.run ?? defaultCommandRunner(execFileRunner);
   return {
     name: "hl-smi",
     async poll(_atMs: number, signal?: AbortSignal): Promise<SourcePoll> {
