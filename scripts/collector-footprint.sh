@@ -2,7 +2,8 @@
 # Measures the collector bundle on a real GPU node: CPU time (utime + stime from
 # /proc, the collector's own and, apart, that of its helper shell and the GPU tool
 # it runs) and resident memory, while it polls every second and sends to a
-# stand-in receiver on loopback. Needs only node and the bundle:
+# stand-in receiver on loopback. It runs the bundle as the image does
+# (node --max-semi-space-size=1). Needs only node and the bundle:
 #
 #   npm run build:collector        # on a machine with the repository
 #   sh scripts/collector-footprint.sh dist/collector/gpu-roi-collector.mjs [SECONDS] [SOURCE]
@@ -29,7 +30,7 @@ RECEIVER=$!
 while [ ! -s "$WORK/port" ]; do sleep 0.1; done
 
 GPU_ROI_SERVER="http://127.0.0.1:$(cat "$WORK/port")" GPU_ROI_TOKEN=footprint \
-  node "$BUNDLE" run --source "$SOURCE" --interval 1s --metrics-port 0 --spool "$WORK/spool" --hostname footprint-node 2>"$WORK/log" &
+  node --max-semi-space-size=1 "$BUNDLE" run --source "$SOURCE" --interval 1s --metrics-port 0 --spool "$WORK/spool" --hostname footprint-node 2>"$WORK/log" &
 COLLECTOR=$!
 
 ticks() { # utime+stime of $1, and of its live children with what they waited for

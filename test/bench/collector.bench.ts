@@ -123,6 +123,8 @@ function standInNvidiaSmi(): string {
 
 interface CollectorRun {
   source: string;
+  /** 1-minute load average at the end of the run: CPU time per poll grows with contention. */
+  loadAverage: number;
   before: ProcessSample;
   after: ProcessSample;
   batchesReceived: number;
@@ -148,10 +150,12 @@ async function measureCollector(bundle: string, source: "nvidia-smi" | "simulato
   fs.copyFileSync(bundle, runBundle);
   const child = spawn(
     process.execPath,
-    [runBundle, "run", "--source", source, "--interval", "1s", "--metrics-port", "0", "--spool", spoolDir, "--hostname", "bench-node"],
+    // As the image and the systemd unit run it (docs/collector.md).
+    ["--max-semi-space-size=1", runBundle, "run", "--source", source, "--interval", "1s", "--metrics-port", "0", "--spool", spoolDir, "--hostname", "bench-node"],
     {
       cwd: runDir,
       env: {
+        NODE_ENV: "production",
         PATH: nvidiaSmiDir ? `${nvidiaSmiDir}${path.delimiter}${process.env.PATH ?? ""}` : (process.env.PATH ?? ""),
         GPU_ROI_SERVER: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
         GPU_ROI_TOKEN: "bench",
@@ -170,7 +174,8 @@ async function measureCollector(bundle: string, source: "nvidia-smi" | "simulato
     await sleep(measuredSeconds * 1000);
     const after = sampleProcess(child.pid, clockTicksPerSecond);
     if (/poll: .* failed/.test(stderr)) throw new Error(`collector polls failed during the benchmark:\n${stderr}`);
-    return { source, before, after, batchesReceived: batches };
+    const loadAverage = Number(fs.readFileSync("/proc/loadavg", "utf8").split(" ")[0]);
+    return { source, loadAverage, before, after, batchesReceived: batches };
   } finally {
     child.kill("SIGTERM");
     await new Promise((resolve) => child.once("exit", resolve));
@@ -208,6 +213,7 @@ export const collectorBenchmark: Benchmark = {
           [...row("Peak resident memory", (run) => `${mib(run.after.peakRssKiB).toFixed(1)} MiB`), ""],
           [...row("Resident memory growth over the run", (run) => `${mib(run.after.rssKiB - run.before.rssKiB).toFixed(1)} MiB`), ""],
           [...row("Batches acknowledged (60 s windows)", (run) => String(run.batchesReceived)), ""],
+          [...row(`Load average at the end (${os.cpus().length} cores)`, (run) => run.loadAverage.toFixed(2)), ""],
         ],
       ),
       "",
@@ -219,7 +225,7 @@ export const collectorBenchmark: Benchmark = {
         ],
       ),
       "",
-      `The collector ran as \`node gpu-roi-collector.mjs run --interval 1s\` (the bundle of \`npm run build:collector\`, ${(bundle.bytes / 1024).toFixed(0)} KiB, copied to an empty directory: no node_modules), default 60 s windows, metrics endpoint off, against a stand-in server that acknowledges every batch. The collector runs the GPU tools through one long-lived /bin/sh (collectors/sources/shell-runner.ts) rather than forking itself at every poll; that shell's CPU and the tools' are the row "not counted". nvidia-smi: a shell script on PATH printing the --query-gpu and --query-compute-apps answers of the 8 GPUs of a real 8 x H100 \`nvidia-smi -L\` capture (one process per GPU, so no pmon); a real nvidia-smi costs itself tens of ms per call, outside the collector. CPU time is utime + stime from /proc, measured after a 5 s warm-up; on a shared 2-core machine the figure moves by a few tenths of a percent from run to run.`,
+      `The collector ran as \`node --max-semi-space-size=1 gpu-roi-collector.mjs run --interval 1s\` (the bundle of \`npm run build:collector\`, ${(bundle.bytes / 1024).toFixed(0)} KiB, copied to an empty directory: no node_modules), default 60 s windows, metrics endpoint off, against a stand-in server that acknowledges every batch. The collector runs the GPU tools through one long-lived /bin/sh (collectors/sources/shell-runner.ts) rather than forking itself at every poll; that shell's CPU and the tools' are the row "not counted". nvidia-smi: a shell script on PATH printing the --query-gpu and --query-compute-apps answers of the 8 GPUs of a real 8 x H100 \`nvidia-smi -L\` capture (one process per GPU, so no pmon); a real nvidia-smi costs itself tens of ms per call, outside the collector. CPU time is utime + stime from /proc, measured after a 5 s warm-up; on a shared 2-core machine the figure moves by a few tenths of a percent from run to run.`,
     ].join("\n");
     return {
       title: "Collector cost on a node",

@@ -30,7 +30,7 @@ describe("collector bundle", () => {
 
   /** Runs the bundle with plain node, from the empty directory, with only PATH and the given variables. */
   const runBundle = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, [bundle, ...args], { cwd: dir, env: { PATH: process.env.PATH ?? "", ...env }, encoding: "utf8", timeout: 30_000 });
+    spawnSync(process.execPath, [bundle, ...args], { cwd: dir, env: { NODE_ENV: "production", PATH: process.env.PATH ?? "", ...env }, encoding: "utf8", timeout: 30_000 });
 
   beforeAll(async () => {
     const built = await buildCollectorBundle(PROJECT_ROOT);
@@ -124,7 +124,7 @@ describe("collector bundle", () => {
         [bundle, "run", "--source", "simulator", "--interval", "200ms", "--window", "1s", "--metrics-port", "0", "--spool", spoolDir],
         {
           cwd: dir,
-          env: { PATH: process.env.PATH ?? "", GPU_ROI_SERVER: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, GPU_ROI_TOKEN: "groi_bundle_test" },
+          env: { NODE_ENV: "production", PATH: process.env.PATH ?? "", GPU_ROI_SERVER: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, GPU_ROI_TOKEN: "groi_bundle_test" },
           stdio: ["ignore", "ignore", "pipe"],
         },
       );
