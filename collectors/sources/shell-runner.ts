@@ -55,15 +55,24 @@ export class ShellRunner {
     const shell = spawn(this.shellPath, [], { stdio: ["pipe", "pipe", "pipe"], detached: true });
     shell.stdout?.setEncoding("utf8");
     shell.stderr?.setEncoding("utf8");
+    // Output of a shell already given up (killed at a timeout) must not mix into its successor's.
     shell.stdout?.on("data", (chunk: string) => {
+      if (this.shell !== shell) return;
       this.stdout += chunk;
       this.settle();
     });
     shell.stderr?.on("data", (chunk: string) => {
+      if (this.shell !== shell) return;
       // Only the current command's stderr matters; keep its tail.
       this.stderr = (this.stderr + chunk).slice(-4096);
     });
-    shell.on("error", (error) => this.kill(error));
+    shell.on("error", (error) => {
+      if (this.shell === shell) this.kill(error);
+    });
+    // A shell that died between two commands makes the next write fail (EPIPE): that command fails, the one after starts a new shell.
+    shell.stdin?.on("error", (error) => {
+      if (this.shell === shell) this.kill(error);
+    });
     shell.on("exit", () => {
       if (this.shell === shell) this.kill(new Error(`${this.shellPath} exited`));
     });

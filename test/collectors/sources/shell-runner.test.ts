@@ -67,6 +67,15 @@ describe("ShellRunner", () => {
     expect(await runner.run(tool, ["again"], { timeoutMs: 5000 })).toBe("again\n");
   });
 
+  it("starts a new shell when the one it had died between commands", async () => {
+    expect(await runner.run(tool, ["before"], { timeoutMs: 5000 })).toBe("before\n");
+    // The shell exits on its own (as if killed from outside); the next command may fail, the one after works.
+    await runner.run("sh", ["-c", "kill -9 $PPID"], { timeoutMs: 5000 }).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await runner.run(tool, ["maybe"], { timeoutMs: 5000 }).catch(() => undefined);
+    expect(await runner.run(tool, ["after"], { timeoutMs: 5000 })).toBe("after\n");
+  });
+
   it("reports a missing tool as a failure", async () => {
     await expect(runner.run(path.join(dir, "no-such-smi"), [], { timeoutMs: 5000 })).rejects.toThrow(/exit status 127/);
   });
