@@ -21,6 +21,8 @@ import { createMetadataEnricher, NO_METADATA, type MetadataConfig } from "./meta
 import type { GpuReading } from "./readings";
 import type { DcgmGpuDetails } from "./sources/dcgm-exporter";
 import type { ParsedGpu } from "./sources/parse-values";
+import { amdSmiSource, rocmSmiSource } from "./sources/run-amd-smi";
+import { hlSmiSource } from "./sources/run-hl-smi";
 import { nvidiaSmiSource } from "./sources/run-nvidia-smi";
 import { dcgmExporterSource } from "./sources/scrape-dcgm";
 import { simulatedNodeSource } from "./sources/simulated-node";
@@ -33,7 +35,7 @@ export const COLLECTOR_VERSION = "0.1.0";
 export const DEFAULT_INTERVAL_MS = 10_000;
 export const DEFAULT_WINDOW_MS = 60_000;
 
-export type SourceName = "nvidia-smi" | "dcgm-exporter" | "simulator";
+export type SourceName = "nvidia-smi" | "dcgm-exporter" | "simulator" | "amd-smi" | "rocm-smi" | "hl-smi";
 
 /** What a source returns: raw GPUs to attribute, or readings already attributed (simulator). */
 export type SourcePoll =
@@ -266,7 +268,7 @@ export class CollectorAgent {
 export interface CollectorConfig {
   serverUrl: string;
   token: string;
-  source: { kind: "nvidia-smi" } | { kind: "dcgm"; url: string } | { kind: "simulator" };
+  source: { kind: "nvidia-smi" } | { kind: "dcgm"; url: string } | { kind: "simulator" } | { kind: "amd-smi" } | { kind: "rocm-smi" } | { kind: "hl-smi" };
   intervalMs: number;
   windowMs: number;
   spoolDir: string;
@@ -295,6 +297,53 @@ export interface RunningCollector {
   stop(): Promise<void>;
 }
 
+/** The configured GPU source, and the node name to report (the simulator's own, unless one is configured). */
+export function createSource(config: Pick<CollectorConfig, "source" | "hostname">): { source: GpuSource; hostname: string } {
+  if (config.source.kind === "simulator") {
+    const simulated = simulatedNodeSource();
+    return { source: simulated, hostname: config.hostname ?? simulated.hostname };
+  }
+  const hostname = config.hostname ?? osHostname();
+  switch (config.source.kind) {
+    case "dcgm":
+      return { source: dcgmExporterSource({ url: config.source.url }), hostname };
+    case "amd-smi":
+      return { source: amdSmiSource(), hostname };
+    case "rocm-smi":
+      return { source: rocmSmiSource(), hostname };
+    case "hl-smi":
+      return { source: hlSmiSource(), hostname };
+    default:
+      return { source: nvidiaSmiSource(), hostname };
+  }
+}
+
+/** What `collector poll` prints: one poll of the source, attributed as `collector run` would. */
+export interface OnePoll {
+  atMs: number;
+  hostname: string;
+  source: SourceName;
+  gpus: GpuReading[];
+}
+
+/**
+ * Polls the source once and attributes the readings, without windows, spool or
+ * server: a quick check on a node that the collector reads its GPUs.
+ */
+export async function pollOnce(
+  config: Pick<CollectorConfig, "source" | "hostname" | "procRoot" | "attribution">,
+  now: () => number = Date.now,
+): Promise<OnePoll> {
+  const { source, hostname } = createSource(config);
+  const atMs = now();
+  const result = await source.poll(atMs, AbortSignal.timeout(30_000));
+  const gpus =
+    result.kind === "readings"
+      ? result.gpus
+      : new NodeAttributor(createProcReader(config.procRoot), hostname, config.attribution).attributePoll(result.gpus, result.dcgmDetails ?? []).gpus;
+  return { atMs, hostname, source: source.name, gpus };
+}
+
 /** Wires source, attribution, agent, spool, sender and metrics together and starts them. */
 export async function startCollector(config: CollectorConfig, deps: { log: (line: string) => void; now?: () => number }): Promise<RunningCollector> {
   const { log } = deps;
@@ -306,17 +355,7 @@ export async function startCollector(config: CollectorConfig, deps: { log: (line
     defaultKind: config.attribution?.defaultKind,
     maxWaitMs: Math.min(2_000, config.intervalMs / 5),
   });
-  let source: GpuSource;
-  let hostname = config.hostname ?? osHostname();
-  if (config.source.kind === "simulator") {
-    const simulated = simulatedNodeSource();
-    source = simulated;
-    hostname = config.hostname ?? simulated.hostname;
-  } else if (config.source.kind === "dcgm") {
-    source = dcgmExporterSource({ url: config.source.url });
-  } else {
-    source = nvidiaSmiSource();
-  }
+  const { source, hostname } = createSource(config);
   // The metrics read the spool lazily, so they can be created first.
   let spoolRef: Spool | null = null;
   const metrics = new CollectorMetrics(() => ({ depth: spoolRef?.depth ?? 0, bytes: spoolRef?.bytes ?? 0 }));

@@ -2,13 +2,18 @@
  * gpu-roi collector command line.
  *
  *   collector parse FILE [--fields=a,b,c]
- *     Reads a capture (nvidia-smi XML/CSV/-L output, dcgm-exporter /metrics text)
+ *     Reads a capture (nvidia-smi XML/CSV/-L output, dcgm-exporter /metrics text,
+ *     amd-smi/rocm-smi JSON, hl-smi CSV)
  *     and prints its GPU readings as JSON. --fields names the queried fields of
  *     CSV saved without a header.
  *
- *   collector run --server URL --token TOKEN [--source nvidia-smi|dcgm=URL|simulator] ...
+ *   collector run --server URL --token TOKEN [--source nvidia-smi|dcgm=URL|amd-smi|rocm-smi|hl-smi|simulator] ...
  *     Runs the agent on this node until SIGTERM/SIGINT (see RUN_USAGE and
  *     docs/collector.md).
+ *
+ *   collector poll [--source SOURCE] [--proc-root DIR] ...
+ *     Polls the source once and prints the attributed readings as JSON (see
+ *     POLL_USAGE): a check that the collector reads this node's GPUs.
  *
  * Exit codes: 0 success, 1 the file is not a readable capture, 2 usage error.
  * The parsing itself is in sources/parse-capture.ts; this file only does I/O.
@@ -18,7 +23,7 @@ import { basename } from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
 import { jobKindSchema } from "../server/wire/ingest-v1";
-import { DEFAULT_INTERVAL_MS, DEFAULT_WINDOW_MS, startCollector, type CollectorConfig } from "./agent";
+import { DEFAULT_INTERVAL_MS, DEFAULT_WINDOW_MS, pollOnce, startCollector, type CollectorConfig } from "./agent";
 import { DEFAULT_ATTRIBUTION_CONFIG, type AttributionConfig } from "./attribution";
 import { DEFAULT_METRICS_PORT } from "./collector-metrics";
 import { DEFAULT_SERVICE_ACCOUNT_DIR } from "./metadata/kubernetes-metadata";
@@ -27,7 +32,14 @@ import { parseCapture, summarizeCapture } from "./sources/parse-capture";
 import { CaptureParseError } from "./sources/parse-values";
 import { DEFAULT_SPOOL_MAX_BYTES } from "./spool";
 
-export const USAGE = "usage: collector parse FILE [--fields=FIELD,FIELD,...]\n       collector run --server URL --token TOKEN [options] (collector run --help)";
+export const USAGE = [
+  "usage: collector parse FILE [--fields=FIELD,FIELD,...]",
+  "         prints the GPU readings of a saved capture as JSON",
+  "       collector poll [--source SOURCE] [options] (collector poll --help)",
+  "         polls this node's GPUs once and prints the attributed readings as JSON",
+  "       collector run --server URL --token TOKEN [options] (collector run --help)",
+  "         runs the agent: polls, windows, spools and sends to the server until SIGTERM",
+].join("\n");
 
 export interface CliIo {
   readFile: (path: string) => string;
@@ -40,7 +52,9 @@ export const RUN_USAGE = `usage: collector run --server URL --token TOKEN [optio
   --server URL             gpu-roi server, e.g. https://gpu-roi.example.com   env GPU_ROI_SERVER (required)
   --token TOKEN            node token issued for this host                     env GPU_ROI_TOKEN (this or
   --token-file FILE        a file holding it (e.g. a mounted Secret)           env GPU_ROI_TOKEN_FILE  required)
-  --source SOURCE          nvidia-smi | dcgm=URL | simulator (default nvidia-smi) env GPU_ROI_SOURCE
+  --source SOURCE          nvidia-smi | dcgm=URL | amd-smi | rocm-smi | hl-smi | simulator
+                           (default nvidia-smi; amd-smi/rocm-smi: AMD Instinct, hl-smi: Intel Gaudi)
+                                                                               env GPU_ROI_SOURCE
   --interval DURATION      poll interval (default 10s)                         env GPU_ROI_INTERVAL
   --window DURATION        window length, a multiple of the interval (default 60s) env GPU_ROI_WINDOW
   --spool DIR              spool directory (default /var/lib/gpu-roi/spool)    env GPU_ROI_SPOOL_DIR
@@ -77,6 +91,20 @@ export const RUN_USAGE = `usage: collector run --server URL --token TOKEN [optio
                                                                                env GPU_ROI_METADATA_TTL
 
 DURATION: 500ms, 10s, 1m, 1h; a bare number is seconds. Flags win over env variables.`;
+
+export const POLL_USAGE = `usage: collector poll [options]
+
+Polls the GPU source once, attributes each process to its job as \`collector run\`
+would, and prints {atMs, hostname, source, gpus} as JSON on stdout. Nothing is
+sent or spooled. Exit 0 when the poll succeeded, 1 when the source failed.
+
+  --source SOURCE          nvidia-smi | dcgm=URL | amd-smi | rocm-smi | hl-smi | simulator
+                           (default nvidia-smi; amd-smi/rocm-smi: AMD Instinct, hl-smi: Intel Gaudi)
+                                                                               env GPU_ROI_SOURCE
+  --hostname NAME          node name (default: this host)                      env GPU_ROI_HOSTNAME
+  --proc-root DIR          where the host's /proc is mounted (default /proc)   env GPU_ROI_PROC_ROOT
+  --attribution-env LIST   as for collector run                                env GPU_ROI_ATTRIBUTION_ENV
+  --default-kind KIND      as for collector run                                env GPU_ROI_DEFAULT_JOB_KIND`;
 
 /** Flag name (without --) → environment variable. */
 const RUN_FLAGS = {
@@ -127,8 +155,7 @@ const duration = (what: string) =>
     return ms;
   });
 
-const runConfigSchema = z
-  .object({
+const runFieldsSchema = z.object({
     server: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
     token: z.string().min(1, "must not be empty"),
     "token-file": z.string().min(1).optional(),
@@ -136,10 +163,9 @@ const runConfigSchema = z
       .string()
       .default("nvidia-smi")
       .transform((text, context): CollectorConfig["source"] => {
-        if (text === "nvidia-smi") return { kind: "nvidia-smi" };
-        if (text === "simulator") return { kind: "simulator" };
+        if (text === "nvidia-smi" || text === "simulator" || text === "amd-smi" || text === "rocm-smi" || text === "hl-smi") return { kind: text };
         if (text.startsWith("dcgm=") && URL.canParse(text.slice(5))) return { kind: "dcgm", url: text.slice(5) };
-        context.addIssue({ code: "custom", message: `${JSON.stringify(text)} is not nvidia-smi, dcgm=URL or simulator` });
+        context.addIssue({ code: "custom", message: `${JSON.stringify(text)} is not nvidia-smi, dcgm=URL, amd-smi, rocm-smi, hl-smi or simulator` });
         return z.NEVER;
       }),
     interval: duration("interval").default(DEFAULT_INTERVAL_MS),
@@ -187,12 +213,55 @@ const runConfigSchema = z
     "slurm-metadata": z.enum(["off", "scontrol", "sacct"], { error: "must be off, scontrol or sacct" }).default("off"),
     "mapping-rules": z.string().min(1).optional(),
     "metadata-ttl": duration("metadata-ttl").default(DEFAULT_METADATA_CACHE_TTL_MS),
-  })
-  .superRefine((value, context) => {
+  });
+
+const runConfigSchema = runFieldsSchema.superRefine((value, context) => {
     if (value.window % value.interval !== 0) {
       context.addIssue({ code: "custom", path: ["window"], message: `must be a multiple of --interval (${value.interval} ms), got ${value.window} ms` });
     }
   });
+
+/** The flags `collector poll` takes: those of `collector run` that say what to read and how to attribute it. */
+const POLL_FLAG_NAMES = ["source", "hostname", "proc-root", "attribution-env", "default-kind"] as const satisfies readonly RunFlag[];
+const pollConfigSchema = runFieldsSchema.pick({ source: true, hostname: true, "proc-root": true, "attribution-env": true, "default-kind": true });
+
+/** Flags and their variables into raw values; an error names an unknown or valueless flag. */
+function readFlags(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  accepted: readonly RunFlag[],
+): { ok: true; raw: Partial<Record<RunFlag, string>> } | { ok: false; error: string } {
+  const raw: Partial<Record<RunFlag, string>> = {};
+  for (const flag of accepted) {
+    const value = env[RUN_FLAGS[flag]];
+    if (value !== undefined && value !== "") raw[flag] = value;
+  }
+  // Flags given on the command line replace their variable; a repeatable one adds up its repeats.
+  const repeated = new Set<RunFlag>();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const match = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
+    if (!match || !accepted.includes(match[1] as RunFlag)) return { ok: false, error: `unknown option ${arg}` };
+    const flag = match[1] as RunFlag;
+    let value = match[2];
+    if (value === undefined) {
+      value = args[i + 1];
+      if (value === undefined || value.startsWith("--")) return { ok: false, error: `--${flag} needs a value` };
+      i++;
+    }
+    raw[flag] = REPEATABLE_FLAGS.has(flag) && repeated.has(flag) ? `${raw[flag]},${value}` : value;
+    repeated.add(flag);
+  }
+  return { ok: true, raw };
+}
+
+/** The first problem of a failed parse, naming the flag and its variable. */
+function flagError(error: z.ZodError, raw: Partial<Record<RunFlag, string>>): string {
+  const issue = error.issues[0];
+  const flag = String(issue.path[0] ?? "") as RunFlag;
+  const message = issue.code === "invalid_type" && raw[flag] === undefined ? "is required" : issue.message;
+  return `--${flag} (env ${RUN_FLAGS[flag] ?? "?"}): ${message}`;
+}
 
 /**
  * Reads `collector run` flags (`--flag value` or `--flag=value`), falling back to
@@ -204,27 +273,9 @@ export function parseRunConfig(
   env: Readonly<Record<string, string | undefined>>,
   readFile: (path: string) => string = (path) => readFileSync(path, "utf8"),
 ): { ok: true; config: CollectorConfig } | { ok: false; error: string } {
-  const raw: Partial<Record<RunFlag, string>> = {};
-  for (const [flag, variable] of Object.entries(RUN_FLAGS) as [RunFlag, string][]) {
-    const value = env[variable];
-    if (value !== undefined && value !== "") raw[flag] = value;
-  }
-  // Flags given on the command line replace their variable; a repeatable one adds up its repeats.
-  const repeated = new Set<RunFlag>();
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const match = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
-    if (!match || !(match[1] in RUN_FLAGS)) return { ok: false, error: `unknown option ${arg}` };
-    const flag = match[1] as RunFlag;
-    let value = match[2];
-    if (value === undefined) {
-      value = args[i + 1];
-      if (value === undefined || value.startsWith("--")) return { ok: false, error: `--${flag} needs a value` };
-      i++;
-    }
-    raw[flag] = REPEATABLE_FLAGS.has(flag) && repeated.has(flag) ? `${raw[flag]},${value}` : value;
-    repeated.add(flag);
-  }
+  const read = readFlags(args, env, Object.keys(RUN_FLAGS) as RunFlag[]);
+  if (!read.ok) return read;
+  const { raw } = read;
   // A DaemonSet mounts one Secret with every node's token, one file per node name, so the token may come from a file.
   const tokenFile = raw["token-file"];
   if (raw.token === undefined && tokenFile !== undefined) {
@@ -236,12 +287,7 @@ export function parseRunConfig(
     if (raw.token === "") return { ok: false, error: `--token-file (env GPU_ROI_TOKEN_FILE): ${tokenFile} is empty` };
   }
   const parsed = runConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const flag = String(issue.path[0] ?? "") as RunFlag;
-    const message = issue.code === "invalid_type" && raw[flag] === undefined ? "is required" : issue.message;
-    return { ok: false, error: `--${flag} (env ${RUN_FLAGS[flag] ?? "?"}): ${message}` };
-  }
+  if (!parsed.success) return { ok: false, error: flagError(parsed.error, raw) };
   const value = parsed.data;
   return {
     ok: true,
@@ -288,6 +334,26 @@ function metadataConfig(value: z.infer<typeof runConfigSchema>): MetadataConfig 
   };
 }
 
+export type PollConfig = Pick<CollectorConfig, "source" | "hostname" | "procRoot" | "attribution">;
+
+/** Reads and validates `collector poll` flags, as parseRunConfig does for `run`. */
+export function parsePollConfig(args: readonly string[], env: Readonly<Record<string, string | undefined>>): { ok: true; config: PollConfig } | { ok: false; error: string } {
+  const read = readFlags(args, env, POLL_FLAG_NAMES);
+  if (!read.ok) return read;
+  const parsed = pollConfigSchema.safeParse(read.raw);
+  if (!parsed.success) return { ok: false, error: flagError(parsed.error, read.raw) };
+  const value = parsed.data;
+  return {
+    ok: true,
+    config: {
+      source: value.source,
+      hostname: value.hostname ?? null,
+      procRoot: value["proc-root"],
+      attribution: { env: value["attribution-env"], defaultKind: value["default-kind"] },
+    },
+  };
+}
+
 /** Runs the CLI with `args` (without node and script), returns the exit code. */
 export function runCli(args: readonly string[], io: CliIo): number {
   const [command, ...rest] = args;
@@ -295,8 +361,8 @@ export function runCli(args: readonly string[], io: CliIo): number {
     io.stdout(`${USAGE}\n`);
     return 0;
   }
-  if (command === "run") {
-    io.stderr("collector run runs as its own process: npm run --silent collector -- run --server URL --token TOKEN\n");
+  if (command === "run" || command === "poll") {
+    io.stderr(`collector ${command} runs as its own process: npm run --silent collector -- ${command} ...\n`);
     return 2;
   }
   if (command !== "parse") {
@@ -393,10 +459,32 @@ async function runAgentProcess(args: readonly string[]): Promise<number> {
   });
 }
 
+/** `collector poll`: one poll, printed as JSON; exit 2 naming a bad flag, 1 when the source fails. */
+async function pollProcess(args: readonly string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    process.stdout.write(`${POLL_USAGE}\n`);
+    return 0;
+  }
+  const parsed = parsePollConfig(args, process.env);
+  if (!parsed.ok) {
+    process.stderr.write(`${parsed.error}\n${POLL_USAGE}\n`);
+    return 2;
+  }
+  try {
+    process.stdout.write(`${JSON.stringify(await pollOnce(parsed.config), null, 2)}\n`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`poll failed: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (invokedDirectly) {
   if (process.argv[2] === "run") {
     void runAgentProcess(process.argv.slice(3)).then((code) => process.exit(code));
+  } else if (process.argv[2] === "poll") {
+    void pollProcess(process.argv.slice(3)).then((code) => process.exit(code));
   } else {
     process.exitCode = runCli(process.argv.slice(2), {
       readFile: (path) => decodeCaptureBytes(readFileSync(path)),

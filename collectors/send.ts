@@ -6,6 +6,7 @@
  */
 import { gzipSync } from "node:zlib";
 import type { IngestAck, IngestBatch } from "../server/wire/ingest-v1";
+import { httpFetch, type HttpFetch } from "./http-fetch";
 
 export interface IngestClientOptions {
   /** Base URL of the gpu-roi server, e.g. http://127.0.0.1:3000 */
@@ -15,7 +16,8 @@ export interface IngestClientOptions {
   maxAttempts?: number;
   /** Delay before the first retry, doubled each time up to 10 s (default 250 ms). */
   initialBackoffMs?: number;
-  fetchImpl?: typeof fetch;
+  /** Default: httpFetch (node:http), not the global fetch; see http-fetch.ts. */
+  fetchImpl?: HttpFetch;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -59,7 +61,7 @@ const MAX_BACKOFF_MS = 10_000;
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function sendBatch(batch: IngestBatch, options: IngestClientOptions): Promise<IngestAck> {
-  const fetchImpl = options.fetchImpl ?? fetch;
+  const fetchImpl = options.fetchImpl ?? httpFetch;
   const sleep = options.sleep ?? defaultSleep;
   const maxAttempts = options.maxAttempts ?? 8;
   let backoffMs = options.initialBackoffMs ?? 250;

@@ -17,6 +17,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { IngestBatch } from "../server/wire/ingest-v1";
+import { httpFetch, type HttpFetch } from "./http-fetch";
 import { canMerge, mergeBatches } from "./merge-batches";
 import { IngestDeferredError, IngestRejectedError, sendBatch } from "./send";
 
@@ -217,7 +218,7 @@ export interface SpoolSenderOptions {
   maxBatchesPerRequest?: number;
   /** Bound on the spooled JSON bytes merged into one request (default 4 MiB; the server takes 16 MiB). */
   maxRequestBytes?: number;
-  fetchImpl?: typeof fetch;
+  fetchImpl?: HttpFetch;
   /** Jitter source in [0, 1) (default Math.random). */
   random?: () => number;
   log?: (line: string) => void;
@@ -299,10 +300,9 @@ export class SpoolSender {
     const initialBackoffMs = this.options.initialBackoffMs ?? 500;
     const maxBackoffMs = this.options.maxBackoffMs ?? 60_000;
     const random = this.options.random ?? Math.random;
-    const baseFetch = this.options.fetchImpl ?? fetch;
+    const baseFetch = this.options.fetchImpl ?? httpFetch;
     const requestTimeoutMs = this.options.requestTimeoutMs ?? 30_000;
-    const fetchImpl = ((input: string | URL | Request, init?: RequestInit) =>
-      baseFetch(input, { ...init, signal: AbortSignal.timeout(requestTimeoutMs) })) as typeof fetch;
+    const fetchImpl: HttpFetch = (input, init) => baseFetch(input, { ...init, signal: AbortSignal.timeout(requestTimeoutMs) });
     const maxBatchesPerRequest = Math.max(1, this.options.maxBatchesPerRequest ?? DEFAULT_MAX_BATCHES_PER_REQUEST);
     const maxRequestBytes = this.options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
     /** Batches up to this spool sequence number go alone: a merged request with them was refused. */

@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import type { IngestBatch } from "../../server/wire/ingest-v1";
 import { INGEST_SCHEMA_VERSION } from "../../server/wire/ingest-v1";
+import type { HttpFetch } from "../http-fetch";
 import { sendBatch } from "../send";
 import { WindowAggregator, type ClosedWindows } from "../window";
 import { withWorkWindows, WorkWindowAggregator, type ClosedWorkWindows } from "../work-counters/work-windows";
@@ -19,8 +20,8 @@ export interface FleetTarget {
   serverUrl: string;
   /** Node token by hostname. */
   tokens: ReadonlyMap<string, string>;
-  /** For tests: how requests reach the server (default: global fetch). */
-  fetchImpl?: typeof fetch;
+  /** For tests: how requests reach the server (default: global fetch, whose connection pool suits a whole simulated fleet). */
+  fetchImpl?: HttpFetch;
 }
 
 /** One node's windowing: usage readings and work counters. */
@@ -55,7 +56,7 @@ async function sendFor(target: FleetTarget, node: SimulatedNode, aggregators: No
   if (windows.gpuWindows.length === 0 && windows.jobWindows.length === 0 && work.workWindows.length === 0) return 0;
   const token = target.tokens.get(node.hostname);
   if (!token) throw new Error(`simulator: no node token for ${node.hostname}`);
-  await sendBatch(batchFor(node, windows, work), { serverUrl: target.serverUrl, token, fetchImpl: target.fetchImpl });
+  await sendBatch(batchFor(node, windows, work), { serverUrl: target.serverUrl, token, fetchImpl: target.fetchImpl ?? fetch });
   return windows.gpuWindows.length + windows.jobWindows.length;
 }
 

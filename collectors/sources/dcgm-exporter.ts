@@ -8,7 +8,7 @@
  * A GPU shared by several pods gets one copy of each series per pod, which is how
  * the pod labels of a GPU are collected.
  */
-import { CaptureParseError, emptyParsedGpu, migDeviceId, type ParsedGpu } from "./parse-values";
+import { CaptureParseError, emptyParsedGpu, migDeviceId, roundPct, type ParsedGpu } from "./parse-values";
 
 /** One sample of the exposition text. */
 export interface PrometheusSample {
@@ -164,8 +164,8 @@ function counterValue(value: number | undefined): number | null {
   return value;
 }
 
-/** Profiling metrics are ratios 0..1; readings are percent. */
-const ratioToPct = (value: number | null) => (value === null ? null : value * 100);
+/** Profiling metrics are ratios 0..1; readings are percent, without the float noise of scaling (0.995687 x 100). */
+const ratioToPct = (value: number | null) => (value === null ? null : roundPct(value * 100));
 
 interface SeriesGroup {
   uuid: string | null;
@@ -235,7 +235,9 @@ export function parseDcgmExporterText(text: string, source: string): DcgmExporte
     }
     const index = Number(labels.gpu);
     gpu.index = labels.gpu !== undefined && Number.isSafeInteger(index) && index >= 0 ? index : null;
-    gpu.modelName = nonEmpty(labels.modelName) ?? nonEmpty(labels.DCGM_FI_DEV_NAME) ?? nonEmpty(labels.device);
+    // The `device` label is the device node ("nvidia0"), not a model: a scrape
+    // without modelName (exporters configured without it) names no model.
+    gpu.modelName = nonEmpty(labels.modelName) ?? nonEmpty(labels.DCGM_FI_DEV_NAME) ?? null;
 
     const usedMiB = gauge("DCGM_FI_DEV_FB_USED");
     const freeMiB = gauge("DCGM_FI_DEV_FB_FREE");

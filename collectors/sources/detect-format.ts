@@ -4,6 +4,8 @@
  * readings are recognised too, so the user hears what the file is instead of a
  * parse error about its first line.
  */
+import { amdSmiCommandOf } from "./amd-smi";
+import { isHlSmiFieldList } from "./hl-smi";
 import { csvHeaderFieldName, isComputeAppsFieldList, isCsvHeaderLine } from "./nvidia-smi-csv";
 
 export type CaptureFormat =
@@ -21,6 +23,12 @@ export type CaptureFormat =
   | "nvidia-smi-list"
   /** dcgm-exporter /metrics (Prometheus text) */
   | "dcgm-exporter-metrics"
+  /** amd-smi list|static|metric|process --json (AMD Instinct) */
+  | "amd-smi-json"
+  /** rocm-smi ... --json (AMD, ROCm before amd-smi) */
+  | "rocm-smi-json"
+  /** hl-smi --query-aip=... --format=csv[,noheader][,nounits] (Intel Gaudi) */
+  | "hl-smi-csv"
   // Formats without GPU readings (or whose readings are not parsed):
   | "dcgm-exporter-counter-catalog"
   | "nvidia-smi-help-query"
@@ -58,8 +66,20 @@ function contentLines(text: string): string[] {
 
 const UNIT_IN_VALUE = /\d\s*(?:MiB|W|%|MHz)\s*$/;
 
+/** Board part numbers hl-smi prints as the name of a Gaudi (HL-205, HL-225, HL-325L, HL-338). */
+const GAUDI_NAME_CELL = /(?:^|,)\s*HL-\d{3}[A-Z]?\s*(?:,|$)/;
+
 function detectCsv(lines: string[]): DetectedFormat | null {
   const first = lines[0];
+  const headerFields = isCsvHeaderLine(first) ? first.split(",").map((cell) => csvHeaderFieldName(cell) ?? "") : null;
+  if ((headerFields !== null && isHlSmiFieldList(headerFields)) || lines.slice(headerFields ? 1 : 0).some((line) => GAUDI_NAME_CELL.test(line))) {
+    return {
+      format: "hl-smi-csv",
+      description: headerFields ? "hl-smi --query-aip CSV (Intel Gaudi)" : "hl-smi --query-aip CSV without a header (Intel Gaudi)",
+      hasHeader: headerFields !== null,
+      valuesHaveUnits: lines.slice(headerFields ? 1 : 0).some((line) => line.split(",").some((cell) => UNIT_IN_VALUE.test(cell))),
+    };
+  }
   if (!first.includes(",") && lines.length >= 2) {
     // One field per call: even lines are field names, odd ones values.
     const pairs = lines.length % 2 === 0 && lines.every((line, i) => i % 2 === 1 || LOWERCASE_FIELD_LINE.test(line.trim()));
@@ -71,6 +91,16 @@ function detectCsv(lines: string[]): DetectedFormat | null {
         valuesHaveUnits: lines.some((line, i) => i % 2 === 1 && UNIT_IN_VALUE.test(line)),
       };
     }
+  }
+  // One queried field on several GPUs: a header line, then one value per line, no comma anywhere.
+  if (!first.includes(",") && isCsvHeaderLine(first) && lines.length >= 2 && lines.every((line) => !line.includes(","))) {
+    const apps = isComputeAppsFieldList([csvHeaderFieldName(first) ?? ""]);
+    return {
+      format: apps ? "nvidia-smi-compute-apps-csv" : "nvidia-smi-query-gpu-csv",
+      description: apps ? "nvidia-smi --query-compute-apps CSV of one field" : "nvidia-smi --query-gpu CSV of one field",
+      hasHeader: true,
+      valuesHaveUnits: lines.slice(1).some((line) => UNIT_IN_VALUE.test(line)),
+    };
   }
   if (isCsvHeaderLine(first) && first.includes(",")) {
     const fields = first.split(",").map((cell) => csvHeaderFieldName(cell) ?? "");
@@ -99,12 +129,32 @@ function detectCsv(lines: string[]): DetectedFormat | null {
   return null;
 }
 
+/** amd-smi or rocm-smi JSON, told apart by shape; null for any other text. */
+function detectJson(text: string): DetectedFormat | null {
+  let document: unknown;
+  try {
+    document = JSON.parse(text.replace(/^\uFEFF/, ""));
+  } catch {
+    return null;
+  }
+  const command = amdSmiCommandOf(document);
+  if (command !== null) return { format: "amd-smi-json", description: `amd-smi ${command} --json output (AMD)` };
+  if (typeof document === "object" && document !== null && !Array.isArray(document) && Object.keys(document).some((key) => /^card\d+$/.test(key))) {
+    return { format: "rocm-smi-json", description: "rocm-smi --json output (AMD)" };
+  }
+  return null;
+}
+
 /** Detects the capture format of `text`. Never throws. */
 export function detectCaptureFormat(text: string): DetectedFormat {
   const lines = contentLines(text);
   if (lines.length === 0) return { format: "unknown", description: "an empty file" };
   const first = lines[0].trim();
 
+  if (first.startsWith("{") || first.startsWith("[")) {
+    const json = detectJson(text);
+    if (json) return json;
+  }
   if (first.startsWith("<")) return { format: "nvidia-smi-xml", description: "nvidia-smi -q -x XML" };
   if (lines.some((line) => SECTION_COMMAND_LINE.test(line.trim()))) {
     return { format: "nvidia-smi-multi-section", description: "a capture of several nvidia-smi commands" };
@@ -144,6 +194,6 @@ export function detectCaptureFormat(text: string): DetectedFormat {
   return {
     format: "unknown",
     description:
-      "none of the known captures (nvidia-smi -q -x XML, nvidia-smi --query-gpu/--query-compute-apps CSV, nvidia-smi -L, dcgm-exporter /metrics text); CSV saved without a header needs its field list",
+      "none of the known captures (nvidia-smi -q -x XML, nvidia-smi --query-gpu/--query-compute-apps CSV, nvidia-smi -L, dcgm-exporter /metrics text, amd-smi or rocm-smi JSON, hl-smi CSV); CSV saved without a header needs its field list",
   };
 }

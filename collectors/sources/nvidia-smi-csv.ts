@@ -212,7 +212,7 @@ function fitRow(table: CsvTable, row: { line: number; cells: CsvCell[] }, freeTe
   );
 }
 
-type RowReader = {
+export type RowReader = {
   has: (field: string) => boolean;
   text: (field: string) => string | null;
   number: (field: string, unit?: ValueUnit) => number | null;
@@ -266,6 +266,15 @@ function gpuFromRecord(read: RowReader): ParsedGpu {
 export function parseQueryGpuCsv(text: string, options: CsvParseOptions): ParsedGpu[] {
   const table = readTable(text, options, GPU_FIELD_ALIASES);
   return table.rows.map((row) => gpuFromRecord(rowReader(table.fields, fitRow(table, row, null, options.source), options.source, row.line)));
+}
+
+/**
+ * The rows of a CSV query in nvidia-smi's format (hl-smi --query-aip prints the
+ * same), one reader per row, by field name. No aliases, no free-text spill-over.
+ */
+export function readCsvRecords(text: string, options: CsvParseOptions): RowReader[] {
+  const table = readTable(text, options, {});
+  return table.rows.map((row) => rowReader(table.fields, fitRow(table, row, null, options.source), options.source, row.line));
 }
 
 /** One --query-gpu field and its value, each on its own line. */

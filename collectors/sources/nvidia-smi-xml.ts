@@ -1,5 +1,5 @@
 /**
- * Parses `nvidia-smi -q -x` (XML) output, from DTD v7 (driver 352) to v13
+ * Parses `nvidia-smi -q -x` (XML) output, from DTD v2 (driver 285) to v13
  * (driver 595).
  *
  * The XML varies with the driver and with who saved it: the DOCTYPE may be
@@ -7,8 +7,10 @@
  * occurs once parses as an object and several times as an array; "no processes"
  * is <processes />, an empty element, or no element at all; containers hold
  * text instead of children ("<mig_devices>None</mig_devices>"); element names
- * change (power_readings became gpu_power_readings in R535). Everything is read
- * defensively: a missing element is an absent value, not an error.
+ * change (power_readings became gpu_power_readings in R535, processes were
+ * compute_processes up to DTD v6, memory was memory_usage in "MB" up to about
+ * DTD v3). Everything is read defensively: a missing element is an absent
+ * value, not an error.
  *
  * fast-xml-parser never fetches external entities or DTDs, so a capture cannot
  * make the parser read files or the network.
@@ -37,6 +39,7 @@ export interface NvidiaSmiXmlResult {
 const REPEATED_ELEMENTS = new Set([
   "nvidia_smi_log.gpu",
   "nvidia_smi_log.gpu.processes.process_info",
+  "nvidia_smi_log.gpu.compute_processes.process_info",
   "nvidia_smi_log.gpu.mig_devices.mig_device",
 ]);
 
@@ -157,9 +160,15 @@ function deriveMigProfile(device: MigDeviceFacts, gpuInstanceSmCount: number | n
   return `${slices(device.multiprocessorCount)}c.${gpuSlices}`;
 }
 
+/** DTD v6 and older list processes under <compute_processes>; v7 and later under <processes>. */
+const PROCESS_CONTAINERS = ["processes", "compute_processes"] as const;
+
 function readProcesses(source: string, label: string, gpuNode: XmlNode) {
-  return elements(child(gpuNode, "processes", "process_info")).flatMap((node, i) => {
-    const read = new GpuFieldReader(source, `${label}/processes/process_info[${i + 1}]`, node);
+  const nodes = PROCESS_CONTAINERS.flatMap((container) =>
+    elements(child(gpuNode, container, "process_info")).map((node, i) => ({ node, path: `${container}/process_info[${i + 1}]` })),
+  );
+  return nodes.flatMap(({ node, path }) => {
+    const read = new GpuFieldReader(source, `${label}/${path}`, node);
     const pid = read.integer("pid");
     // A process without a pid cannot be attributed to a job.
     if (pid === null) return [];
@@ -180,8 +189,9 @@ function readGpu(source: string, gpuNode: XmlNode, position: number): ParsedGpu[
   // GPUs, and minor numbers need not follow PCI order.
   gpu.index = read.integer("minor_number") ?? position;
   gpu.modelName = read.text("product_name");
-  gpu.memoryTotalMiB = read.number("MiB", "fb_memory_usage", "total");
-  gpu.memoryUsedMiB = read.number("MiB", "fb_memory_usage", "used");
+  // DTD v2-v3 (drivers up to ~R295) call the framebuffer memory_usage.
+  gpu.memoryTotalMiB = read.number("MiB", "fb_memory_usage", "total") ?? read.number("MiB", "memory_usage", "total");
+  gpu.memoryUsedMiB = read.number("MiB", "fb_memory_usage", "used") ?? read.number("MiB", "memory_usage", "used");
   gpu.utilizationGpuPct = read.number("%", "utilization", "gpu_util");
   gpu.powerDrawW = powerDrawW(read);
 

@@ -4,6 +4,7 @@
  * one file, or dcgm-exporter /metrics text. Pure: the caller reads the file.
  */
 import type { GpuReading, JobAttribution } from "../readings";
+import { amdSmiCommandOf, parseAmdSmiList, parseAmdSmiMetric, parseAmdSmiProcesses, parseAmdSmiStaticModels, parseJsonCapture, parseRocmSmiJson } from "./amd-smi";
 import { parseDcgmExporterText, type DcgmGpuDetails } from "./dcgm-exporter";
 import { detectCaptureFormat, SECTION_COMMAND_LINE, type CaptureFormat } from "./detect-format";
 import {
@@ -15,6 +16,7 @@ import {
   parseQueryGpuFieldValues,
   type ParsedComputeApp,
 } from "./nvidia-smi-csv";
+import { HL_SMI_QUERY_FIELDS, parseHlSmiCsv } from "./hl-smi";
 import { parseNvidiaSmiXml } from "./nvidia-smi-xml";
 import { CaptureParseError, emptyParsedGpu, type ParsedGpu, type ParsedProcess } from "./parse-values";
 
@@ -222,6 +224,12 @@ function headerlessFields(text: string, apps: boolean, options: ParseCaptureOpti
   return cells === withMigMode.length ? withMigMode : undefined;
 }
 
+/** The collector's own hl-smi field list, when a headerless capture has as many columns. */
+function headerlessHlSmiFields(text: string): readonly string[] | undefined {
+  const firstRow = text.split(/\r?\n/).find((line) => line.trim() !== "") ?? "";
+  return firstRow.split(",").length === HL_SMI_QUERY_FIELDS.length ? HL_SMI_QUERY_FIELDS : undefined;
+}
+
 /**
  * Parses a capture. Throws CaptureParseError for malformed values, for files
  * that are not captures (a DCGM counter catalog, --help-query-gpu output) and
@@ -253,7 +261,9 @@ export function parseCapture(text: string, options: ParseCaptureOptions): Parsed
     case "nvidia-smi-query-gpu-csv":
       gpus = parseQueryGpuCsv(body, {
         source,
-        fields: detected.hasHeader ? undefined : headerlessFields(body, false, options),
+        // A one-field list given by the caller settles whether the first line of a
+        // one-column file ("P0" of pstate) is a header: only if it names that field.
+        fields: detected.hasHeader ? (options.fields?.length === 1 ? options.fields : undefined) : headerlessFields(body, false, options),
       });
       break;
     case "nvidia-smi-compute-apps-csv": {
@@ -283,13 +293,42 @@ export function parseCapture(text: string, options: ParseCaptureOptions): Parsed
       driverVersion = dcgm.gpuDetails.find((details) => details.driverVersion !== null)?.driverVersion ?? null;
       break;
     }
+    case "amd-smi-json":
+      gpus = parseAmdSmiCapture(body, source);
+      break;
+    case "rocm-smi-json":
+      gpus = parseRocmSmiJson(body, source);
+      break;
+    case "hl-smi-csv":
+      gpus = parseHlSmiCsv(body, { source, fields: detected.hasHeader ? undefined : (options.fields ?? headerlessHlSmiFields(body)) });
+      break;
     default:
       throw new CaptureParseError({ source }, `no GPU readings found: this looks like ${detected.description}`);
   }
-  if (!gpus.some((gpu) => Boolean(gpu.uuid) || Boolean(gpu.modelName))) {
+  // amd-smi metric and process answers name GPUs by index only; the other commands add UUID and model.
+  const identified = (gpu: ParsedGpu) => Boolean(gpu.uuid) || Boolean(gpu.modelName) || (detected.format === "amd-smi-json" && gpu.index !== null);
+  if (!gpus.some(identified)) {
     throw new CaptureParseError({ source }, `no GPU readings found: this looks like ${detected.description}, but no GPU in it has a UUID or a name`);
   }
   return { format: detected.format, driverVersion, gpus, dcgmGpuDetails };
+}
+
+/**
+ * One amd-smi command's JSON as GPUs: list gives identities, static models,
+ * metric readings, process the processes of each GPU index.
+ */
+function parseAmdSmiCapture(text: string, source: string): ParsedGpu[] {
+  const command = amdSmiCommandOf(parseJsonCapture(text, source));
+  switch (command) {
+    case "list":
+      return parseAmdSmiList(text, source).map((item) => ({ ...emptyParsedGpu(), index: item.index, uuid: item.uuid }));
+    case "static":
+      return [...parseAmdSmiStaticModels(text, source)].map(([index, modelName]) => ({ ...emptyParsedGpu(), index, modelName }));
+    case "process":
+      return [...parseAmdSmiProcesses(text, source)].map(([index, processes]) => ({ ...emptyParsedGpu(), index, processes }));
+    default:
+      return parseAmdSmiMetric(text, source);
+  }
 }
 
 /** The `parse` command's view of a capture. */

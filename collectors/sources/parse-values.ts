@@ -74,7 +74,7 @@ export function isAbsentValue(raw: string | null | undefined): boolean {
 export const VALUE_UNITS = ["MiB", "W", "%", "MHz", "C"] as const;
 export type ValueUnit = (typeof VALUE_UNITS)[number];
 
-const NUMBER_WITH_UNIT = /^([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(MiB|W|%|MHz|C)?$/;
+const NUMBER_WITH_UNIT = /^([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(MiB|MB|W|%|MHz|C)?$/;
 
 /**
  * Parses a number that may carry a unit suffix ("819 MiB", "26.78 W", "65 %").
@@ -86,13 +86,23 @@ export function parseNumberValue(raw: string | null | undefined, location: Value
   const text = (raw as string).trim();
   const match = NUMBER_WITH_UNIT.exec(text);
   if (!match) throw new CaptureParseError(location, `${JSON.stringify(text)} is not a number`);
-  const unit = match[2];
+  // Pre-2013 nvidia-smi printed "MB" for the same MiB figures later drivers print as "MiB".
+  const unit = match[2] === "MB" ? "MiB" : match[2];
   if (unit !== undefined && expectedUnit !== undefined && unit !== expectedUnit) {
     throw new CaptureParseError(location, `${JSON.stringify(text)} is not in ${expectedUnit}`);
   }
   const value = Number(match[1]);
   if (!Number.isFinite(value)) throw new CaptureParseError(location, `${JSON.stringify(text)} is not a finite number`);
   return value;
+}
+
+/**
+ * A percentage rounded to 0.0001 %, the resolution of the six-decimal ratios
+ * DCGM prints. Scaling a ratio gives binary floating-point noise (0.995687 x 100
+ * = 99.56869999999999); this keeps the figure the source meant (99.5687).
+ */
+export function roundPct(value: number | null): number | null {
+  return value === null ? null : Math.round(value * 10_000) / 10_000;
 }
 
 /** Like parseNumberValue, for values that must be whole numbers (pids, indexes). */

@@ -7,7 +7,7 @@
  * and, only when a GPU runs several processes, `nvidia-smi pmon -c 1 -s u` for each
  * process's SM utilization, which splits the shared GPU's cost by use.
  * Parsing is in nvidia-smi-csv.ts / nvidia-smi-xml.ts / nvidia-smi-pmon.ts; this
- * file only runs commands.
+ * file only runs commands, through one long-lived shell (shell-runner.ts).
  */
 import { execFile } from "node:child_process";
 import { parsePmon, pmonKey } from "./nvidia-smi-pmon";
@@ -20,6 +20,7 @@ import {
   parseQueryGpuCsv,
 } from "./nvidia-smi-csv";
 import { parseNvidiaSmiXml } from "./nvidia-smi-xml";
+import { defaultCommandRunner } from "./shell-runner";
 import type { ParsedGpu } from "./parse-values";
 
 /** Runs a command and resolves with its stdout; rejects on a non-zero exit or the timeout. */
@@ -49,7 +50,7 @@ export interface NvidiaSmiSourceOptions {
 export function nvidiaSmiSource(options: NvidiaSmiSourceOptions = {}): GpuSource {
   const command = options.command ?? "nvidia-smi";
   const timeoutMs = options.timeoutMs ?? 5000;
-  const run = options.run ?? execFileRunner;
+  const run = options.run ?? defaultCommandRunner(execFileRunner);
   // Drivers before R450 do not know mig.mode.current and fail the whole query; learnt on the first poll.
   let migFieldSupported = true;
 

@@ -3,17 +3,18 @@
  * or the exporter pod on the same node). Parsing is in dcgm-exporter.ts.
  */
 import type { GpuSource, SourcePoll } from "../agent";
+import { httpFetch, type HttpFetch } from "../http-fetch";
 import { parseDcgmExporterText } from "./dcgm-exporter";
 
 export interface DcgmSourceOptions {
   url: string;
   /** Limit on one scrape (default 5 s). */
   timeoutMs?: number;
-  fetchImpl?: typeof fetch;
+  fetchImpl?: HttpFetch;
 }
 
 export function dcgmExporterSource(options: DcgmSourceOptions): GpuSource {
-  const fetchImpl = options.fetchImpl ?? fetch;
+  const fetchImpl = options.fetchImpl ?? httpFetch;
   const timeoutMs = options.timeoutMs ?? 5000;
   return {
     name: "dcgm-exporter",

@@ -10,6 +10,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { attributeProcess, DEFAULT_ATTRIBUTION_CONFIG, parseCgroup, parseEnviron, unattributedJob, type AttributionConfig, type ProcReader } from "../attribution";
+import { httpFetch, type HttpFetch } from "../http-fetch";
 import type { GpuReading, JobAttribution } from "../readings";
 import { parseInferenceMetrics } from "./inference-metrics";
 import { endpointsFromPodList, type PodEndpoint } from "./pod-annotations";
@@ -38,7 +39,7 @@ export interface WorkCollectorOptions {
   attribution?: AttributionConfig;
   /** Limit on one scrape (default 5 s). */
   scrapeTimeoutMs?: number;
-  fetchImpl?: typeof fetch;
+  fetchImpl?: HttpFetch;
   log?: (line: string) => void;
 }
 
@@ -97,7 +98,7 @@ export class WorkCollector {
     let text: string;
     try {
       const timeout = AbortSignal.timeout(this.options.scrapeTimeoutMs ?? 5000);
-      const response = await (this.options.fetchImpl ?? fetch)(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+      const response = await (this.options.fetchImpl ?? httpFetch)(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
       text = await response.text();
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
     } catch (error) {

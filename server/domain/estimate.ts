@@ -21,10 +21,14 @@ export interface HistoricalRun {
 
 /**
  * Relative training throughput per GPU, for comparing models by price per unit
- * of work: the ratio of NVIDIA's peak dense FP16/BF16 tensor TFLOPS to the
+ * of work: the ratio of the vendor's peak dense FP16/BF16 tensor TFLOPS to the
  * A100's (312). Peak ratios overstate real speedups (memory bandwidth, input
  * pipelines), so alternatives on faster models are optimistic; a request can
- * pass its own figures.
+ * pass its own figures. Every row is an assumption (an alternative priced from
+ * it says throughput "assumed"); the AMD Instinct and Intel Gaudi rows more so,
+ * since their software stacks reach a smaller share of peak than CUDA does:
+ * measured work counters should replace them as soon as a job has run there.
+ * Keys are the collector's model names (collectors/sources/accelerator-models.ts).
  */
 export const PEAK_TENSOR_THROUGHPUT: Readonly<Record<string, number>> = {
   "NVIDIA A100-SXM4-80GB": 1,
@@ -38,6 +42,13 @@ export const PEAK_TENSOR_THROUGHPUT: Readonly<Record<string, number>> = {
   "NVIDIA A10G": 125 / 312,
   "Tesla T4": 65 / 312,
   "Tesla V100-SXM2-32GB": 125 / 312,
+  // Assumed, from vendor data sheets (peak dense BF16): MI300X/MI325X 1307, MI250X 383 TFLOPS.
+  "AMD Instinct MI300X": 1307 / 312,
+  "AMD Instinct MI325X": 1307 / 312,
+  "AMD Instinct MI250X": 383 / 312,
+  // Assumed, from Intel's product briefs (peak BF16 matrix): Gaudi 2 432, Gaudi 3 1835 TFLOPS.
+  "Intel Gaudi 2": 432 / 312,
+  "Intel Gaudi 3": 1835 / 312,
 };
 
 export interface Alternative {

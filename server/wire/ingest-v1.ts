@@ -151,7 +151,7 @@ export const ingestBatchObjectSchema = z.object({
   collector: z
     .object({
       version: text().max(64),
-      source: z.enum(["nvidia-smi", "dcgm-exporter", "simulator"]),
+      source: z.enum(["nvidia-smi", "dcgm-exporter", "simulator", "amd-smi", "rocm-smi", "hl-smi"]),
       /** Polls that failed or timed out since the previous batch. */
       failedPolls: int32.nonnegative().optional(),
     })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_ATTRIBUTION_CONFIG } from "../../collectors/attribution";
-import { parseDurationMs, parseRunConfig } from "../../collectors/cli";
+import { parseDurationMs, parsePollConfig, parseRunConfig } from "../../collectors/cli";
 import { NO_METADATA } from "../../collectors/metadata/metadata-config";
 
 describe("parseDurationMs", () => {
@@ -137,5 +137,21 @@ describe("parseRunConfig --token-file", () => {
     });
     const both = parseRunConfig(["--server", "http://h", "--token", "from-flag", "--token-file", "/nonexistent"], {}, readFile);
     expect(both.ok && both.config.token).toBe("from-flag");
+  });
+});
+
+describe("parsePollConfig", () => {
+  it("takes the source and attribution flags of run, without server or token", () => {
+    expect(parsePollConfig(["--source", "simulator", "--hostname", "gpu-7"], { GPU_ROI_PROC_ROOT: "/host/proc" })).toEqual({
+      ok: true,
+      config: { source: { kind: "simulator" }, hostname: "gpu-7", procRoot: "/host/proc", attribution: DEFAULT_ATTRIBUTION_CONFIG },
+    });
+    expect(parsePollConfig([], {})).toMatchObject({ ok: true, config: { source: { kind: "nvidia-smi" }, hostname: null, procRoot: "/proc" } });
+  });
+
+  it("names the flag of a bad value and refuses flags that only run takes", () => {
+    expect(parsePollConfig(["--source", "gpu"], {})).toEqual({ ok: false, error: '--source (env GPU_ROI_SOURCE): "gpu" is not nvidia-smi, dcgm=URL, amd-smi, rocm-smi, hl-smi or simulator' });
+    expect(parsePollConfig(["--spool", "/tmp/x"], {})).toEqual({ ok: false, error: "unknown option --spool" });
+    expect(parsePollConfig(["--hostname"], {})).toEqual({ ok: false, error: "--hostname needs a value" });
   });
 });

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { amdSmiSource, rocmSmiSource } from "../../collectors/sources/run-amd-smi";
+import { hlSmiSource } from "../../collectors/sources/run-hl-smi";
 import { nvidiaSmiSource, type CommandRunner } from "../../collectors/sources/run-nvidia-smi";
 import { dcgmExporterSource } from "../../collectors/sources/scrape-dcgm";
 
@@ -85,5 +87,64 @@ describe("dcgmExporterSource", () => {
   it("fails the poll on a non-2xx answer", async () => {
     const fetchImpl = (async () => new Response("down", { status: 503 })) as unknown as typeof fetch;
     await expect(dcgmExporterSource({ url: "http://localhost:9400/metrics", fetchImpl }).poll(0)).rejects.toThrow("HTTP 503");
+  });
+});
+
+describe("amdSmiSource", () => {
+  it("reads list and static once, metric and process on every poll, and joins them by GPU index", async () => {
+    const calls: string[] = [];
+    const run: CommandRunner = async (file, args) => {
+      calls.push(`${file} ${args.join(" ")}`);
+      switch (args[0]) {
+        case "list":
+          return JSON.stringify([{ gpu: 0, bdf: "0000:0c:00.0", uuid: "70ff74a1-0000-1000-80ea-a8f2b4b0c2d1" }]);
+        case "static":
+          return JSON.stringify([{ gpu: 0, asic: { market_name: "AMD Instinct MI300X" } }]);
+        case "metric":
+          return JSON.stringify([{ gpu: 0, usage: { gfx_activity: { value: 88, unit: "%" } }, power: { socket_power: { value: 650, unit: "W" } }, mem_usage: { total_vram: { value: 196592, unit: "MB" }, used_vram: { value: 150000, unit: "MB" } } }]);
+        default:
+          return JSON.stringify([{ gpu: 0, process_list: [{ process_info: { name: "python3", pid: 4242, memory_usage: { vram_mem: { value: 1048576, unit: "B" } } } }] }]);
+      }
+    };
+    const source = amdSmiSource({ run });
+    const first = await source.poll(0);
+    await source.poll(0);
+    expect(calls).toEqual([
+      "amd-smi list --json",
+      "amd-smi static --asic --json",
+      "amd-smi metric --usage --power --mem-usage --json",
+      "amd-smi process --json",
+      "amd-smi metric --usage --power --mem-usage --json",
+      "amd-smi process --json",
+    ]);
+    expect(first.kind === "parsed" && first.gpus.map((gpu) => [gpu.uuid, gpu.modelName, gpu.utilizationGpuPct, gpu.processes])).toEqual([
+      ["GPU-70ff74a1-0000-1000-80ea-a8f2b4b0c2d1", "AMD Instinct MI300X", 88, [{ pid: 4242, name: "python3", memoryUsedMiB: 1 }]],
+    ]);
+  });
+});
+
+describe("rocmSmiSource", () => {
+  it("runs one rocm-smi call for identity, model, use, VRAM and power", async () => {
+    const calls: string[][] = [];
+    const run: CommandRunner = async (_file, args) => {
+      calls.push([...args]);
+      return JSON.stringify({ card0: { "Unique ID": "0x1", "GPU use (%)": "7", "Card Series": "Instinct MI210", "VRAM Total Memory (B)": "68702699520" } });
+    };
+    const poll = await rocmSmiSource({ run }).poll(0);
+    expect(calls).toEqual([["--showuniqueid", "--showproductname", "--showuse", "--showmeminfo", "vram", "--showpower", "--json"]]);
+    expect(poll.kind === "parsed" && poll.gpus.map((gpu) => [gpu.uuid, gpu.modelName, gpu.memoryTotalMiB])).toEqual([["GPU-1", "AMD Instinct MI210", 65520]]);
+  });
+});
+
+describe("hlSmiSource", () => {
+  it("runs the --query-aip of the collector's fields without header or units", async () => {
+    const calls: string[][] = [];
+    const run: CommandRunner = async (_file, args) => {
+      calls.push([...args]);
+      return "0, 01P4-HL3090A0-18-UAN071-12-03-01, HL-325L, 131072, 120800, 97, 812\n";
+    };
+    const poll = await hlSmiSource({ run }).poll(0);
+    expect(calls).toEqual([["--query-aip=index,uuid,name,memory.total,memory.used,utilization.aip,power.draw", "--format=csv,noheader,nounits"]]);
+    expect(poll.kind === "parsed" && poll.gpus.map((gpu) => [gpu.uuid, gpu.modelName, gpu.utilizationGpuPct])).toEqual([["GAUDI-01P4-HL3090A0-18-UAN071-12-03-01", "Intel Gaudi 3", 97]]);
   });
 });

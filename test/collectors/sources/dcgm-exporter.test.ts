@@ -108,6 +108,23 @@ describe("parseDcgmExporterText", () => {
     expect(gpuDetails[0].tensorActivePct).toBeCloseTo(12.5, 10);
   });
 
+  it("names no model when the scrape has no modelName label, never the device node", () => {
+    const text = [
+      series("DCGM_FI_DEV_GPU_UTIL", 'gpu="0",UUID="GPU-a",device="nvidia0",Hostname="n"', "12"),
+      series("DCGM_FI_DEV_GPU_UTIL", 'gpu="1",UUID="GPU-b",device="nvidia1",DCGM_FI_DEV_NAME="NVIDIA H100 80GB HBM3",Hostname="n"', "7"),
+    ].join("\n");
+    expect(parseDcgmExporterText(text, "metrics").gpus.map((gpu) => gpu.modelName)).toEqual([null, "NVIDIA H100 80GB HBM3"]);
+  });
+
+  it("gives percentages scaled from ratios without floating-point noise", () => {
+    const labels = 'gpu="0",UUID="GPU-a",modelName="NVIDIA H100 80GB HBM3"';
+    const text = [series("DCGM_FI_PROF_GR_ENGINE_ACTIVE", labels, "0.995687"), series("DCGM_FI_PROF_SM_ACTIVE", labels, "0.287001")].join("\n");
+    const [gpu] = parseDcgmExporterText(text, "metrics").gpus;
+    // 0.995687 * 100 is 99.56869999999999 in binary floating point.
+    expect(gpu.utilizationGpuPct).toBe(99.5687);
+    expect(gpu.smActivePct).toBe(28.7001);
+  });
+
   it("prefers DCGM_FI_DEV_GPU_UTIL over the engine-active ratio for utilization", () => {
     const labels = 'gpu="0",UUID="GPU-a"';
     const text = [series("DCGM_FI_DEV_GPU_UTIL", labels, "37"), series("DCGM_FI_PROF_GR_ENGINE_ACTIVE", labels, "0.9")].join("\n");

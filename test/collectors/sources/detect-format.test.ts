@@ -40,6 +40,14 @@ describe("detectCaptureFormat", () => {
     expect(detectCaptureFormat("pid, process_name, gpu_uuid, used_memory [MiB]\n")).toMatchObject({ format: "nvidia-smi-compute-apps-csv", hasHeader: true });
   });
 
+  it("reads one queried field of several GPUs (no comma anywhere) as CSV with a header", () => {
+    const text = "uuid\nGPU-6b29bbf5-2b2c-4e1a-8f7e-0c9a2d2f3b11\nGPU-0d1c3a77-9a54-41f8-b0d2-77e3f5c1aa02\n";
+    expect(detectCaptureFormat(text)).toMatchObject({ format: "nvidia-smi-query-gpu-csv", hasHeader: true, valuesHaveUnits: false });
+    expect(detectCaptureFormat("memory.used [MiB]\n12 MiB\n40000 MiB\n7 MiB\n")).toMatchObject({ format: "nvidia-smi-query-gpu-csv", valuesHaveUnits: true });
+    // A header and one value is still one field per call of one GPU; both read the same.
+    expect(detectCaptureFormat("uuid\nGPU-a\n").format).toBe("nvidia-smi-csv-one-field-per-call");
+  });
+
   it("recognises outputs that hold no readings and says what to capture instead", () => {
     expect(detectCaptureFormat('List of valid properties to query for the switch "--query-gpu=":\n\n"timestamp"\n')).toMatchObject({
       format: "nvidia-smi-help-query",

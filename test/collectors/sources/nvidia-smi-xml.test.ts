@@ -162,6 +162,41 @@ describe("parseNvidiaSmiXml", () => {
     expect(power("<power_readings><power_draw>N/A</power_draw></power_readings>")).toBeNull();
   });
 
+  it("reads the processes of DTD v6 and older, listed under <compute_processes>", () => {
+    // Shape of driver 340 (nvsmi_device_v6.dtd) output: 8 processes, no <processes> element.
+    const processInfo = (pid: number) =>
+      `<process_info><pid>${pid}</pid><process_name>/opt/solver/bin/solver</process_name><used_memory>98 MiB</used_memory></process_info>`;
+    const pids = [5493, 5494, 5495, 5496, 6390, 6391, 6392, 6393];
+    const xml =
+      `<?xml version="1.0" ?>\n<!DOCTYPE nvidia_smi_log SYSTEM "nvsmi_device_v6.dtd">\n<nvidia_smi_log>\n<driver_version>340.24</driver_version>\n` +
+      gpuXml(
+        `<product_name>Tesla K20m</product_name><uuid>GPU-k20m</uuid><minor_number>0</minor_number>` +
+          `<fb_memory_usage><total>4799 MiB</total><used>828 MiB</used><free>3971 MiB</free></fb_memory_usage>` +
+          `<utilization><gpu_util>04 %</gpu_util></utilization>` +
+          `<compute_processes>\n${pids.map(processInfo).join("\n")}\n</compute_processes>\n<accounted_processes>\n</accounted_processes>`,
+        "0000:0D:00.0",
+      ) +
+      "\n</nvidia_smi_log>\n";
+    const [gpu] = parseNvidiaSmiXml(xml, "k20m.xml").gpus;
+    expect(gpu.utilizationGpuPct).toBe(4);
+    expect(gpu.processes).toHaveLength(8);
+    expect(gpu.processes.map((process) => process.pid)).toEqual(pids);
+    expect(gpu.processes[0]).toEqual({ pid: 5493, name: "/opt/solver/bin/solver", memoryUsedMiB: 98 });
+  });
+
+  it("reads DTD v2 memory_usage in MB, the unit drivers of that age printed for MiB", () => {
+    const xml = xmlLog(
+      gpuXml(
+        `<product_name>Tesla M2090</product_name><uuid>GPU-m2090</uuid>` +
+          `<memory_usage><total>5375 MB</total><used>2594 MB</used><free>2781 MB</free></memory_usage>` +
+          `<compute_processes><process_info><pid>26931</pid><process_name>/usr/bin/python</process_name><used_memory>2577 MB</used_memory></process_info></compute_processes>`,
+      ),
+    );
+    const [gpu] = parseNvidiaSmiXml(xml, "m2090.xml").gpus;
+    expect(gpu).toMatchObject({ memoryTotalMiB: 5375, memoryUsedMiB: 2594 });
+    expect(gpu.processes).toEqual([{ pid: 26931, name: "/usr/bin/python", memoryUsedMiB: 2577 }]);
+  });
+
   it("names the element of a malformed value", () => {
     const xml = xmlLog(gpuXml("<uuid>GPU-a</uuid><fb_memory_usage><total>12x MiB</total></fb_memory_usage>"));
     expect(() => parseNvidiaSmiXml(xml, "log.xml")).toThrow('log.xml, field gpu[00000000:01:00.0]/fb_memory_usage/total: "12x MiB" is not a number');

@@ -91,6 +91,26 @@ describe("parseCapture", () => {
     expect(() => parseCapture(nameOnly, { source: "names.csv" })).toThrow(/^names\.csv: no GPU readings found: this looks like none of the known captures/);
   });
 
+  it("reads --query-gpu=uuid --format=csv of two GPUs: a header, then one value per line", () => {
+    const text = "uuid\nGPU-6b29bbf5-2b2c-4e1a-8f7e-0c9a2d2f3b11\nGPU-0d1c3a77-9a54-41f8-b0d2-77e3f5c1aa02\n";
+    const { gpus } = parseCapture(text, { source: "uuids.csv" });
+    expect(gpus.map((gpu) => gpu.uuid)).toEqual(["GPU-6b29bbf5-2b2c-4e1a-8f7e-0c9a2d2f3b11", "GPU-0d1c3a77-9a54-41f8-b0d2-77e3f5c1aa02"]);
+    // Told the one field, a first value that looks like a field name ("A100") is a value, not a header.
+    expect(parseCapture("A100\nH100\nL4\n", { source: "names.csv", fields: ["name"] }).gpus.map((gpu) => gpu.modelName)).toEqual(["A100", "H100", "L4"]);
+  });
+
+  it("reads the captures of a real H200 node the same way in every format", () => {
+    const h200 = { uuid: "GPU-1caaa79e-17d9-f38c-7571-bab0a6e7cf2b", index: 0, modelName: "NVIDIA H200", memoryTotalMiB: 143771, memoryUsedMiB: 0, utilizationGpuPct: 0 };
+    const read = (file: string) => parseCapture(readFixture(`gpu-roi-h200/${file}`), { source: file });
+    expect(read("q-x.xml")).toMatchObject({ format: "nvidia-smi-xml", driverVersion: "580.159.04", gpus: [{ ...h200, powerDrawW: 78.66, processes: [] }] });
+    expect(read("query-gpu.csv").gpus).toEqual([expect.objectContaining({ ...h200, powerDrawW: 79.19 })]);
+    expect(read("query-gpu-noheader-nounits.csv").gpus).toEqual([expect.objectContaining({ ...h200, powerDrawW: 79.19 })]);
+    expect(read("uuid.csv").gpus.map((gpu) => gpu.uuid)).toEqual([h200.uuid]);
+    expect(read("list.txt").gpus).toEqual([expect.objectContaining({ uuid: h200.uuid, modelName: "NVIDIA H200", memoryTotalMiB: null })]);
+    // An idle node's compute-apps query is its header alone: no GPU to report.
+    expect(() => read("apps.csv")).toThrow(/no GPU in it has a UUID or a name/);
+  });
+
   it("prefers the -q -x section of a multi-command capture, with line numbers of the whole file in errors", () => {
     const xml = (used: string) =>
       `<?xml version="1.0" ?>\n<nvidia_smi_log>\n<gpu id="0"><uuid>GPU-a</uuid><product_name>Tesla T4</product_name>\n<fb_memory_usage><total>15360 MiB</total><used>${used}</used></fb_memory_usage></gpu>\n</nvidia_smi_log>`;

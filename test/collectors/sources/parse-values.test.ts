@@ -7,6 +7,7 @@ import {
   parseIntegerValue,
   parseNumberValue,
   parseTextValue,
+  roundPct,
 } from "../../../collectors/sources/parse-values";
 
 const at = { source: "nvidia-smi.csv", line: 3, field: "memory.used" };
@@ -72,6 +73,21 @@ describe("parseNumberValue", () => {
     expect(parseNumberValue("12", at, "MiB")).toBe(12);
     expect(() => parseNumberValue("12 W", at, "MiB")).toThrow('nvidia-smi.csv line 3, field memory.used: "12 W" is not in MiB');
     expect(() => parseNumberValue("12 GiB", at, "MiB")).toThrow('"12 GiB" is not a number');
+  });
+
+  it("reads the MB of old drivers as MiB, and refuses it where another unit is expected", () => {
+    expect(parseNumberValue("2577 MB", at, "MiB")).toBe(2577);
+    expect(() => parseNumberValue("2577 MB", at, "W")).toThrow('"2577 MB" is not in W');
+  });
+});
+
+describe("roundPct", () => {
+  it("rounds to 0.0001 % and keeps null", () => {
+    expect(roundPct(0.995687 * 100)).toBe(99.5687);
+    expect(roundPct(0.15620549 * 100)).toBe(15.6205);
+    expect(roundPct(42.5)).toBe(42.5);
+    expect(roundPct(0)).toBe(0);
+    expect(roundPct(null)).toBeNull();
   });
 });
 

@@ -46,6 +46,22 @@ describe("estimateExperiment", () => {
     expect(estimate.notes).toEqual(["only 0 similar runs: no range"]);
   });
 
+  it("offers AMD Instinct and Intel Gaudi models by their assumed peak throughput, like any GPU model", () => {
+    const prices = new Map([
+      [A100, { costPerGpuHour: 2, currency: "USD" }],
+      ["AMD Instinct MI300X", { costPerGpuHour: 4, currency: "USD" }],
+      ["Intel Gaudi 3", { costPerGpuHour: 3, currency: "USD" }],
+    ]);
+    const estimate = estimateExperiment({ request: { kind: "shape", gpuModel: A100, gpuCount: 1, hours: 312 }, similarRuns: [], prices, nowHourOfWeek: 0 });
+    // 312 A100-hours are 312 / (1835 / 312) Gaudi 3 hours and 312 / (1307 / 312) MI300X hours.
+    expect(estimate.alternatives.map((alternative) => [alternative.gpuModel, alternative.throughput])).toEqual([
+      ["Intel Gaudi 3", "assumed"],
+      ["AMD Instinct MI300X", "assumed"],
+    ]);
+    expect(estimate.alternatives[0].gpuHours).toBeCloseTo((312 * 312) / 1835, 9);
+    expect(estimate.alternatives[1].expectedCost).toBeCloseTo(((312 * 312) / 1307) * 4, 9);
+  });
+
   it("compares an earlier experiment's alternatives by its measured throughput where it ran on both models, marked measured", () => {
     const estimate = estimateExperiment({
       request: { kind: "like", experiment: "exp-1", scale: 1 },

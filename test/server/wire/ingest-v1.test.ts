@@ -19,6 +19,13 @@ describe("ingestBatchSchema", () => {
     expect(firstIssue(batch).field).toBe("gpuWindows[0].utilizationMaxPct");
   });
 
+  it("accepts batches from AMD and Intel Gaudi collectors and refuses an unknown source", () => {
+    for (const source of ["amd-smi", "rocm-smi", "hl-smi"]) {
+      expect(ingestBatchSchema.safeParse({ ...makeBatch(), collector: { version: "0.1.0", source } }).success).toBe(true);
+    }
+    expect(firstIssue({ ...makeBatch(), collector: { version: "0.1.0", source: "xpu-smi" } }).field).toBe("collector.source");
+  });
+
   it("refuses a batchId that is not a UUID", () => {
     expect(firstIssue(makeBatch({ batchId: "batch-1" })).field).toBe("batchId");
   });
