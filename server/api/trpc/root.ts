@@ -1,4 +1,10 @@
 import { createCallerFactory, createTrpcRouter } from "./init";
+import { acknowledgeAlertEpisodeProcedure } from "./procedures/alerts/acknowledge-alert-episode";
+import { createAlertRuleProcedure } from "./procedures/alerts/create-alert-rule";
+import { deleteAlertRuleProcedure } from "./procedures/alerts/delete-alert-rule";
+import { listAlertEpisodesProcedure } from "./procedures/alerts/list-alert-episodes";
+import { listAlertRulesProcedure } from "./procedures/alerts/list-alert-rules";
+import { updateAlertRuleProcedure } from "./procedures/alerts/update-alert-rule";
 import { getAllocationProcedure } from "./procedures/allocation/get-allocation";
 import { getExperimentProcedure } from "./procedures/experiments/get-experiment";
 import { listExperimentsProcedure } from "./procedures/experiments/list-experiments";
@@ -59,6 +65,14 @@ export const appRouter = createTrpcRouter({
   }),
   unitCosts: createTrpcRouter({
     get: getUnitCostsProcedure,
+  }),
+  alerts: createTrpcRouter({
+    listRules: listAlertRulesProcedure,
+    createRule: createAlertRuleProcedure,
+    updateRule: updateAlertRuleProcedure,
+    deleteRule: deleteAlertRuleProcedure,
+    listEpisodes: listAlertEpisodesProcedure,
+    acknowledge: acknowledgeAlertEpisodeProcedure,
   }),
 });
 
