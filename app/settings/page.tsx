@@ -1,5 +1,6 @@
 import { dehydrate, HydrationBoundary } from "@tanstack/react-query";
 import { AdminSignIn } from "../components/admin-sign-in";
+import { AlertRules } from "./alert-rules";
 import { getQueryClient, trpc } from "../trpc/server";
 import { NodeTokens } from "./node-tokens";
 import { PriceBook } from "./price-book";
@@ -28,6 +29,7 @@ export default async function SettingsPage() {
         </section>
         <TcoCalculator />
         <NodeTokens />
+        <AlertRules />
         <RetentionInfo />
       </main>
     </HydrationBoundary>

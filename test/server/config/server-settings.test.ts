@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_INGEST_MAX_BYTES } from "../../../server/api/rest/ingest-handler";
-import { adminTokenFrom, ingestSettingsFrom } from "../../../server/config/server-settings";
+import { adminTokenFrom, alertSettingsFrom, ingestSettingsFrom } from "../../../server/config/server-settings";
 
 describe("ingestSettingsFrom", () => {
   it("takes the default body limit when GPU_ROI_INGEST_MAX_BYTES is unset and the given one when set", () => {
@@ -18,5 +18,26 @@ describe("adminTokenFrom", () => {
   it("reads the break-glass token, absent when unset", () => {
     expect(adminTokenFrom({ GPU_ROI_ADMIN_TOKEN: "s3cret" })).toBe("s3cret");
     expect(adminTokenFrom({})).toBeUndefined();
+  });
+});
+
+describe("alertSettingsFrom", () => {
+  it("evaluates every 60 s without SMTP by default", () => {
+    expect(alertSettingsFrom({})).toEqual({ evaluationIntervalMs: 60_000, smtp: null });
+  });
+
+  it("reads the SMTP server, defaulting to port 587 with STARTTLS, or 465 with TLS when secure", () => {
+    const env = { GPU_ROI_SMTP_HOST: "mail.example.com", GPU_ROI_SMTP_FROM: "gpu-roi@example.com", GPU_ROI_SMTP_USER: "alerts", GPU_ROI_SMTP_PASSWORD: "pw" };
+    expect(alertSettingsFrom(env).smtp).toEqual({ host: "mail.example.com", port: 587, secure: false, user: "alerts", password: "pw", from: "gpu-roi@example.com", requireTls: false });
+    expect(alertSettingsFrom({ ...env, GPU_ROI_SMTP_SECURE: "true" }).smtp).toMatchObject({ port: 465, secure: true });
+    expect(alertSettingsFrom({ ...env, GPU_ROI_SMTP_PORT: "465" }).smtp).toMatchObject({ port: 465, secure: true });
+  });
+
+  it("refuses bad values, naming the variable", () => {
+    expect(() => alertSettingsFrom({ GPU_ROI_ALERT_INTERVAL_SECONDS: "5" })).toThrow(/GPU_ROI_ALERT_INTERVAL_SECONDS/);
+    expect(() => alertSettingsFrom({ GPU_ROI_SMTP_HOST: "mail.example.com" })).toThrow(/GPU_ROI_SMTP_FROM/);
+    expect(() => alertSettingsFrom({ GPU_ROI_SMTP_HOST: "h", GPU_ROI_SMTP_FROM: "a@b.c", GPU_ROI_SMTP_PORT: "99999" })).toThrow(/GPU_ROI_SMTP_PORT/);
+    expect(() => alertSettingsFrom({ GPU_ROI_SMTP_HOST: "h", GPU_ROI_SMTP_FROM: "a@b.c", GPU_ROI_SMTP_SECURE: "maybe" })).toThrow(/GPU_ROI_SMTP_SECURE/);
+    expect(() => alertSettingsFrom({ GPU_ROI_SMTP_HOST: "h", GPU_ROI_SMTP_FROM: "a@b.c", GPU_ROI_SMTP_PASSWORD: "pw" })).toThrow(/GPU_ROI_SMTP_USER/);
   });
 });
