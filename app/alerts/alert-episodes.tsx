@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { formatDuration, formatUtcDateTime } from "../components/format";
 import { useAdminSession } from "../trpc/admin-session";
 import { useTRPC } from "../trpc/client";
-import type { AppRouter } from "../../server/api/trpc/root";
+import type { AppRouter } from "@/server/api/trpc/root";
 import type { inferRouterOutputs } from "@trpc/server";
 
 type Episode = inferRouterOutputs<AppRouter>["alerts"]["listEpisodes"]["open"][number];

@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { ALERT_RULE_KINDS, ALERT_RULE_PARAMS, type AlertRuleKind } from "../../server/domain/alert-rules";
+import { ALERT_RULE_KINDS, ALERT_RULE_PARAMS, type AlertRuleKind } from "@/server/domain/alert-rules";
 import { useAdminSession } from "../trpc/admin-session";
 import { useTRPC } from "../trpc/client";
 

@@ -123,31 +123,83 @@ export async function loadJobCostsSoFar(db: SqlDatabase, jobs: readonly AlertJob
   return costs;
 }
 
+/** One day's spend per team and per model. */
+interface DaySpend {
+  fetchedAtMs: number;
+  team: Map<string, number>;
+  model: Map<string, number>;
+  currency: string | null;
+}
+
 /**
- * Daily spend per team or model over the last `weeks` weeks and the day judged
- * (whole UTC days), from the allocation service (GPU time held, priced; idle
- * not shared, so a team's spend is what it held).
+ * Past days' spend, kept for an hour per database: the days the anomaly rules
+ * judge are whole days gone by, the same all day, so evaluations a minute apart
+ * need not price them again. Late windows or a price changed for those days show
+ * within the hour.
  */
-export async function loadDailySpend(db: SqlDatabase, scope: "team" | "model", weeks: number, nowMs: number): Promise<{ series: DailySpendSeries[]; currency: string | null }> {
-  const dayStartMs = lastWholeDayStartMs(nowMs);
+const DAY_SPEND_CACHE_MS = 60 * 60 * 1000;
+const daySpendCache = new WeakMap<SqlDatabase, Map<number, DaySpend>>();
+
+async function daySpendOf(db: SqlDatabase, dayStartMs: number, nowMs: number): Promise<DaySpend> {
+  let cache = daySpendCache.get(db);
+  if (!cache) {
+    cache = new Map();
+    daySpendCache.set(db, cache);
+  }
+  const cached = cache.get(dayStartMs);
+  if (cached && nowMs >= cached.fetchedAtMs && nowMs - cached.fetchedAtMs < DAY_SPEND_CACHE_MS) return cached;
   const result = await allocate(db, {
-    window: { startMs: dayStartMs - weeks * WEEK_MS, endMs: dayStartMs + DAY_MS },
-    aggregate: [scope],
+    window: { startMs: dayStartMs, endMs: dayStartMs + DAY_MS },
+    aggregate: ["team", "model"],
     basis: "allocation",
     shareIdle: "none",
     idleBy: "cluster",
     filter: new Map(),
-    stepMs: DAY_MS,
+    stepMs: null,
   });
-  const byName = new Map<string, Map<number, number>>();
+  const spend: DaySpend = { fetchedAtMs: nowMs, team: new Map(), model: new Map(), currency: result.currency };
   for (const row of result.rows) {
-    const name = row.properties[scope];
-    if (row.name === IDLE_ROW_NAME || name === undefined || name === UNALLOCATED_VALUE) continue;
-    const days = byName.get(name) ?? new Map<number, number>();
-    days.set(row.startMs, (days.get(row.startMs) ?? 0) + row.totalCost);
-    byName.set(name, days);
+    if (row.name === IDLE_ROW_NAME) continue;
+    for (const scope of ["team", "model"] as const) {
+      const name = row.properties[scope];
+      if (name === undefined || name === UNALLOCATED_VALUE) continue;
+      spend[scope].set(name, (spend[scope].get(name) ?? 0) + row.totalCost);
+    }
   }
-  return { series: [...byName].map(([name, spendByDayMs]) => ({ name, spendByDayMs })), currency: result.currency };
+  for (const [day, entry] of cache) if (nowMs - entry.fetchedAtMs >= DAY_SPEND_CACHE_MS) cache.delete(day);
+  cache.set(dayStartMs, spend);
+  return spend;
+}
+
+/**
+ * Spend per team and per model on the days the anomaly rules judge: the last whole
+ * UTC day and the same weekday of the `weeks` weeks before it, one allocation per
+ * day (GPU time held, priced; idle not shared, so a team's spend is what it held).
+ * Only those days are read (a month of daily steps costs six times as much), one
+ * at a time (side by side measured slower: each allocation holds the whole fleet).
+ */
+export async function loadDailySpend(
+  db: SqlDatabase,
+  weeks: number,
+  nowMs: number,
+): Promise<{ team: DailySpendSeries[]; model: DailySpendSeries[]; currency: string | null }> {
+  const judgedDayMs = lastWholeDayStartMs(nowMs);
+  const byScope = { team: new Map<string, Map<number, number>>(), model: new Map<string, Map<number, number>>() };
+  let currency: string | null = null;
+  for (let week = 0; week <= weeks; week++) {
+    const dayStartMs = judgedDayMs - week * WEEK_MS;
+    const spend = await daySpendOf(db, dayStartMs, nowMs);
+    currency ??= spend.currency;
+    for (const scope of ["team", "model"] as const) {
+      for (const [name, cost] of spend[scope]) {
+        const spendByDayMs = byScope[scope].get(name) ?? new Map<number, number>();
+        spendByDayMs.set(dayStartMs, cost);
+        byScope[scope].set(name, spendByDayMs);
+      }
+    }
+  }
+  const seriesOf = (scope: "team" | "model") => [...byScope[scope]].map(([name, spendByDayMs]) => ({ name, spendByDayMs }));
+  return { team: seriesOf("team"), model: seriesOf("model"), currency };
 }
 
 export async function loadAlertNodes(db: SqlDatabase): Promise<AlertNode[]> {
@@ -176,51 +228,52 @@ async function attempt<T>(failed: Map<AlertRule["kind"], string>, kinds: readonl
 }
 
 /**
- * The inputs of `rules`, steps:
+ * The inputs of `rules`. Four independent loads, run at once so that the
+ * database's work on one overlaps this process's on another:
  *  1. budget statuses, when a budget rule is enabled;
  *  2. per idle rule look-back, the usage sums; the jobs they find idle, with their
  *     GPUs and cost so far;
- *  3. per anomaly scope, daily spend over the longest history a rule asks for;
+ *  3. the daily spend the anomaly rules judge;
  *  4. nodes and recent refusals, when a node rule is enabled.
  */
 export async function loadAlertInputs(db: SqlDatabase, rules: readonly AlertRule[], loadBudgetStatuses: BudgetStatusLoader, nowMs: number): Promise<LoadedAlertInputs> {
   const failedKinds = new Map<AlertRule["kind"], string>();
 
   // 1. Budgets.
-  const budgetStatuses = rulesOf(rules, "budget").length > 0 ? await attempt(failedKinds, ["budget"], [], () => loadBudgetStatuses(nowMs)) : [];
+  const loadBudgets = async () => (rulesOf(rules, "budget").length > 0 ? attempt(failedKinds, ["budget"], [], () => loadBudgetStatuses(nowMs)) : []);
 
   // 2. Idle GPUs.
   const idleRules = rulesOf(rules, "idle-gpus");
-  const idle = await attempt(failedKinds, ["idle-gpus"], { usage: new Map<number, JobGpuUsageSum[]>(), jobs: new Map<number, AlertJob>(), gpus: new Map<number, AlertGpu>(), costs: new Map<number, JobCostSoFar>() }, async () => {
-    const usage = new Map<number, JobGpuUsageSum[]>();
-    for (const hours of new Set(idleRules.map((rule) => rule.params.minHours))) usage.set(hours, await loadJobGpuUsageSums(db, hours, nowMs));
-    const findings = idleRules.flatMap((rule) => idleJobsOf(rule.params, usage.get(rule.params.minHours) ?? []));
-    const jobs = await loadJobs(db, [...new Set(findings.map((finding) => finding.jobId))]);
-    const gpus = await loadGpus(db, [...new Set(findings.flatMap((finding) => finding.idleGpuIds))]);
-    const costs = await loadJobCostsSoFar(db, [...jobs.values()], nowMs);
-    return { usage, jobs, gpus, costs };
-  });
+  const noIdle = { usage: new Map<number, JobGpuUsageSum[]>(), jobs: new Map<number, AlertJob>(), gpus: new Map<number, AlertGpu>(), costs: new Map<number, JobCostSoFar>() };
+  const loadIdle = async () =>
+    idleRules.length === 0
+      ? noIdle
+      : attempt(failedKinds, ["idle-gpus"], noIdle, async () => {
+          const usage = new Map<number, JobGpuUsageSum[]>();
+          for (const hours of new Set(idleRules.map((rule) => rule.params.minHours))) usage.set(hours, await loadJobGpuUsageSums(db, hours, nowMs));
+          const findings = idleRules.flatMap((rule) => idleJobsOf(rule.params, usage.get(rule.params.minHours) ?? []));
+          const jobs = await loadJobs(db, [...new Set(findings.map((finding) => finding.jobId))]);
+          const gpus = await loadGpus(db, [...new Set(findings.flatMap((finding) => finding.idleGpuIds))]);
+          const costs = await loadJobCostsSoFar(db, [...jobs.values()], nowMs);
+          return { usage, jobs, gpus, costs };
+        });
 
   // 3. Daily spend.
-  const anomalyRules = rulesOf(rules, "spend-anomaly");
-  const dailySpend: AlertInputs["dailySpend"] = { team: [], model: [], currency: null };
-  await attempt(failedKinds, ["spend-anomaly"], undefined, async () => {
-    for (const scope of ["team", "model"] as const) {
-      const weeks = Math.max(0, ...anomalyRules.filter((rule) => rule.params.scope === scope).map((rule) => rule.params.weeks));
-      if (weeks === 0) continue;
-      const { series, currency } = await loadDailySpend(db, scope, weeks, nowMs);
-      dailySpend[scope] = series;
-      dailySpend.currency ??= currency;
-    }
-  });
+  const weeks = Math.max(0, ...rulesOf(rules, "spend-anomaly").map((rule) => rule.params.weeks));
+  const noSpend: AlertInputs["dailySpend"] = { team: [], model: [], currency: null };
+  const loadSpend = async () => (weeks > 0 ? attempt(failedKinds, ["spend-anomaly"], noSpend, () => loadDailySpend(db, weeks, nowMs)) : noSpend);
 
   // 4. Nodes and refusals.
   const silentRules = rulesOf(rules, "node-silent");
   const refusedRules = rulesOf(rules, "ingest-refused");
-  const nodes = silentRules.length + refusedRules.length > 0 ? await attempt(failedKinds, ["node-silent", "ingest-refused"], [], () => loadAlertNodes(db)) : [];
   const refusalWindowMs = Math.max(0, ...refusedRules.map((rule) => rule.params.windowMinutes)) * MINUTE_MS;
-  const refusals = refusedRules.length > 0 ? await attempt(failedKinds, ["ingest-refused"], [], () => loadIngestRefusals(db, nowMs - refusalWindowMs)) : [];
+  const loadNodes = async () => {
+    const nodes = silentRules.length + refusedRules.length > 0 ? await attempt(failedKinds, ["node-silent", "ingest-refused"], [], () => loadAlertNodes(db)) : [];
+    const refusals = refusedRules.length > 0 ? await attempt(failedKinds, ["ingest-refused"], [], () => loadIngestRefusals(db, nowMs - refusalWindowMs)) : [];
+    return { nodes, refusals };
+  };
 
+  const [budgetStatuses, idle, dailySpend, { nodes, refusals }] = await Promise.all([loadBudgets(), loadIdle(), loadSpend(), loadNodes()]);
   return {
     inputs: { budgetStatuses, jobGpuUsageByHours: idle.usage, jobs: idle.jobs, gpus: idle.gpus, jobCostsSoFar: idle.costs, dailySpend, nodes, refusals },
     failedKinds,
