@@ -52,23 +52,17 @@ function booleanSetting(env: Environment, name: string, fallback: boolean): bool
 }
 
 /**
- * Alert evaluation and e-mail: GPU_ROI_ALERT_INTERVAL_SECONDS (whole seconds, at
- * least 10); GPU_ROI_SMTP_HOST, _PORT (default 587, or 465 when _SECURE), _SECURE
- * (TLS from the start; default true on port 465), _USER, _PASSWORD, _FROM (required
- * with a host), _REQUIRE_TLS (refuse to send without STARTTLS; default false).
+ * The SMTP server e-mail goes through (alert notices, the chargeback report):
+ * GPU_ROI_SMTP_HOST (unset: null, no e-mail), _PORT (default 587, or 465 when
+ * _SECURE), _SECURE (TLS from the start; default true on port 465), _USER,
+ * _PASSWORD, _FROM (required with a host), _REQUIRE_TLS (refuse to send without
+ * STARTTLS; default false).
  */
-export function alertSettingsFrom(env: Environment = process.env): AlertSettings {
-  const rawInterval = env.GPU_ROI_ALERT_INTERVAL_SECONDS;
-  const intervalSeconds = rawInterval === undefined || rawInterval === "" ? DEFAULT_ALERT_INTERVAL_SECONDS : Number(rawInterval);
-  if (!Number.isInteger(intervalSeconds) || intervalSeconds < 10) {
-    throw new Error(`GPU_ROI_ALERT_INTERVAL_SECONDS must be a whole number of seconds >= 10, got ${JSON.stringify(rawInterval)}`);
-  }
+export function smtpSettingsFrom(env: Environment = process.env): SmtpSettings | null {
   const host = env.GPU_ROI_SMTP_HOST;
-  if (host === undefined || host === "") return { evaluationIntervalMs: intervalSeconds * 1000, smtp: null };
-
+  if (host === undefined || host === "") return null;
   const rawPort = env.GPU_ROI_SMTP_PORT;
-  const secureDefault = rawPort === "465";
-  const secure = booleanSetting(env, "GPU_ROI_SMTP_SECURE", secureDefault);
+  const secure = booleanSetting(env, "GPU_ROI_SMTP_SECURE", rawPort === "465");
   const port = rawPort === undefined || rawPort === "" ? (secure ? 465 : 587) : Number(rawPort);
   if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`GPU_ROI_SMTP_PORT must be a port number (1-65535), got ${JSON.stringify(rawPort)}`);
   const from = env.GPU_ROI_SMTP_FROM;
@@ -78,8 +72,15 @@ export function alertSettingsFrom(env: Environment = process.env): AlertSettings
   const user = env.GPU_ROI_SMTP_USER || null;
   const password = env.GPU_ROI_SMTP_PASSWORD || null;
   if (password !== null && user === null) throw new Error("GPU_ROI_SMTP_USER must be set when GPU_ROI_SMTP_PASSWORD is");
-  return {
-    evaluationIntervalMs: intervalSeconds * 1000,
-    smtp: { host, port, secure, user, password, from: from.trim(), requireTls: booleanSetting(env, "GPU_ROI_SMTP_REQUIRE_TLS", false) },
-  };
+  return { host, port, secure, user, password, from: from.trim(), requireTls: booleanSetting(env, "GPU_ROI_SMTP_REQUIRE_TLS", false) };
+}
+
+/** Alert evaluation: GPU_ROI_ALERT_INTERVAL_SECONDS (whole seconds, at least 10; default 60), and the SMTP server (smtpSettingsFrom). */
+export function alertSettingsFrom(env: Environment = process.env): AlertSettings {
+  const rawInterval = env.GPU_ROI_ALERT_INTERVAL_SECONDS;
+  const intervalSeconds = rawInterval === undefined || rawInterval === "" ? DEFAULT_ALERT_INTERVAL_SECONDS : Number(rawInterval);
+  if (!Number.isInteger(intervalSeconds) || intervalSeconds < 10) {
+    throw new Error(`GPU_ROI_ALERT_INTERVAL_SECONDS must be a whole number of seconds >= 10, got ${JSON.stringify(rawInterval)}`);
+  }
+  return { evaluationIntervalMs: intervalSeconds * 1000, smtp: smtpSettingsFrom(env) };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_INGEST_MAX_BYTES } from "../../../server/api/rest/ingest-handler";
-import { adminTokenFrom, alertSettingsFrom, ingestSettingsFrom } from "../../../server/config/server-settings";
+import { adminTokenFrom, alertSettingsFrom, ingestSettingsFrom, smtpSettingsFrom } from "../../../server/config/server-settings";
 
 describe("ingestSettingsFrom", () => {
   it("takes the default body limit when GPU_ROI_INGEST_MAX_BYTES is unset and the given one when set", () => {
@@ -39,5 +39,12 @@ describe("alertSettingsFrom", () => {
     expect(() => alertSettingsFrom({ GPU_ROI_SMTP_HOST: "h", GPU_ROI_SMTP_FROM: "a@b.c", GPU_ROI_SMTP_PORT: "99999" })).toThrow(/GPU_ROI_SMTP_PORT/);
     expect(() => alertSettingsFrom({ GPU_ROI_SMTP_HOST: "h", GPU_ROI_SMTP_FROM: "a@b.c", GPU_ROI_SMTP_SECURE: "maybe" })).toThrow(/GPU_ROI_SMTP_SECURE/);
     expect(() => alertSettingsFrom({ GPU_ROI_SMTP_HOST: "h", GPU_ROI_SMTP_FROM: "a@b.c", GPU_ROI_SMTP_PASSWORD: "pw" })).toThrow(/GPU_ROI_SMTP_USER/);
+  });
+});
+
+describe("smtpSettingsFrom", () => {
+  it("is null without GPU_ROI_SMTP_HOST (no e-mail), as the chargeback report and alerts read it", () => {
+    expect(smtpSettingsFrom({})).toBeNull();
+    expect(smtpSettingsFrom({ GPU_ROI_SMTP_HOST: "mail.example.com", GPU_ROI_SMTP_FROM: "GPU ROI <gpu-roi@example.com>" })).toMatchObject({ port: 587, from: "GPU ROI <gpu-roi@example.com>", user: null });
   });
 });
