@@ -11,6 +11,7 @@ const LINKS = [
   { href: "/fleet", label: "Fleet" },
   { href: "/recommendations", label: "Recommendations" },
   { href: "/estimate", label: "Estimate" },
+  { href: "/alerts", label: "Alerts" },
   { href: "/settings", label: "Settings" },
 ];
 

@@ -1,5 +1,6 @@
 import { dehydrate, HydrationBoundary } from "@tanstack/react-query";
 import { AdminSignIn } from "../components/admin-sign-in";
+import { AlertRules } from "./alert-rules";
 import { getQueryClient, trpc } from "../trpc/server";
 import { ApiTokens } from "./api-tokens";
 import { AuditLog } from "./audit-log";
@@ -31,6 +32,7 @@ export default async function SettingsPage() {
         <TcoCalculator />
         <NodeTokens />
         <ApiTokens />
+        <AlertRules />
         <RetentionInfo />
         <AuditLog />
       </main>

@@ -43,6 +43,21 @@ export async function authenticateNodeToken(
   return row ? { tokenId: Number(row.token_id), nodeId: row.node_id, clusterId: row.cluster_id, hostname: row.hostname } : null;
 }
 
+/**
+ * Who presented a token that authenticateNodeToken refused: the node of a revoked
+ * token, or only the token's first characters (as node tokens are listed) when no
+ * node has it. null for something that is not a gpu-roi token at all.
+ */
+export async function identifyRefusedNodeToken(
+  db: SqlExecutor,
+  token: string,
+): Promise<{ reason: "revoked-token" | "unknown-token"; nodeId: number | null; tokenPrefix: string } | null> {
+  if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return null;
+  const tokenPrefix = token.slice(0, TOKEN_PREFIX.length + 6);
+  const rows = await db.query<{ node_id: number }>(`SELECT node_id FROM node_token WHERE token_hash = ? AND revoked_at_ms IS NOT NULL`, [hashNodeToken(token)]);
+  return rows[0] ? { reason: "revoked-token", nodeId: Number(rows[0].node_id), tokenPrefix } : { reason: "unknown-token", nodeId: null, tokenPrefix };
+}
+
 export interface IssuedNodeToken {
   nodeId: number;
   hostname: string;

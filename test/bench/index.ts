@@ -1,4 +1,5 @@
 /** Every benchmark `npm run bench` runs, in order. */
+import { alertsBenchmark } from "./alerts.bench";
 import { allocationBenchmark } from "./allocation.bench";
 import type { Benchmark } from "./bench-kit";
 import { collectorBenchmark } from "./collector.bench";
@@ -9,4 +10,4 @@ import { ingestBenchmark } from "./ingest.bench";
 import { pageLoadBenchmark } from "./page-load.bench";
 import { solverBenchmarks } from "./solver.bench";
 
-export const benchmarks: Benchmark[] = [ingestBenchmark, allocationBenchmark, collectorBenchmark, fleetBenchmark, ...solverBenchmarks, fleetPlanBenchmark, forecastBenchmark, pageLoadBenchmark];
+export const benchmarks: Benchmark[] = [ingestBenchmark, allocationBenchmark, collectorBenchmark, fleetBenchmark, alertsBenchmark, ...solverBenchmarks, fleetPlanBenchmark, forecastBenchmark, pageLoadBenchmark];

@@ -92,6 +92,8 @@ export interface E2eAppOptions {
   fleet: FleetConfig;
   backfillDays: number;
   log: (line: string) => void;
+  /** More environment for the server (e.g. a shorter GPU_ROI_ALERT_INTERVAL_SECONDS). */
+  env?: Readonly<Record<string, string>>;
 }
 
 async function waitForHealth(baseUrl: string, server: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
@@ -153,6 +155,7 @@ export async function startE2eApp(options: E2eAppOptions): Promise<E2eApp> {
         GPU_ROI_INGEST_MAX_AGE_DAYS: String(options.backfillDays + 1),
         NEXT_TELEMETRY_DISABLED: "1",
         NODE_ENV: "production",
+        ...options.env,
       },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -22,6 +22,7 @@ export const STATIC_PAGES: AppPage[] = [
   { name: "fleet", path: "/fleet", ready: 'section[aria-label="Fleet summary"]' },
   { name: "recommendations", path: "/recommendations", ready: 'section[aria-label="Recommendations summary"]' },
   { name: "estimate", path: "/estimate", ready: 'form[aria-label="Experiment to estimate"] select:has(option)' },
+  { name: "alerts", path: "/alerts", ready: 'section[aria-label="Open alerts"] h2' },
   { name: "settings", path: "/settings", ready: 'section[aria-label="Price book"] table tbody tr' },
 ];
 

@@ -1,6 +1,7 @@
 import type { SqlDatabase } from "../../db/sql-database";
 import { DEFAULT_FUTURE_TOLERANCE_MS, windowTimeIssues, type WindowTimeBounds } from "../../domain/window-time-bounds";
 import { isDatabaseWriteFailure, type DatabaseWriteHealth } from "../../services/database-write-health";
+import { recordIngestRefusal, type IngestRefusal } from "../../services/ingest-refusals";
 import { ingestBatch } from "../../services/ingest-service";
 import type { ServerMetrics } from "../../services/metrics";
 import { DEFAULT_RAW_RETENTION_DAYS } from "../../services/retention-service";
@@ -50,9 +51,10 @@ export async function handleIngestRequest(request: Request, context: IngestHandl
   let jobWindowsInBody = 0;
   let workWindowsInBody = 0;
   try {
-    const authenticated = await authenticateNodeRequest(request, context.db);
+    const authenticated = await authenticateNodeRequest(request, context.db, context.nowMs());
     if ("refusal" in authenticated) {
       metrics.ingestBatches.inc({ result: "rejected" });
+      if (authenticated.refused) await noteRefusal(context.db, authenticated.refused);
       return authenticated.refusal;
     }
     const { node } = authenticated;
@@ -89,6 +91,7 @@ export async function handleIngestRequest(request: Request, context: IngestHandl
     if (timeIssues.length > 0) {
       for (const issue of timeIssues) metrics.ingestWindowsRejected.inc({ kind: issue.kind, reason: issue.reason });
       const issues = timeIssues.slice(0, MAX_REPORTED_ISSUES).map(({ field, message }) => ({ field, message }));
+      await noteRefusal(context.db, { subjectKey: `node:${node.nodeId}`, nodeId: node.nodeId, reason: "clock-skew", atMs: nowMs, message: issues[0].message });
       throw new ServiceError(400, issues[0].message, issues[0].field, issues);
     }
 
@@ -112,6 +115,18 @@ export async function handleIngestRequest(request: Request, context: IngestHandl
     if (isDatabaseUnavailable(error)) metrics.databaseUnavailable.inc({ route: "/api/v1/ingest" });
     if (isDatabaseWriteFailure(error)) context.writeHealth?.recordFailure(error);
     return responseForError(error);
+  }
+}
+
+/**
+ * Counts a refusal for the refused-batches alert. The answer to the collector does
+ * not depend on it: a failure to count is logged, never turned into a 5xx.
+ */
+async function noteRefusal(db: SqlDatabase, refusal: IngestRefusal): Promise<void> {
+  try {
+    await recordIngestRefusal(db, refusal);
+  } catch (error) {
+    console.error(`gpu-roi: could not record an ingest refusal (${refusal.reason}, ${refusal.subjectKey}): ${(error as Error).message}`);
   }
 }
 

@@ -1,4 +1,10 @@
 import { createCallerFactory, createTrpcRouter } from "./init";
+import { acknowledgeAlertEpisodeProcedure } from "./procedures/alerts/acknowledge-alert-episode";
+import { createAlertRuleProcedure } from "./procedures/alerts/create-alert-rule";
+import { deleteAlertRuleProcedure } from "./procedures/alerts/delete-alert-rule";
+import { listAlertEpisodesProcedure } from "./procedures/alerts/list-alert-episodes";
+import { listAlertRulesProcedure } from "./procedures/alerts/list-alert-rules";
+import { updateAlertRuleProcedure } from "./procedures/alerts/update-alert-rule";
 import { getAllocationProcedure } from "./procedures/allocation/get-allocation";
 import { deleteBudgetProcedure } from "./procedures/budgets/delete-budget";
 import { listBudgetsProcedure } from "./procedures/budgets/list-budgets";
@@ -79,6 +85,14 @@ export const appRouter = createTrpcRouter({
     list: listBudgetsProcedure,
     set: setBudgetProcedure,
     delete: deleteBudgetProcedure,
+  }),
+  alerts: createTrpcRouter({
+    listRules: listAlertRulesProcedure,
+    createRule: createAlertRuleProcedure,
+    updateRule: updateAlertRuleProcedure,
+    deleteRule: deleteAlertRuleProcedure,
+    listEpisodes: listAlertEpisodesProcedure,
+    acknowledge: acknowledgeAlertEpisodeProcedure,
   }),
 });
 
