@@ -37,6 +37,8 @@ export function proxy(request: NextRequest): Response {
   // Next.js reads the nonce from the request's policy and puts it on the page's scripts.
   const requestHeaders = new Headers(request.headers);
   requestHeaders.set("content-security-policy", contentSecurityPolicy);
+  // Where sign-in returns to (app/auth/page-request.ts); whatever the client sent under this name is replaced.
+  requestHeaders.set("x-gpu-roi-page-path", `${pathname}${new URL(request.url).search}`);
   return withSecurityHeaders(NextResponse.next({ request: { headers: requestHeaders } }), contentSecurityPolicy);
 }
 

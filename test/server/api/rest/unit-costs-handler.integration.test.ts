@@ -18,6 +18,7 @@ import { makeBatch, MINUTE_MS, T0_MS } from "../../../support/batches";
 import { ingestRequest } from "../../../support/in-process-server";
 import { parseCsv } from "../../../support/parse-csv";
 import { databaseKinds, type TestDatabase } from "../../../support/test-databases";
+import { ALL_DATA } from "../../../../server/auth/principal";
 
 const kinds = await databaseKinds();
 const HOUR_MS = 3_600_000;
@@ -53,7 +54,7 @@ describe.each(kinds)("handleUnitCostsRequest on $name", ({ create, skipReason })
   if (skipReason) console.warn(`skipping PostgreSQL unit-costs suite: ${skipReason}`);
   let db: TestDatabase;
   const nowMs = () => T0_MS + 2 * HOUR_MS;
-  const get = (query: string, handler = handleUnitCostsRequest) => handler(new Request(`http://gpu-roi.test/api/v1/unit-costs?${query}`), { db: db.sql, nowMs });
+  const get = (query: string, handler = handleUnitCostsRequest) => handler(new Request(`http://gpu-roi.test/api/v1/unit-costs?${query}`), { db: db.sql, nowMs, scope: ALL_DATA });
 
   beforeAll(async () => {
     if (skipReason) return;
