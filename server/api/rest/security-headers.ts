@@ -14,8 +14,12 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 /** For API answers, files and anything that is not a page: no script, no framing. */
 export const NON_PAGE_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-/** A page's policy for one response; `dev` allows the eval that React's development build uses for error stacks. */
-export function pageContentSecurityPolicy(nonce: string, dev: boolean): string {
+/**
+ * A page's policy for one response; `dev` allows the eval that React's development
+ * build uses for error stacks. `formTargets`: other origins a form may lead to (the
+ * sign-out form's redirect to the OpenID provider's sign-out page).
+ */
+export function pageContentSecurityPolicy(nonce: string, dev: boolean, formTargets: readonly string[] = []): string {
   return [
     "default-src 'self'",
     `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'${dev ? " 'unsafe-eval'" : ""}`,
@@ -25,7 +29,7 @@ export function pageContentSecurityPolicy(nonce: string, dev: boolean): string {
     "connect-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",
-    "form-action 'self'",
+    `form-action 'self'${formTargets.map((origin) => ` ${origin}`).join("")}`,
     "frame-ancestors 'none'",
   ].join("; ");
 }
