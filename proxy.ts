@@ -1,6 +1,5 @@
 import { NextResponse, type NextRequest } from "next/server";
 import { errorResponse } from "./server/api/rest/http-responses";
-import { authSettingsFrom } from "./server/config/server-settings";
 import {
   isPagePath,
   malformedPathSegment,
@@ -13,17 +12,6 @@ function withSecurityHeaders(response: Response, contentSecurityPolicy: string):
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.headers.set(name, value);
   response.headers.set("content-security-policy", contentSecurityPolicy);
   return response;
-}
-
-/** The OpenID provider's origin when sign-in is on: sign-out goes on to its sign-out page. */
-function signOutFormTargets(): string[] {
-  try {
-    const oidc = authSettingsFrom().oidc;
-    return oidc ? [oidc.issuerUrl.origin] : [];
-  } catch {
-    // Bad settings stop the server at start (instrumentation.ts); never a page's headers.
-    return [];
-  }
 }
 
 /**
@@ -45,7 +33,7 @@ export function proxy(request: NextRequest): Response {
   if (!isPagePath(pathname)) return withSecurityHeaders(NextResponse.next(), NON_PAGE_CONTENT_SECURITY_POLICY);
 
   const nonce = Buffer.from(crypto.randomUUID()).toString("base64");
-  const contentSecurityPolicy = pageContentSecurityPolicy(nonce, process.env.NODE_ENV === "development", signOutFormTargets());
+  const contentSecurityPolicy = pageContentSecurityPolicy(nonce, process.env.NODE_ENV === "development");
   // Next.js reads the nonce from the request's policy and puts it on the page's scripts.
   const requestHeaders = new Headers(request.headers);
   requestHeaders.set("content-security-policy", contentSecurityPolicy);

@@ -1,6 +1,7 @@
 import { redirect } from "next/navigation";
 import { authSettingsFrom } from "@/server/config/server-settings";
 import { pagePrincipal, pageRequest, PAGE_PATH_HEADER } from "./page-request";
+import { SignOutButton } from "./sign-out-button";
 
 const ROLE_NAMES = { admin: "admin", analyst: "analyst", member: "team member" } as const;
 
@@ -37,9 +38,7 @@ export async function ViewerBar() {
             {principal.displayName} · {ROLE_NAMES[principal.role]}
             {principal.role === "member" ? ` (${principal.teams.join(", ")})` : ""}
           </span>
-          <form method="post" action="/api/auth/logout">
-            <button type="submit">Sign out</button>
-          </form>
+          <SignOutButton />
         </div>
       )}
     </>

@@ -14,12 +14,8 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 /** For API answers, files and anything that is not a page: no script, no framing. */
 export const NON_PAGE_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-/**
- * A page's policy for one response; `dev` allows the eval that React's development
- * build uses for error stacks. `formTargets`: other origins a form may lead to (the
- * sign-out form's redirect to the OpenID provider's sign-out page).
- */
-export function pageContentSecurityPolicy(nonce: string, dev: boolean, formTargets: readonly string[] = []): string {
+/** A page's policy for one response; `dev` allows the eval that React's development build uses for error stacks. */
+export function pageContentSecurityPolicy(nonce: string, dev: boolean): string {
   return [
     "default-src 'self'",
     `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'${dev ? " 'unsafe-eval'" : ""}`,
@@ -29,7 +25,7 @@ export function pageContentSecurityPolicy(nonce: string, dev: boolean, formTarge
     "connect-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",
-    `form-action 'self'${formTargets.map((origin) => ` ${origin}`).join("")}`,
+    "form-action 'self'",
     "frame-ancestors 'none'",
   ].join("; ");
 }

@@ -90,8 +90,14 @@ export async function handleLogout(request: Request, context: SignInContext): Pr
     const site = requestSite(request);
     if (site === "cross-origin") throw new ServiceError(403, "origin: sign-out is accepted only from gpu-roi's own pages", "origin");
     await revokeSession(context.db, requestCookie(request, SESSION_COOKIE), context.nowMs());
-    const providerUrl = await providerSignOutUrl(oidc);
-    return redirect(providerUrl?.href ?? "/", [cookie(SESSION_COOKIE, "", { path: "/", maxAgeS: 0, secure: isSecure(oidc) })], 303);
+    const next = (await providerSignOutUrl(oidc))?.href ?? "/";
+    const clear = cookie(SESSION_COOKIE, "", { path: "/", maxAgeS: 0, secure: isSecure(oidc) });
+    // The page's button asks for JSON and goes on itself: a form's redirect to
+    // another origin is blocked by the pages' CSP (form-action 'self').
+    if (request.headers.get("accept")?.includes("application/json")) {
+      return jsonResponse({ signedOut: true, next }, 200, { "cache-control": NO_STORE, "set-cookie": clear });
+    }
+    return redirect(next, [clear], 303);
   } catch (error) {
     return responseForError(error);
   }

@@ -183,6 +183,16 @@ describe.each(kinds)("OIDC sign-in on $name", ({ create, skipReason }) => {
     expect(((await replay.json()) as { error: { message: string } }).error.message).toMatch(/session has ended/);
   });
 
+  it.skipIf(skipReason)("signs out for the page's button with JSON naming where to go next", async () => {
+    const { jar } = await signInAs("carol");
+    const logout = await fetchWithJar(jar, `${app.url}/api/auth/logout`, { method: "POST", headers: { "sec-fetch-site": "same-origin", accept: "application/json" } });
+    expect(logout.status).toBe(200);
+    const body = (await logout.json()) as { signedOut: boolean; next: string };
+    expect(body.signedOut).toBe(true);
+    expect(new URL(body.next).origin).toBe(provider.issuer);
+    expect(jar.get(app.url, SESSION_COOKIE)).toBeUndefined();
+  });
+
   it.skipIf(skipReason)("refuses expired and forged session cookies, and requests with no credentials", async () => {
     const expired = await createSession(db.sql, { subject: "bob", displayName: "Bob Analyst", role: "analyst", teams: [] }, { nowMs: Date.now() - 2 * HOUR_MS, expiresAtMs: Date.now() - HOUR_MS });
     for (const cookie of [expired, "A".repeat(43), "not-a-session"]) {

@@ -47,11 +47,6 @@ describe("pageContentSecurityPolicy", () => {
     expect(policy).toContain("object-src 'none'");
     expect(pageContentSecurityPolicy("abc123", true)).toContain("'strict-dynamic' 'unsafe-eval';");
   });
-
-  it("lets forms lead only to this site, and to the OpenID provider's sign-out when sign-in is on", () => {
-    expect(pageContentSecurityPolicy("abc123", false)).toContain("form-action 'self';");
-    expect(pageContentSecurityPolicy("abc123", false, ["https://login.example.com"])).toContain("form-action 'self' https://login.example.com;");
-  });
 });
 
 describe("next.config.js headers", () => {
