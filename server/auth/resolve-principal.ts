@@ -43,13 +43,16 @@ function refused(via: CredentialKind, refusal: ServiceError): PrincipalResolutio
   return { principal: null, via, refusal };
 }
 
-/** CSRF: a cookie counts for a write only when the browser says the request comes from this site. */
-function cookieSiteRefusal(request: Request, what: string): ServiceError | null {
+/**
+ * CSRF: the sign-in cookie counts for a request that may change something only
+ * when the browser says it comes from this site. Reads are taken from anywhere
+ * (a link from chat opens the page; another site cannot read the answer).
+ */
+function sessionSiteRefusal(request: Request): ServiceError | null {
+  if (isSafeMethod(request.method)) return null;
   const site = requestSite(request);
   if (site === "same-origin") return null;
-  if (isSafeMethod(request.method) && site === "unknown") return null;
-  if (isSafeMethod(request.method) && what === "sign-in session") return null;
-  return new ServiceError(403, `origin: the ${what} is accepted only from gpu-roi's own pages (this request is ${site})`, "origin");
+  return new ServiceError(403, `origin: the sign-in session is accepted for changes only from gpu-roi's own pages (this request is ${site})`, "origin");
 }
 
 export async function resolvePrincipal(request: Request, sources: PrincipalSources): Promise<PrincipalResolution> {
@@ -81,7 +84,7 @@ export async function resolvePrincipal(request: Request, sources: PrincipalSourc
   if (sources.authMode === "oidc") {
     const principal = await findSession(sources.db, requestCookie(request, SESSION_COOKIE), sources.nowMs);
     if (principal !== null) {
-      const refusal = cookieSiteRefusal(request, "sign-in session");
+      const refusal = sessionSiteRefusal(request);
       return refusal === null ? { principal, via: "session" } : refused("session", refusal);
     }
     const hadCookie = requestCookie(request, SESSION_COOKIE) !== undefined;

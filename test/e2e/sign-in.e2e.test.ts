@@ -98,15 +98,36 @@ describe.skipIf(skipReason !== null)("sign-in in Chromium", () => {
     await page.context().close();
   }, 2 * 60_000);
 
-  it("shows an analyst every team's costs and no admin actions", async () => {
+  /** The Accept button of the first open recommendation (not the "accepted (n)" tab). */
+  const firstAccept = (page: Page) => page.locator("table.data-table tbody tr").getByRole("button", { name: "Accept", exact: true }).first();
+
+  const acceptedCount = async () => {
+    const response = await fetch(`${app!.baseUrl}/api/v1/recommendations?state=accepted`, { headers: { authorization: `Bearer ${app!.adminToken}` } });
+    return ((await response.json()) as { recommendations: unknown[] }).recommendations.length;
+  };
+
+  it("shows an analyst every team's costs, with the security headers, and no admin actions", async () => {
     const page = await signIn("bob", "/costs");
     const teams = await costTableTeams(page);
     expect(teams.length).toBeGreaterThan(1);
     expect(teams).toContain(MEMBER_TEAM);
-    await page.goto(`${app!.baseUrl}/recommendations`);
-    const accept = page.getByRole("button", { name: "Accept" }).first();
+    const response = await page.goto(`${app!.baseUrl}/recommendations`);
+    const headers = response!.headers();
+    expect(headers["content-security-policy"]).toMatch(/frame-ancestors 'none'/);
+    expect(headers["content-security-policy"]).toMatch(/script-src 'self' 'nonce-/);
+    expect(headers["x-content-type-options"]).toBe("nosniff");
+    expect(headers["referrer-policy"]).toBe("same-origin");
+    const accept = firstAccept(page);
     await accept.waitFor({ state: "visible", timeout: PAGE_TIMEOUT_MS });
-    expect(await accept.isDisabled()).toBe(true);
+    await accept.click();
+    await page.getByText("to change a recommendation").waitFor({ state: "visible", timeout: PAGE_TIMEOUT_MS });
+    expect(await acceptedCount()).toBe(0);
+    // The server refuses it too, whatever the page does.
+    const refused = await page.evaluate(async () => {
+      const response = await fetch("/api/trpc/recommendations.setState", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ id: 1, state: "dismissed" }) });
+      return response.status;
+    });
+    expect(refused).toBe(403);
     await page.context().close();
   }, 2 * 60_000);
 
@@ -129,13 +150,11 @@ describe.skipIf(skipReason !== null)("sign-in in Chromium", () => {
   it("lets an admin accept a recommendation from the page", async () => {
     const page = await signIn("alice", "/recommendations");
     await page.locator('[data-admin-session="signed-in"]').waitFor({ state: "visible", timeout: PAGE_TIMEOUT_MS });
-    const accept = page.getByRole("button", { name: "Accept" }).first();
+    const accept = firstAccept(page);
     await accept.waitFor({ state: "visible", timeout: PAGE_TIMEOUT_MS });
-    expect(await accept.isDisabled()).toBe(false);
     await accept.click();
     await expect.poll(() => page.getByRole("button", { name: /^accepted \(/ }).innerText(), { timeout: PAGE_TIMEOUT_MS }).toBe("accepted (1)");
-    const accepted = await fetch(`${app!.baseUrl}/api/v1/recommendations?state=accepted`, { headers: { authorization: `Bearer ${app!.adminToken}` } });
-    expect(((await accepted.json()) as { recommendations: unknown[] }).recommendations).toHaveLength(1);
+    expect(await acceptedCount()).toBe(1);
     await page.context().close();
   }, 2 * 60_000);
 });
