@@ -38,6 +38,8 @@ export interface UtilizationHeatmap {
    * of a large fleet small on the wire.
    */
   cells: [number, number, number | null, number, number | null][];
+  /** True when the caller's scope (a team member's) leaves per-GPU rows out: gpus and cells are then empty. */
+  perGpuHidden?: boolean;
 }
 
 export interface HeatmapRows {
@@ -87,7 +89,7 @@ export async function getUtilizationHeatmap(db: SqlDatabase, window: TimeWindow,
   const hourStartsMs: number[] = [];
   for (let hour = startMs; hour < endMs; hour += HOUR_MS) hourStartsMs.push(hour);
   // Per-GPU rows are fleet detail: a member's scope sees the fleet's totals (overview) only.
-  if (scope.kind !== "all") return { window: { startMs, endMs }, hourStartsMs, gpus: [], cellRows: { firstRow: 0, rowCount: 0 }, cells: [] };
+  if (scope.kind !== "all") return { window: { startMs, endMs }, hourStartsMs, gpus: [], cellRows: { firstRow: 0, rowCount: 0 }, cells: [], perGpuHidden: true };
 
   const [gpus, sums, jobHours] = await Promise.all([
     db.query<{ id: number; uuid: string; hostname: string; gpu_index: number; model_name: string; memory_total_mib: number; first_seen_ms: number; last_seen_ms: number }>(

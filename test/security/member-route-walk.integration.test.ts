@@ -266,5 +266,8 @@ describe.each(kinds)("a team member's reads on $name", ({ create, skipReason }) 
     const overview = await trpcCaller(MEMBER).overview.get({ window: WINDOW });
     expect(overview.fleet.gpuCount).toBe(2);
     expect(overview.busiest).toEqual([]);
+    const heatmap = await trpcCaller(MEMBER).fleet.getUtilizationHeatmap({ window: "24h" });
+    expect(heatmap).toMatchObject({ gpus: [], cells: [], perGpuHidden: true });
+    expect((await trpcCaller(ANALYST).fleet.getUtilizationHeatmap({ window: "24h" })).perGpuHidden).toBeUndefined();
   });
 });
