@@ -82,6 +82,18 @@ describe.each(kinds)("handleUnitCostsRequest on $name", ({ create, skipReason })
     ]);
   });
 
+  it.skipIf(skipReason)("gives a team member only their team's rows, the fleet's totals unchanged (JSON and CSV)", async () => {
+    const asMember = (query: string) =>
+      handleUnitCostsRequest(new Request(`http://gpu-roi.test/api/v1/unit-costs?${query}`), { db: db.sql, nowMs, scope: { kind: "teams", teams: ["search"] } });
+    const all = await (await get(`window=${WINDOW}&aggregate=model`)).json();
+    const member = await (await asMember(`window=${WINDOW}&aggregate=model`)).json();
+    expect(member.rows.map((row: { name: string; unit: string; cost: number }) => [row.name, row.unit, row.cost])).toEqual([["ranker", "samples", 1.25]]);
+    expect({ fleetCost: member.fleetCost, allocatedCost: member.allocatedCost, idleCost: member.idleCost }).toEqual({ fleetCost: all.fleetCost, allocatedCost: all.allocatedCost, idleCost: all.idleCost });
+    const csv = await (await asMember(`window=${WINDOW}&aggregate=model&format=csv`)).text();
+    expect(csv).toContain("ranker");
+    expect(csv).not.toContain("llama");
+  });
+
   it.skipIf(skipReason)("agrees with GET /api/v1/allocation to the cent, idle shown or shared", async () => {
     for (const shareIdle of ["none", "weighted", "even"]) {
       const allocation = await (await get(`window=${WINDOW}&aggregate=model&shareIdle=${shareIdle}`, handleAllocationRequest)).json();
