@@ -6,16 +6,8 @@
 export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
   const { authSettingsFrom, isDevelopmentServer } = await import("./server/config/server-settings");
-  const { authStartupDecision, nextListenHostFromArgv } = await import("./server/auth/startup-rule");
-  let decision;
-  try {
-    // `next start --hostname H` (npm start passes HOST); without it Next.js listens on every interface.
-    // `next dev` serves this machine's developer: its address is not visible here, so only the settings are checked.
-    const mode = authSettingsFrom().mode;
-    decision = isDevelopmentServer() ? authStartupDecision(mode, "127.0.0.1") : authStartupDecision(mode, nextListenHostFromArgv(process.argv));
-  } catch (error) {
-    decision = { kind: "refuse" as const, message: (error as Error).message };
-  }
+  const { nextServerStartupDecision } = await import("./server/auth/startup-rule");
+  const decision = nextServerStartupDecision(() => authSettingsFrom().mode, process.argv, isDevelopmentServer());
   if (decision.kind === "refuse") {
     console.error(`gpu-roi: ${decision.message}`);
     process.exit(1);

@@ -42,3 +42,20 @@ export function nextListenHostFromArgv(argv: readonly string[]): string | null {
   }
   return null;
 }
+
+/**
+ * The decision for the Next.js server process itself (instrumentation.ts):
+ * `next start --hostname H` gives the address in argv, and without it Next.js
+ * listens on every interface. `next dev` serves this machine's developer and
+ * its address is not visible here, so only the settings are checked. Settings
+ * that do not parse refuse the start with their message.
+ */
+export function nextServerStartupDecision(readAuthMode: () => AuthMode, argv: readonly string[], development: boolean): StartupDecision {
+  let mode: AuthMode;
+  try {
+    mode = readAuthMode();
+  } catch (error) {
+    return { kind: "refuse", message: (error as Error).message };
+  }
+  return authStartupDecision(mode, development ? "127.0.0.1" : nextListenHostFromArgv(argv));
+}

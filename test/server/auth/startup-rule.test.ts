@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { authStartupDecision, isLoopbackHost, nextListenHostFromArgv } from "../../../server/auth/startup-rule";
+import { authStartupDecision, isLoopbackHost, nextListenHostFromArgv, nextServerStartupDecision } from "../../../server/auth/startup-rule";
 
 describe("isLoopbackHost", () => {
   it("accepts only addresses this machine alone can reach", () => {
@@ -36,5 +36,24 @@ describe("nextListenHostFromArgv", () => {
     expect(nextListenHostFromArgv(["node", "next", "start", "-H", "127.0.0.1"])).toBe("127.0.0.1");
     expect(nextListenHostFromArgv(["node", "next", "start", "--hostname=::1"])).toBe("::1");
     expect(nextListenHostFromArgv(["node", "next", "start"])).toBeNull();
+  });
+});
+
+describe("nextServerStartupDecision", () => {
+  const START = ["node", "next", "start", "--port", "3000"];
+
+  it("refuses next start on every interface (no --hostname) or a public one without sign-in, and starts it on loopback", () => {
+    expect(nextServerStartupDecision(() => "open", START, false).kind).toBe("refuse");
+    expect(nextServerStartupDecision(() => "open", [...START, "--hostname", "10.0.0.5"], false).kind).toBe("refuse");
+    expect(nextServerStartupDecision(() => "open", [...START, "--hostname", "127.0.0.1"], false)).toEqual({ kind: "start", warning: null });
+    expect(nextServerStartupDecision(() => "oidc", START, false)).toEqual({ kind: "start", warning: null });
+  });
+
+  it("checks only the settings under next dev, and refuses settings that do not parse with their message", () => {
+    expect(nextServerStartupDecision(() => "open", ["node", "next-dev-worker"], true)).toEqual({ kind: "start", warning: null });
+    const bad = nextServerStartupDecision(() => {
+      throw new Error("GPU_ROI_OIDC_CLIENT_ID is required for OIDC sign-in");
+    }, START, false);
+    expect(bad).toEqual({ kind: "refuse", message: "GPU_ROI_OIDC_CLIENT_ID is required for OIDC sign-in" });
   });
 });
