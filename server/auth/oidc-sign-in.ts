@@ -50,6 +50,15 @@ export function providerConfiguration(settings: OidcSettings): Promise<oidc.Conf
   return configuration;
 }
 
+/** The provider's configuration, or 503 naming the issuer when it cannot be had (the provider is down, or its discovery document unusable). */
+async function reachableProvider(settings: OidcSettings): Promise<oidc.Configuration> {
+  try {
+    return await providerConfiguration(settings);
+  } catch (error) {
+    throw new ServiceError(503, `sign-in: the OpenID provider at ${settings.issuerUrl.href} could not be used (${(error as Error).message}); retry later`);
+  }
+}
+
 /** A path on this site to return to after sign-in; anything else (another site, //host) becomes "/". */
 export function safeReturnPath(value: string | null | undefined): string {
   if (!value || !value.startsWith("/") || value.startsWith("//") || value.startsWith("/\\") || /[\u0000-\u001f]/.test(value)) return "/";
@@ -78,7 +87,7 @@ export function decodeLoginState(secret: string, value: string | undefined, nowM
 
 /** Where to send the browser to sign in, and the state cookie's value. */
 export async function beginSignIn(settings: OidcSettings, returnTo: string, nowMs: number): Promise<{ authorizationUrl: URL; stateCookieValue: string }> {
-  const configuration = await providerConfiguration(settings);
+  const configuration = await reachableProvider(settings);
   const codeVerifier = oidc.randomPKCECodeVerifier();
   const state: LoginState = {
     state: oidc.randomState(),
@@ -110,7 +119,7 @@ export async function finishSignIn(
 ): Promise<{ user: SignedInUser; returnTo: string }> {
   const loginState = decodeLoginState(settings.sessionSecret, stateCookie, nowMs);
   if (loginState === null) throw new ServiceError(400, "sign-in: no sign-in in progress in this browser, or it took over 10 minutes; start again", "state");
-  const configuration = await providerConfiguration(settings);
+  const configuration = await reachableProvider(settings);
   // The URL the provider redirected to, as the provider knows it (not as a proxy in front of gpu-roi rewrote it).
   const currentUrl = new URL(`${CALLBACK_PATH}${callbackSearch}`, settings.publicUrl);
   let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;

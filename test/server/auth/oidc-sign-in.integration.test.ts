@@ -203,6 +203,19 @@ describe.each(kinds)("OIDC sign-in on $name", ({ create, skipReason }) => {
     expect((await fetch(`${app.url}/api/v1/allocation?window=${WINDOW}`, { headers: { authorization: "Bearer groi_unknown" } })).status).toBe(401);
   });
 
+  it.skipIf(skipReason)("answers 503 naming the issuer when the provider cannot be reached", async () => {
+    const unreachable = authSettingsFrom({
+      GPU_ROI_OIDC_ISSUER: "http://127.0.0.1:9/realms/gone",
+      GPU_ROI_OIDC_CLIENT_ID: "gpu-roi",
+      GPU_ROI_PUBLIC_URL: app.url,
+      GPU_ROI_SESSION_SECRET: SESSION_SECRET,
+      GPU_ROI_ADMIN_GROUPS: "gpu-admins",
+    });
+    const response = await handleLogin(new Request(`${app.url}/api/auth/login`), { auth: unreachable, db: db.sql, nowMs: Date.now });
+    expect(response.status).toBe(503);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toContain("http://127.0.0.1:9/realms/gone");
+  });
+
   it.skipIf(skipReason)("refuses a callback whose sign-in state cookie was tampered with or is missing", async () => {
     const jar = new CookieJar();
     const login = await fetchWithJar(jar, `${app.url}/api/auth/login`);
