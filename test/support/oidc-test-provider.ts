@@ -46,6 +46,8 @@ export async function startOidcTestProvider(options: { users: Record<string, Tes
       return { accountId: id, claims: async () => ({ sub: id, name: user.name, groups: user.groups }) };
     },
     features: { devInteractions: { enabled: true } },
+    // Explicit lifetimes (seconds): the package otherwise prints a notice for each default it uses.
+    ttl: { AccessToken: 3600, AuthorizationCode: 60, Grant: 3600, IdToken: 3600, Interaction: 600, Session: 3600 },
     pkce: { required: () => true },
   });
   server.on("request", provider.callback());
