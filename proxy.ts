@@ -37,6 +37,11 @@ export function proxy(request: NextRequest): Response {
   // Next.js reads the nonce from the request's policy and puts it on the page's scripts.
   const requestHeaders = new Headers(request.headers);
   requestHeaders.set("content-security-policy", contentSecurityPolicy);
+  // Where sign-in returns to (app/auth/page-request.ts); whatever the client sent under this name is replaced.
+  // Next's _rsc cache-buster is no part of the page's address.
+  const query = new URL(request.url).searchParams;
+  query.delete("_rsc");
+  requestHeaders.set("x-gpu-roi-page-path", `${pathname}${query.size > 0 ? `?${query}` : ""}`);
   return withSecurityHeaders(NextResponse.next({ request: { headers: requestHeaders } }), contentSecurityPolicy);
 }
 

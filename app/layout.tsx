@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { connection } from "next/server";
 import type { ReactNode } from "react";
+import { ViewerBar } from "./auth/viewer-bar";
 import { MainNav } from "./components/main-nav";
 import "./globals.css";
 import { TrpcReactProvider } from "./trpc/client";
@@ -22,6 +23,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
             gpu-roi
           </Link>
           <MainNav />
+          <ViewerBar />
         </div>
         <TrpcReactProvider>{children}</TrpcReactProvider>
       </body>

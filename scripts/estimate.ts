@@ -10,6 +10,7 @@ import { estimateFromBody, estimateRequestSchema } from "../server/api/rest/esti
 import { parseOrThrow } from "../server/api/rest/http-responses";
 import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from "../server/db/database-url";
 import { openSqlDatabase } from "../server/db/server-database";
+import { ALL_DATA } from "../server/auth/principal";
 
 const money = (value: number, currency: string) => `${value.toFixed(2)} ${currency}`;
 
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
   });
   const sql = openSqlDatabase(parseDatabaseUrl(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL, process.cwd()));
   try {
-    const result = await estimateFromBody(sql, body, Date.now());
+    const result = await estimateFromBody(sql, body, Date.now(), ALL_DATA);
     if (values.json) {
       console.log(JSON.stringify(result, null, 2));
       return;

@@ -11,6 +11,8 @@ import { openSqlDatabase } from "../server/db/server-database";
 import { startRecommendationSchedule } from "../server/services/recommendation-schedule";
 import { rebuildHourlyRollups } from "../server/services/rollup-service";
 import { rawRetentionDaysFromEnv } from "../server/services/upkeep";
+import { authStartupDecision } from "../server/auth/startup-rule";
+import { authSettingsFrom, listenHostFrom } from "../server/config/server-settings";
 import { buildIsCurrent, recordBuildFingerprint } from "./build-fingerprint";
 import { superviseServer } from "./server-supervision";
 import { fleetConfigFromEnv, runSimulatedFleet } from "./simulated-fleet";
@@ -64,8 +66,18 @@ async function main(): Promise<void> {
   process.env.DATABASE_URL = databaseUrl;
   const target = parseDatabaseUrl(databaseUrl, root);
   const port = Number(process.env.PORT ?? 3000);
-  const host = process.env.HOST ?? "127.0.0.1";
+  const host = listenHostFrom(process.env);
   if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`PORT: expected a port number, got "${process.env.PORT}"`);
+  // 0. Sign-in: a server other machines can reach must have it (or GPU_ROI_AUTH=none, said out loud).
+  let authMode;
+  try {
+    authMode = authSettingsFrom(process.env).mode;
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  const startup = authStartupDecision(authMode, host);
+  if (startup.kind === "refuse") fail(startup.message);
+  if (startup.warning) console.warn(`gpu-roi: WARNING: ${startup.warning}`);
   const simulate = process.env.GPU_ROI_SIMULATE !== "0";
   const backfillDays = Number(process.env.GPU_ROI_BACKFILL_DAYS ?? 30);
   if (!Number.isFinite(backfillDays) || backfillDays < 0 || backfillDays > 400) {

@@ -11,9 +11,11 @@ export function AdminSignIn({ placeholder }: { placeholder: string }) {
     return (
       <div className="admin-bar" data-admin-session="signed-in">
         <span className="admin-state">Signed in as admin</span>
-        <button type="button" disabled={session.pending} onClick={() => session.signOut()}>
-          Sign out
-        </button>
+        {!session.viaSignIn && (
+          <button type="button" disabled={session.pending} onClick={() => session.signOut()}>
+            Sign out
+          </button>
+        )}
       </div>
     );
   }

@@ -90,7 +90,9 @@ export function FleetView({ heatmap, window, windows }: { heatmap: UtilizationHe
         <h1>Fleet</h1>
         <WindowLinks path="/fleet" current={window} windows={windows} />
       </header>
-      {heatmap.gpus.length === 0 ? (
+      {heatmap.perGpuHidden ? (
+        <p className="status">Per-GPU detail is shown to admins and analysts; the overview shows the fleet&apos;s totals.</p>
+      ) : heatmap.gpus.length === 0 ? (
         <p className="status">No GPU has reported yet. Start a collector (or the simulated fleet with <code>npm start</code>).</p>
       ) : (
         <>

@@ -1,6 +1,6 @@
 import { FLEET_HEATMAP_WINDOWS } from "@/server/api/trpc/procedures/fleet/get-utilization-heatmap";
 import { createCaller } from "@/server/api/trpc/root";
-import { createTrpcContext } from "@/server/api/trpc/init";
+import { pageTrpcContext } from "../auth/page-request";
 import { pageWindowFrom } from "../components/window-links";
 import { FleetView } from "./fleet-view";
 import { HEATMAP_PAGE_ROWS } from "./heatmap-pages";
@@ -16,6 +16,6 @@ export default async function FleetPage({ searchParams }: { searchParams: Promis
   // The heatmap shows HEATMAP_PAGE_ROWS GPUs at a time, from GPU row `from` (a bad value shows the first page).
   const from = Number(params.from ?? 0);
   const firstRow = Number.isSafeInteger(from) && from >= 0 ? from - (from % HEATMAP_PAGE_ROWS) : 0;
-  const heatmap = await createCaller(createTrpcContext()).fleet.getUtilizationHeatmap({ window, firstRow, rowCount: HEATMAP_PAGE_ROWS });
+  const heatmap = await createCaller(await pageTrpcContext()).fleet.getUtilizationHeatmap({ window, firstRow, rowCount: HEATMAP_PAGE_ROWS });
   return <FleetView heatmap={heatmap} window={window} windows={FLEET_HEATMAP_WINDOWS} />;
 }

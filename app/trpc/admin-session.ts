@@ -14,6 +14,8 @@ interface AdminSessionJson {
   admin: boolean;
   expiresAt: string | null;
   adminApiEnabled: boolean;
+  /** Admin through OIDC sign-in (not the admin token): signing out is the top bar's. */
+  viaSignIn?: boolean;
 }
 
 async function sessionRequest(method: "GET" | "POST" | "DELETE", body?: { token: string }): Promise<AdminSessionJson> {
@@ -35,6 +37,8 @@ export interface AdminSession {
   known: boolean;
   /** False when the server has no GPU_ROI_ADMIN_TOKEN: nobody can sign in. */
   adminApiEnabled: boolean;
+  /** Admin through OIDC sign-in rather than the admin token's session. */
+  viaSignIn: boolean;
   signIn: (token: string) => void;
   signOut: () => void;
   pending: boolean;
@@ -56,6 +60,7 @@ export function useAdminSession(): AdminSession {
     isAdmin: session.data?.admin === true,
     known: session.data !== undefined,
     adminApiEnabled: session.data?.adminApiEnabled !== false,
+    viaSignIn: session.data?.viaSignIn === true,
     signIn: (token) => signIn.mutate(token),
     signOut: () => signOut.mutate(),
     pending: signIn.isPending || signOut.isPending,

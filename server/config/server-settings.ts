@@ -102,3 +102,126 @@ export function alertSettingsFrom(env: Environment = process.env): AlertSettings
   }
   return { evaluationIntervalMs: intervalSeconds * 1000, smtp: smtpSettingsFrom(env) };
 }
+
+/** Who may sign in and what they see: OIDC, the open loopback demo, or open by explicit choice. */
+export type AuthMode = "oidc" | "open" | "none";
+
+export interface OidcSettings {
+  /** GPU_ROI_OIDC_ISSUER: the provider's issuer URL (its discovery document is at /.well-known/openid-configuration below it). */
+  issuerUrl: URL;
+  /** GPU_ROI_OIDC_CLIENT_ID */
+  clientId: string;
+  /** GPU_ROI_OIDC_CLIENT_SECRET; absent for a public client (PKCE alone). */
+  clientSecret: string | undefined;
+  /** GPU_ROI_PUBLIC_URL: where browsers reach gpu-roi; the callback is <it>/api/auth/callback. */
+  publicUrl: URL;
+  /** GPU_ROI_OIDC_SCOPES (default "openid profile email"). */
+  scopes: string;
+  /** GPU_ROI_OIDC_GROUPS_CLAIM (default "groups"): the ID token claim listing the user's groups. */
+  groupsClaim: string;
+  /** GPU_ROI_ADMIN_GROUPS: IdP groups whose members are admins. */
+  adminGroups: readonly string[];
+  /** GPU_ROI_ANALYST_GROUPS: IdP groups whose members are analysts. */
+  analystGroups: readonly string[];
+  /** GPU_ROI_TEAM_GROUPS: IdP group → gpu-roi team (the `team` label of jobs); their members are team members. */
+  teamGroups: ReadonlyMap<string, readonly string[]>;
+  /** GPU_ROI_SESSION_SECRET: keys the sign-in state cookie (at least 32 characters). */
+  sessionSecret: string;
+  /** GPU_ROI_SESSION_HOURS (default 12): how long a browser session lasts. */
+  sessionTtlMs: number;
+}
+
+export interface AuthSettings {
+  mode: AuthMode;
+  /** Present when mode is "oidc". */
+  oidc: OidcSettings | null;
+}
+
+const OIDC_VARIABLES = ["GPU_ROI_OIDC_ISSUER", "GPU_ROI_OIDC_CLIENT_ID", "GPU_ROI_PUBLIC_URL", "GPU_ROI_SESSION_SECRET"] as const;
+
+function listOf(raw: string | undefined): string[] {
+  return (raw ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+}
+
+function urlSetting(env: Environment, name: string): URL {
+  const raw = env[name];
+  let url: URL;
+  try {
+    url = new URL(raw ?? "");
+  } catch {
+    throw new Error(`${name} must be an absolute http(s) URL, got ${JSON.stringify(raw)}`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error(`${name} must be an http(s) URL, got ${JSON.stringify(raw)}`);
+  return url;
+}
+
+/** "group:team,group2:team2" → group → teams (one group may name several teams by repeating it). */
+function teamGroupsFrom(raw: string | undefined): Map<string, string[]> {
+  const map = new Map<string, string[]>();
+  for (const pair of listOf(raw)) {
+    const separator = pair.lastIndexOf(":");
+    const group = pair.slice(0, separator).trim();
+    const team = pair.slice(separator + 1).trim();
+    if (separator <= 0 || group === "" || team === "") throw new Error(`GPU_ROI_TEAM_GROUPS must be comma-separated GROUP:TEAM pairs, got ${JSON.stringify(pair)}`);
+    map.set(group, [...(map.get(group) ?? []), team]);
+  }
+  return map;
+}
+
+/**
+ * The sign-in settings. GPU_ROI_AUTH is "oidc" (the default when GPU_ROI_OIDC_ISSUER
+ * is set), "none" (open to anyone, by explicit choice) or unset (open: allowed
+ * only on a loopback address, see authStartupProblem).
+ */
+export function authSettingsFrom(env: Environment = process.env): AuthSettings {
+  const auth = env.GPU_ROI_AUTH?.trim() ?? "";
+  if (auth !== "" && auth !== "oidc" && auth !== "none") throw new Error(`GPU_ROI_AUTH must be "oidc" or "none", got ${JSON.stringify(env.GPU_ROI_AUTH)}`);
+  if (auth === "none") return { mode: "none", oidc: null };
+  if (auth === "" && !env.GPU_ROI_OIDC_ISSUER) return { mode: "open", oidc: null };
+  for (const name of OIDC_VARIABLES) {
+    if (!env[name]) throw new Error(`${name} is required for OIDC sign-in (GPU_ROI_AUTH=oidc or GPU_ROI_OIDC_ISSUER set)`);
+  }
+  const sessionSecret = env.GPU_ROI_SESSION_SECRET!;
+  if (sessionSecret.length < 32) throw new Error("GPU_ROI_SESSION_SECRET must be at least 32 characters (e.g. openssl rand -base64 32)");
+  const rawHours = env.GPU_ROI_SESSION_HOURS;
+  const sessionHours = rawHours === undefined || rawHours === "" ? 12 : Number(rawHours);
+  if (!Number.isFinite(sessionHours) || sessionHours <= 0 || sessionHours > 24 * 30) {
+    throw new Error(`GPU_ROI_SESSION_HOURS must be a number of hours above 0 and at most 720, got ${JSON.stringify(rawHours)}`);
+  }
+  const publicUrl = urlSetting(env, "GPU_ROI_PUBLIC_URL");
+  const adminGroups = listOf(env.GPU_ROI_ADMIN_GROUPS);
+  const analystGroups = listOf(env.GPU_ROI_ANALYST_GROUPS);
+  const teamGroups = teamGroupsFrom(env.GPU_ROI_TEAM_GROUPS);
+  if (adminGroups.length + analystGroups.length + teamGroups.size === 0) {
+    throw new Error("GPU_ROI_ADMIN_GROUPS, GPU_ROI_ANALYST_GROUPS or GPU_ROI_TEAM_GROUPS must name at least one group: with none, nobody could sign in");
+  }
+  return {
+    mode: "oidc",
+    oidc: {
+      issuerUrl: urlSetting(env, "GPU_ROI_OIDC_ISSUER"),
+      clientId: env.GPU_ROI_OIDC_CLIENT_ID!,
+      clientSecret: env.GPU_ROI_OIDC_CLIENT_SECRET || undefined,
+      publicUrl,
+      scopes: env.GPU_ROI_OIDC_SCOPES?.trim() || "openid profile email",
+      groupsClaim: env.GPU_ROI_OIDC_GROUPS_CLAIM?.trim() || "groups",
+      adminGroups,
+      analystGroups,
+      teamGroups,
+      sessionSecret,
+      sessionTtlMs: sessionHours * 3_600_000,
+    },
+  };
+}
+
+/** The address `npm start` has the server listen on (HOST, default 127.0.0.1). */
+export function listenHostFrom(env: Environment = process.env): string {
+  return env.HOST?.trim() || "127.0.0.1";
+}
+
+/** True under `next dev` (NODE_ENV=development), where the listen address is not visible to the server process. */
+export function isDevelopmentServer(env: Environment = process.env): boolean {
+  return env.NODE_ENV === "development";
+}

@@ -16,6 +16,8 @@ import { DAY_MS, HOUR_MS } from "../domain/rollup";
 import { migFraction, priceChangePoints, type PriceEntry } from "../domain/pricing";
 import type { TimeWindow } from "../domain/time-window";
 import { ServiceError } from "./service-error";
+import type { DataScope } from "../auth/principal";
+import { scopedAllocationFilter } from "../auth/data-scope";
 
 export interface AllocationQuery {
   window: TimeWindow;
@@ -76,9 +78,12 @@ export async function loadPriceEntries(db: SqlDatabase): Promise<PriceEntry[]> {
  *  3. sum each job's usage per GPU, step and price segment in SQL, from the daily
  *     rollup for whole days and the hourly one for the rest; when idle is shared
  *     (settled hour by hour), read the hourly rollup row by row instead;
- *  4. hand everything to allocateCosts.
+ *  4. hand everything to allocateCosts, with the filter narrowed to `scope`'s
+ *     teams (a member's rows are their teams' jobs; the fleet's cost and
+ *     GPU-hours stay the fleet totals, and idle, being no team's, is shown only
+ *     unfiltered or as shares of the member's rows).
  */
-export async function allocate(db: SqlDatabase, query: AllocationQuery): Promise<AllocationResponse> {
+export async function allocate(db: SqlDatabase, query: AllocationQuery, scope: DataScope): Promise<AllocationResponse> {
   // 1. Whole hours.
   const startMs = Math.floor(query.window.startMs / HOUR_MS) * HOUR_MS;
   const endMs = Math.floor(query.window.endMs / HOUR_MS) * HOUR_MS;
@@ -196,7 +201,7 @@ export async function allocate(db: SqlDatabase, query: AllocationQuery): Promise
       basis: query.basis,
       shareIdle: query.shareIdle,
       idleBy: query.idleBy,
-      filter: query.filter,
+      filter: scopedAllocationFilter(query.filter, scope),
     });
     return { ...result, window };
   } catch (error) {

@@ -4,6 +4,8 @@ import { priceFor } from "../domain/pricing";
 import { HOUR_MS } from "../domain/rollup";
 import { loadPriceEntries } from "./allocation-service";
 import { ServiceError } from "./service-error";
+import type { DataScope } from "../auth/principal";
+import { teamScopeSql } from "../auth/data-scope";
 import { unitCosts } from "./unit-cost-service";
 
 /** How far back similar runs are looked for, and the window of the off-peak profile. */
@@ -16,13 +18,15 @@ export function hourOfWeek(ms: number): number {
   return (Math.floor(ms / HOUR_MS) + 72) % 168;
 }
 
-async function loadRuns(db: SqlDatabase, sinceMs: number, experiment: string | null): Promise<HistoricalRun[]> {
+/** Past runs an estimate compares with: a member's estimate learns from their teams' runs only. */
+async function loadRuns(db: SqlDatabase, sinceMs: number, experiment: string | null, scope: DataScope): Promise<HistoricalRun[]> {
+  const inScope = teamScopeSql(scope, "j");
   const rows = await db.query<{ external_id: string; model_name: string; gpu_count: number; share_ms: number; active_ms: number; kind: string }>(
     `SELECT j.external_id, g.model_name, j.kind, COUNT(DISTINCT d.gpu_id) AS gpu_count, SUM(d.share_ms) AS share_ms, SUM(d.active_ms) AS active_ms
        FROM job_usage_daily d JOIN job j ON j.id = d.job_id JOIN gpu g ON g.id = d.gpu_id
-      WHERE d.day_start_ms >= ? ${experiment === null ? "AND j.kind = 'training'" : "AND j.experiment = ?"}
+      WHERE d.day_start_ms >= ? ${experiment === null ? "AND j.kind = 'training'" : "AND j.experiment = ?"}${inScope.sql}
       GROUP BY j.external_id, g.model_name, j.kind`,
-    experiment === null ? [sinceMs] : [sinceMs, experiment],
+    [...(experiment === null ? [sinceMs] : [sinceMs, experiment]), ...inScope.params],
   );
   return rows.map((row) => ({
     jobId: row.external_id,
@@ -67,8 +71,8 @@ const THROUGHPUT_UNITS = ["samples", "tokens", "steps", "images", "generation_to
  * jobs' work counters over their allocated GPU-hours), in the first unit of
  * THROUGHPUT_UNITS it counted; undefined when it counted none.
  */
-async function measuredThroughputOf(db: SqlDatabase, experiment: string, sinceMs: number, nowMs: number): Promise<MeasuredThroughput | undefined> {
-  const result = await unitCosts(db, { window: { startMs: sinceMs, endMs: nowMs }, aggregate: ["experiment", "gpuModel"], units: null, shareIdle: "none", idleBy: "cluster", stepMs: null });
+async function measuredThroughputOf(db: SqlDatabase, experiment: string, sinceMs: number, nowMs: number, scope: DataScope): Promise<MeasuredThroughput | undefined> {
+  const result = await unitCosts(db, { window: { startMs: sinceMs, endMs: nowMs }, aggregate: ["experiment", "gpuModel"], units: null, shareIdle: "none", idleBy: "cluster", stepMs: null }, scope);
   const rows = result.rows.filter((row) => row.properties.experiment === experiment && row.workPerGpuHour !== null);
   const counted = new Set(rows.map((row) => row.unit));
   const unit = THROUGHPUT_UNITS.find((candidate) => counted.has(candidate)) ?? [...counted].sort()[0];
@@ -81,6 +85,7 @@ export async function estimate(
   db: SqlDatabase,
   request: EstimateRequest,
   options: { nowMs: number; relativeThroughput?: Record<string, number> },
+  scope: DataScope,
 ): Promise<Estimate> {
   const entries = await loadPriceEntries(db);
   const prices = new Map<string, { costPerGpuHour: number; currency: string }>();
@@ -88,7 +93,7 @@ export async function estimate(
     const entry = priceFor(entries, model, {}, options.nowMs);
     if (entry) prices.set(model, { costPerGpuHour: entry.costPerGpuHour, currency: entry.currency });
   }
-  const runs = await loadRuns(db, options.nowMs - HISTORY_DAYS * DAY_MS, request.kind === "like" ? request.experiment : null);
+  const runs = await loadRuns(db, options.nowMs - HISTORY_DAYS * DAY_MS, request.kind === "like" ? request.experiment : null, scope);
   const similarRuns = request.kind === "like" ? runs : runs.filter((run) => run.gpuModel === request.gpuModel && run.gpuCount === request.gpuCount);
   // The model the estimate prices: the requested one, or the one the experiment used most.
   const heldByModel = new Map<string, number>();
@@ -100,7 +105,7 @@ export async function estimate(
       similarRuns,
       prices,
       relativeThroughput: options.relativeThroughput,
-      measured: request.kind === "like" ? await measuredThroughputOf(db, request.experiment, options.nowMs - HISTORY_DAYS * DAY_MS, options.nowMs) : undefined,
+      measured: request.kind === "like" ? await measuredThroughputOf(db, request.experiment, options.nowMs - HISTORY_DAYS * DAY_MS, options.nowMs, scope) : undefined,
       freeGpusByHourOfWeek: gpuModel ? await freeGpusByHourOfWeek(db, gpuModel, options.nowMs - OFF_PEAK_DAYS * DAY_MS) : undefined,
       nowHourOfWeek: hourOfWeek(options.nowMs),
     });

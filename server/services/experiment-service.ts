@@ -3,6 +3,7 @@ import type { AllocationRow, ShareIdle } from "../domain/allocation";
 import { summarizeExperiments, type ExperimentSummary } from "../domain/experiments";
 import type { TimeWindow } from "../domain/time-window";
 import { allocate } from "./allocation-service";
+import type { DataScope } from "../auth/principal";
 
 const DAY_MS = 86_400_000;
 
@@ -16,6 +17,7 @@ export interface ExperimentCosts {
 export async function listExperimentCosts(
   db: SqlDatabase,
   input: { window: TimeWindow; model?: string; shareIdle: ShareIdle },
+  scope: DataScope,
 ): Promise<ExperimentCosts> {
   const result = await allocate(db, {
     window: input.window,
@@ -25,7 +27,7 @@ export async function listExperimentCosts(
     idleBy: "cluster",
     filter: input.model ? new Map([["model", [input.model]]]) : new Map(),
     stepMs: null,
-  });
+  }, scope);
   return { window: result.window, currency: result.currency, experiments: summarizeExperiments(result.rows) };
 }
 
@@ -43,10 +45,11 @@ export interface ExperimentDetail {
 export async function getExperimentCosts(
   db: SqlDatabase,
   input: { window: TimeWindow; experiment: string; shareIdle: ShareIdle },
+  scope: DataScope,
 ): Promise<ExperimentDetail> {
   const base = { basis: "allocation" as const, shareIdle: input.shareIdle, idleBy: "cluster" as const, filter: new Map([["experiment", [input.experiment]]]) };
-  const jobs = await allocate(db, { ...base, window: input.window, aggregate: ["model", "experiment", "job"], stepMs: null });
-  const trend = await allocate(db, { ...base, window: input.window, aggregate: ["experiment"], stepMs: DAY_MS });
+  const jobs = await allocate(db, { ...base, window: input.window, aggregate: ["model", "experiment", "job"], stepMs: null }, scope);
+  const trend = await allocate(db, { ...base, window: input.window, aggregate: ["experiment"], stepMs: DAY_MS }, scope);
   return {
     window: jobs.window,
     currency: jobs.currency,

@@ -2,6 +2,7 @@ import type { SqlDatabase } from "../db/sql-database";
 import { lifetimeHoursInWindow } from "../domain/gpu-lifetime";
 import { HOUR_MS } from "../domain/rollup";
 import type { TimeWindow } from "../domain/time-window";
+import type { DataScope } from "../auth/principal";
 
 /** One GPU's row of the heatmap, with its figures over the whole window. */
 export interface HeatmapGpu {
@@ -37,6 +38,8 @@ export interface UtilizationHeatmap {
    * of a large fleet small on the wire.
    */
   cells: [number, number, number | null, number, number | null][];
+  /** True when the caller's scope (a team member's) leaves per-GPU rows out: gpus and cells are then empty. */
+  perGpuHidden?: boolean;
 }
 
 export interface HeatmapRows {
@@ -80,11 +83,13 @@ const JOBS_PER_GPU_HOUR_SQL = `SELECT gpu_id, hour_start_ms, COUNT(*) AS job_cou
  * figures over the window are summed in the database; the cells (one per GPU
  * and hour) only for the GPU rows asked for, so a large fleet is paged through.
  */
-export async function getUtilizationHeatmap(db: SqlDatabase, window: TimeWindow, rows: HeatmapRows = {}): Promise<UtilizationHeatmap> {
+export async function getUtilizationHeatmap(db: SqlDatabase, window: TimeWindow, rows: HeatmapRows, scope: DataScope): Promise<UtilizationHeatmap> {
   const startMs = Math.floor(window.startMs / HOUR_MS) * HOUR_MS;
   const endMs = Math.max(startMs, Math.ceil(window.endMs / HOUR_MS) * HOUR_MS);
   const hourStartsMs: number[] = [];
   for (let hour = startMs; hour < endMs; hour += HOUR_MS) hourStartsMs.push(hour);
+  // Per-GPU rows are fleet detail: a member's scope sees the fleet's totals (overview) only.
+  if (scope.kind !== "all") return { window: { startMs, endMs }, hourStartsMs, gpus: [], cellRows: { firstRow: 0, rowCount: 0 }, cells: [], perGpuHidden: true };
 
   const [gpus, sums, jobHours] = await Promise.all([
     db.query<{ id: number; uuid: string; hostname: string; gpu_index: number; model_name: string; memory_total_mib: number; first_seen_ms: number; last_seen_ms: number }>(

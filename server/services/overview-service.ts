@@ -13,6 +13,7 @@ import {
   type UtilizationPoint,
 } from "../domain/utilization";
 import { MAX_WINDOW_MS } from "../wire/ingest-v1";
+import type { DataScope } from "../auth/principal";
 
 export interface Overview {
   window: TimeWindow;
@@ -117,7 +118,11 @@ export function overviewBucketMs(window: TimeWindow): number {
   return window.endMs - window.startMs >= 24 * HOUR_MS ? Math.max(bucketMs, HOUR_MS) : bucketMs;
 }
 
-export async function getOverview(db: SqlDatabase, window: TimeWindow, rankCount = 10): Promise<Overview> {
+/**
+ * The fleet's utilization over a window. A member's scope sees the fleet's totals
+ * only: the busiest and idlest GPU lists (per-GPU detail) are empty for it.
+ */
+export async function getOverview(db: SqlDatabase, window: TimeWindow, rankCount: number, scope: DataScope): Promise<Overview> {
   // 1. Usage per GPU (for the ranking and the fleet's totals) and per bucket (the
   //    chart), each summed in the database, so a large fleet's GPU x bucket cells
   //    never travel to the server.
@@ -181,7 +186,7 @@ export async function getOverview(db: SqlDatabase, window: TimeWindow, rankCount
     },
     summary: { ...summarizeFleetUtilization(totals), gpusReporting: totals.length },
     series: { bucketMs, points: series },
-    ...rankGpusByUtilization(totals, rankCount),
+    ...(scope.kind === "all" ? rankGpusByUtilization(totals, rankCount) : { busiest: [], idlest: [] }),
     latestWindowStartMs: latestRow.latest === null ? null : Number(latestRow.latest),
   };
 }

@@ -19,6 +19,7 @@ import { recordAudit, type AuditAction } from "./audit-log";
 import { storeFleetPlan, type StoredFleetPlan } from "./fleet-plan-store";
 import { loadPlanInput } from "./plan-input-service";
 import { ServiceError } from "./service-error";
+import { ALL_DATA } from "../auth/principal";
 import { DEFAULT_LOOKBACK_DAYS } from "./workload-profile-service";
 
 export { exportPlan, type ExportedPlan } from "./plan-export";
@@ -355,7 +356,7 @@ async function dailyCosts(db: SqlDatabase, recommendation: Recommendation, fromM
     idleBy: "cluster",
     filter: useIdle || jobs.length === 0 ? new Map() : new Map([["job", jobs]]),
     stepMs: DAY_MS,
-  });
+  }, ALL_DATA);
   // Days without any row (no usage of the jobs, or no fleet data) are left out, not counted as free.
   for (const row of response.rows) {
     const day = Math.floor(row.startMs / DAY_MS) * DAY_MS;

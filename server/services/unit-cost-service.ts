@@ -11,6 +11,7 @@ import {
 } from "../domain/unit-costs";
 import type { ThroughputEvidence } from "../../solver/plan/types";
 import { allocate } from "./allocation-service";
+import { ALL_DATA, teamVisible, type DataScope } from "../auth/principal";
 
 export interface UnitCostQuery {
   window: TimeWindow;
@@ -42,7 +43,8 @@ const jobKeyOf = (cluster: string, externalId: string) => `${cluster}\u0000${ext
 
 /**
  * The allocation engine's job costs of a window, per job, GPU model and step
- * (allocation basis; idle shared as asked), and its totals.
+ * (allocation basis; idle shared as asked), and its totals. The whole fleet is
+ * allocated (its totals are the fleet's); unitCosts keeps the rows in scope.
  */
 async function loadJobCosts(db: SqlDatabase, query: UnitCostQuery) {
   const allocation = await allocate(db, {
@@ -53,7 +55,7 @@ async function loadJobCosts(db: SqlDatabase, query: UnitCostQuery) {
     idleBy: query.idleBy,
     filter: new Map(),
     stepMs: query.stepMs,
-  });
+  }, ALL_DATA);
   const modelByUuid = new Map(
     (await db.query<{ uuid: string; model_name: string }>(`SELECT uuid, model_name FROM gpu`)).map((row) => [row.uuid, row.model_name]),
   );
@@ -111,9 +113,13 @@ async function loadJobWork(db: SqlDatabase, window: TimeWindow, stepMs: number |
  * Cost per unit of work over a window (server/domain/unit-costs.ts): the
  * allocation engine's job costs, the measured work of the same hours, divided.
  */
-export async function unitCosts(db: SqlDatabase, query: UnitCostQuery): Promise<UnitCostResponse> {
-  const { allocation, idleCost, costs } = await loadJobCosts(db, query);
-  const work = await loadJobWork(db, allocation.window, query.stepMs);
+export async function unitCosts(db: SqlDatabase, query: UnitCostQuery, scope: DataScope): Promise<UnitCostResponse> {
+  const { allocation, idleCost, costs: allCosts } = await loadJobCosts(db, query);
+  // A member's rows are their teams' jobs; the fleet, allocated and idle figures stay fleet totals.
+  const costs = scope.kind === "all" ? allCosts : allCosts.filter((share) => teamVisible(scope, share.properties.team ?? null));
+  const jobsInScope = new Set(costs.map((share) => share.jobKey));
+  const allWork = await loadJobWork(db, allocation.window, query.stepMs);
+  const work = scope.kind === "all" ? allWork : allWork.filter((count) => jobsInScope.has(count.jobKey));
   const result = computeUnitCosts(costs, work, { aggregate: query.aggregate, units: query.units });
   return {
     ...result,

@@ -13,6 +13,7 @@ import { addPriceEntry } from "../../server/services/price-book-service";
 import { fetchIntoIngestHandler } from "../support/in-process-server";
 import { createPostgresTestDatabase, createSqliteTestDatabase, postgresUnavailableReason, type TestDatabase } from "../support/test-databases";
 import { formatMs, markdownTable, median, percentile, timeRuns, type Benchmark } from "./bench-kit";
+import { ALL_DATA } from "../../server/auth/principal";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -66,7 +67,7 @@ export const allocationBenchmark: Benchmark = {
         loads.push(`${kind.name}: ${load.windows.toLocaleString("en-US")} windows ingested through the handler in ${load.seconds.toFixed(0)} s; ${Number(rollups.n).toLocaleString("en-US")} job-hour rollup rows`);
         for (const query of QUERIES) {
           const samples = await timeRuns(async () => {
-            const response = await handleAllocationRequest(new Request(`http://gpu-roi.bench/api/v1/allocation?${query}`), { db: db.sql, nowMs: () => nowMs });
+            const response = await handleAllocationRequest(new Request(`http://gpu-roi.bench/api/v1/allocation?${query}`), { db: db.sql, nowMs: () => nowMs, scope: ALL_DATA });
             if (response.status !== 200) throw new Error(`allocation ${query}: HTTP ${response.status} ${await response.text()}`);
             await response.text();
           }, REPEATS);

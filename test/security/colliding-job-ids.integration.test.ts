@@ -25,6 +25,7 @@ import { childProcessRunner, singleFlight } from "../../server/services/recommen
 import { loadWorkloadProfiles } from "../../server/services/workload-profile-service";
 import { ingestSmallFleet, type SmallFleetNode } from "../support/small-fleet";
 import { databaseKinds, PROJECT_ROOT, type TestDatabase } from "../support/test-databases";
+import { ALL_DATA } from "../../server/auth/principal";
 
 const kinds = await databaseKinds();
 const START_MS = Date.UTC(2026, 10, 2); // Monday
@@ -113,7 +114,7 @@ describe.each(kinds)("job slurm-1001 in two clusters in $name", ({ create, skipR
 
   it.skipIf(skipReason)("answers POST /api/v1/recommendations/run with 201 and serves each plan with its cluster", async () => {
     const runner = singleFlight(childProcessRunner({ projectRoot: PROJECT_ROOT, databaseUrl: db.url }));
-    const context = { db: db.sql, prisma: db.prisma, adminToken: ADMIN, nowMs: () => END_MS, runRecommendations: runner };
+    const context = { db: db.sql, prisma: db.prisma, adminToken: ADMIN, nowMs: () => END_MS, runRecommendations: runner, scope: ALL_DATA };
     const request = (method: string, path: string) => new Request(`http://gpu-roi.test${path}`, { method, headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: method === "POST" ? "{}" : undefined });
     const run = await handleRunRecommendations(request("POST", "/api/v1/recommendations/run"), context);
     expect(run.status).toBe(201);

@@ -13,6 +13,7 @@ import type { IngestBatch, WireGpu } from "../../server/wire/ingest-v1";
 import { makeBatch, MINUTE_MS, T0_MS } from "../support/batches";
 import { ingestRequest } from "../support/in-process-server";
 import { databaseKinds, type TestDatabase } from "../support/test-databases";
+import { ALL_DATA } from "../../server/auth/principal";
 
 const kinds = await databaseKinds();
 const NOW_MS = T0_MS + 10 * MINUTE_MS;
@@ -103,7 +104,7 @@ describe.each(kinds)("handleIngestRequest abuse on $name", ({ create, skipReason
     // whole card of node-b (its parent never reported), not a slice of node-a's.
     const response = await handleAllocationRequest(
       new Request(`http://gpu-roi.test/api/v1/allocation?window=${new Date(T0_MS).toISOString()},${new Date(T0_MS + HOUR_MS).toISOString()}&aggregate=node`),
-      { db: db.sql, nowMs: () => T0_MS + 2 * HOUR_MS },
+      { db: db.sql, nowMs: () => T0_MS + 2 * HOUR_MS, scope: ALL_DATA },
     );
     expect(response.status).toBe(200);
     const body = (await response.json()) as { fleetGpuHours: number };

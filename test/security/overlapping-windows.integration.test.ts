@@ -18,6 +18,7 @@ import type { IngestBatch, WireGpuWindow, WireJobWindow } from "../../server/wir
 import { makeBatch, MINUTE_MS, T0_MS } from "../support/batches";
 import { ingestRequest } from "../support/in-process-server";
 import { databaseKinds, type TestDatabase } from "../support/test-databases";
+import { ALL_DATA } from "../../server/auth/principal";
 
 const kinds = await databaseKinds();
 const HOUR_MS = 3_600_000;
@@ -86,12 +87,12 @@ describe.each(kinds)("overlapping windows of one GPU on $name", ({ create, skipR
     const [rolledUp] = await db.sql.query<{ ms: number }>(`SELECT SUM(reported_ms) AS ms FROM gpu_usage_hourly`);
     expect(Number(rolledUp.ms) / HOUR_MS).toBeCloseTo(3 + (12 * 59) / 60, 6);
 
-    const heatmap = await getUtilizationHeatmap(db.sql, LIFETIME);
+    const heatmap = await getUtilizationHeatmap(db.sql, LIFETIME, {}, ALL_DATA);
     const gpu = heatmap.gpus.find((row) => row.uuid === "GPU-aaaa-0")!;
     expect(gpu.reportedGpuHours).toBeCloseTo(3, 9);
     expect(gpu.utilizationAvgPct).toBeCloseTo(50, 9);
 
-    const overview = await getOverview(db.sql, LIFETIME);
+    const overview = await getOverview(db.sql, LIFETIME, 10, ALL_DATA);
     expect(overview.summary.gpuHours).toBeCloseTo(3, 9);
     expect(overview.summary.utilizationAvgPct).toBeCloseTo(50, 9);
     for (const point of overview.series.points) {
@@ -99,7 +100,7 @@ describe.each(kinds)("overlapping windows of one GPU on $name", ({ create, skipR
       expect(point.gpuHours).toBeLessThanOrEqual(point.gpusReporting * bucketHours + 1e-9);
     }
     // A window of the GPU's life: the 2 hours it existed in it.
-    const partial = await getUtilizationHeatmap(db.sql, { startMs: T0_MS + HOUR_MS, endMs: T0_MS + 5 * HOUR_MS });
+    const partial = await getUtilizationHeatmap(db.sql, { startMs: T0_MS + HOUR_MS, endMs: T0_MS + 5 * HOUR_MS }, {}, ALL_DATA);
     expect(partial.gpus.find((row) => row.uuid === "GPU-aaaa-0")!.reportedGpuHours).toBeLessThanOrEqual(2);
   });
 });

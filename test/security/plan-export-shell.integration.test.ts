@@ -12,6 +12,7 @@ import { runRecommendations } from "../../server/services/recommendation-service
 import { ingestSmallFleet, type SmallFleetNode } from "../support/small-fleet";
 import { createStubCommands, SHELLS } from "../support/stub-commands";
 import { databaseKinds, type TestDatabase } from "../support/test-databases";
+import { ALL_DATA } from "../../server/auth/principal";
 
 const kinds = await databaseKinds();
 const END_MS = Date.UTC(2026, 10, 4);
@@ -52,7 +53,7 @@ describe.each(kinds)("exported plans of hostile ids in $name", ({ create, skipRe
     const stored = await runRecommendations(db.sql, db.prisma, { nowMs: END_MS, lookbackDays: 14, planTimeLimitMs: 10_000 });
     expect(stored.length).toBeGreaterThan(0);
     expect(stored.every((r) => ["move", "pack", "schedule"].includes(r.kind))).toBe(true);
-    const context = { db: db.sql, prisma: db.prisma, adminToken: undefined, nowMs: () => END_MS, runRecommendations: async () => [] };
+    const context = { db: db.sql, prisma: db.prisma, adminToken: undefined, nowMs: () => END_MS, runRecommendations: async () => [], scope: ALL_DATA };
     const allCalls: string[][] = [];
     for (const recommendation of stored) {
       const response = await handleGetRecommendationPlan(new Request(`http://gpu-roi.test/api/v1/recommendations/${recommendation.id}/plan?format=shell`), String(recommendation.id), context);

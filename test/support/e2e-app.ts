@@ -92,8 +92,10 @@ export interface E2eAppOptions {
   fleet: FleetConfig;
   backfillDays: number;
   log: (line: string) => void;
-  /** More environment for the server (e.g. a shorter GPU_ROI_ALERT_INTERVAL_SECONDS). */
-  env?: Readonly<Record<string, string>>;
+  /** The port to listen on (default: a free one); a test that registers the app's URL elsewhere first picks it. */
+  port?: number;
+  /** More server settings (sign-in, …). */
+  env?: Record<string, string>;
 }
 
 async function waitForHealth(baseUrl: string, server: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
@@ -122,7 +124,7 @@ export async function startE2eApp(options: E2eAppOptions): Promise<E2eApp> {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), "gpu-roi-e2e-"));
   const databaseUrl = `file:${path.join(folder, "e2e.db")}`;
   const adminToken = `e2e-admin-${process.pid}-${Date.now()}`;
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const baseUrl = `http://127.0.0.1:${port}`;
   const output: string[] = [];
   let server: ChildProcess | null = null;

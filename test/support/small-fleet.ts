@@ -15,6 +15,8 @@ export interface SmallFleetJob {
   utilizationPct: number;
   memoryUsedMiB: number;
   team?: string;
+  experiment?: string;
+  model?: string;
 }
 
 export interface SmallFleetNode {
@@ -50,7 +52,7 @@ export async function ingestSmallFleet(
       node: { hostname: node.hostname, labels: { ...node.labels } },
       collector: { version: "test", source: "simulator", failedPolls: 0 },
       gpus: uuids.map((gpuUuid, index) => ({ uuid: gpuUuid, index, modelName: node.gpuModel, memoryTotalMiB: node.memoryTotalMiB, migParentUuid: null, migProfile: null })),
-      jobs: node.jobs.map((job) => ({ externalId: job.externalId, kind: job.kind, requestedGpus: job.gpuIndexes.length, team: job.team ?? null, project: null, model: null, experiment: null, user: null })),
+      jobs: node.jobs.map((job) => ({ externalId: job.externalId, kind: job.kind, requestedGpus: job.gpuIndexes.length, team: job.team ?? null, project: null, model: job.model ?? null, experiment: job.experiment ?? null, user: null })),
       gpuWindows: [],
       jobWindows: [],
     };

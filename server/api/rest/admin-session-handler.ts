@@ -20,8 +20,13 @@ function sessionJson(expiresAtMs: number | null, adminToken: string | undefined)
   return { admin: expiresAtMs !== null, expiresAt: expiresAtMs === null ? null : new Date(expiresAtMs).toISOString(), adminApiEnabled: Boolean(adminToken) };
 }
 
-/** GET: whether this browser is signed in as admin; all a page learns about the admin session. */
-export function handleGetAdminSession(request: Request, context: AdminSessionContext): Response {
+/**
+ * GET: whether this browser may act as admin; all a page learns about it. An
+ * admin signed in with OIDC (`signedInAdmin`) is, without the admin token's
+ * session: the pages' admin actions then go through their sign-in session.
+ */
+export function handleGetAdminSession(request: Request, context: AdminSessionContext, signedInAdmin = false): Response {
+  if (signedInAdmin) return jsonResponse({ admin: true, expiresAt: null, adminApiEnabled: true, viaSignIn: true }, 200, NO_STORE);
   const session = verifyAdminSession(requestCookie(request, ADMIN_SESSION_COOKIE), context.adminToken, context.nowMs());
   return jsonResponse(sessionJson(session?.expiresAtMs ?? null, context.adminToken), 200, NO_STORE);
 }

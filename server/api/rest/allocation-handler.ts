@@ -1,3 +1,4 @@
+import type { DataScope } from "../../auth/principal";
 import type { SqlDatabase } from "../../db/sql-database";
 import { allocate } from "../../services/allocation-service";
 import { allocationCsv, allocationJson } from "../allocation/allocation-output";
@@ -5,12 +6,12 @@ import { allocationParamsSchema, toAllocationQuery } from "../allocation/allocat
 import { jsonResponse, parseOrThrow, responseForError } from "./http-responses";
 
 /** GET /api/v1/allocation?window=7d&aggregate=team&shareIdle=none&basis=allocation&format=json|csv */
-export async function handleAllocationRequest(request: Request, context: { db: SqlDatabase; nowMs: () => number }): Promise<Response> {
+export async function handleAllocationRequest(request: Request, context: { db: SqlDatabase; nowMs: () => number; scope: DataScope }): Promise<Response> {
   try {
     const url = new URL(request.url);
     const params = parseOrThrow(allocationParamsSchema, Object.fromEntries(url.searchParams));
     const { query, format } = toAllocationQuery(params, context.nowMs());
-    const json = allocationJson(await allocate(context.db, query), query);
+    const json = allocationJson(await allocate(context.db, query, context.scope), query);
     if (format === "csv") {
       return new Response(allocationCsv(json), {
         headers: { "content-type": "text/csv; charset=utf-8", "content-disposition": 'attachment; filename="allocation.csv"' },

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { DataScope } from "../../auth/principal";
 import type { SqlDatabase } from "../../db/sql-database";
 import { estimate } from "../../services/estimate-service";
 import { jsonResponse, parseOrThrow, responseForError } from "./http-responses";
@@ -26,20 +27,20 @@ export const estimateRequestSchema = z
 
 export type EstimateRequestBody = z.input<typeof estimateRequestSchema>;
 
-/** Validated body → the estimate (shared by the REST handler, tRPC and the CLI). */
-export function estimateFromBody(db: SqlDatabase, body: z.output<typeof estimateRequestSchema>, nowMs: number) {
+/** Validated body → the estimate (shared by the REST handler, tRPC and the CLI); history is read within `scope`. */
+export function estimateFromBody(db: SqlDatabase, body: z.output<typeof estimateRequestSchema>, nowMs: number, scope: DataScope) {
   const request =
     body.likeExperiment !== undefined
       ? { kind: "like" as const, experiment: body.likeExperiment, scale: body.scale }
       : { kind: "shape" as const, gpuModel: body.gpuModel!, gpuCount: body.gpuCount!, hours: body.hours! };
-  return estimate(db, request, { nowMs, relativeThroughput: body.relativeThroughput });
+  return estimate(db, request, { nowMs, relativeThroughput: body.relativeThroughput }, scope);
 }
 
 /** POST /api/v1/estimate: what an experiment will cost, before it is launched. Read-only. */
-export async function handleEstimateRequest(request: Request, context: { db: SqlDatabase; nowMs: () => number }): Promise<Response> {
+export async function handleEstimateRequest(request: Request, context: { db: SqlDatabase; nowMs: () => number; scope: DataScope }): Promise<Response> {
   try {
     const body = parseOrThrow(estimateRequestSchema, await readJsonBody(request, 64 * 1024));
-    return jsonResponse(await estimateFromBody(context.db, body, context.nowMs()));
+    return jsonResponse(await estimateFromBody(context.db, body, context.nowMs(), context.scope));
   } catch (error) {
     return responseForError(error);
   }

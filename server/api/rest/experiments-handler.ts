@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { DataScope } from "../../auth/principal";
 import type { SqlDatabase } from "../../db/sql-database";
 import { resolveTimeWindow, TimeWindowError } from "../../domain/time-window";
 import { getExperimentCosts, listExperimentCosts } from "../../services/experiment-service";
@@ -22,10 +23,10 @@ function parseQuery(request: Request, nowMs: number) {
 }
 
 /** GET /api/v1/experiments?window=30d[&model=M][&shareIdle=...]: experiments ranked by cost. */
-export async function handleListExperiments(request: Request, context: { db: SqlDatabase; nowMs: () => number }): Promise<Response> {
+export async function handleListExperiments(request: Request, context: { db: SqlDatabase; nowMs: () => number; scope: DataScope }): Promise<Response> {
   try {
     const query = parseQuery(request, context.nowMs());
-    return jsonResponse(await listExperimentCosts(context.db, query));
+    return jsonResponse(await listExperimentCosts(context.db, query, context.scope));
   } catch (error) {
     return responseForError(error);
   }
@@ -35,11 +36,11 @@ export async function handleListExperiments(request: Request, context: { db: Sql
 export async function handleGetExperiment(
   request: Request,
   experiment: string,
-  context: { db: SqlDatabase; nowMs: () => number },
+  context: { db: SqlDatabase; nowMs: () => number; scope: DataScope },
 ): Promise<Response> {
   try {
     const query = parseQuery(request, context.nowMs());
-    const detail = await getExperimentCosts(context.db, { window: query.window, experiment, shareIdle: query.shareIdle });
+    const detail = await getExperimentCosts(context.db, { window: query.window, experiment, shareIdle: query.shareIdle }, context.scope);
     if (!detail.summary) throw new ServiceError(404, `experiment "${experiment}" has no GPU time in this window`, "experiment");
     return jsonResponse(detail);
   } catch (error) {

@@ -1,10 +1,11 @@
+import type { DataScope } from "../../auth/principal";
 import { adminTokenFrom } from "../../config/server-settings";
 import { getServerDatabase } from "../../db/server-database";
 import { serverRecommendationRunner } from "../../services/recommendation-runner";
 import type { RecommendationsContext } from "./recommendations-handler";
 
-/** The recommendations endpoints' context in the server process. */
-export function serverRecommendationsContext(): RecommendationsContext {
+/** The recommendations endpoints' context in the server process, for a caller reading within `scope`. */
+export function serverRecommendationsContext(scope: DataScope): RecommendationsContext {
   const { sql, prisma, target } = getServerDatabase();
   return {
     db: sql,
@@ -12,5 +13,6 @@ export function serverRecommendationsContext(): RecommendationsContext {
     adminToken: adminTokenFrom(),
     nowMs: Date.now,
     runRecommendations: serverRecommendationRunner(target.url),
+    scope,
   };
 }

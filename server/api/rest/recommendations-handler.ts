@@ -1,15 +1,15 @@
 import { z } from "zod";
+import type { DataScope } from "../../auth/principal";
 import type { AppPrismaClient } from "../../db/prisma-client";
 import type { SqlDatabase } from "../../db/sql-database";
 import {
   exportPlan,
-  getRecommendation,
-  listRecommendations,
   RECOMMENDATION_KINDS,
   RECOMMENDATION_STATES,
   setRecommendationState,
 } from "../../services/recommendation-service";
 import { getLatestFleetPlan } from "../../services/fleet-plan-store";
+import { fleetPlanInScope, getRecommendationInScope, listRecommendationsInScope } from "../../services/recommendation-scope";
 import type { RecommendationRunner } from "../../services/recommendation-runner";
 import { ServiceError } from "../../services/service-error";
 import { requireAdmin } from "./admin-auth";
@@ -23,6 +23,8 @@ export interface RecommendationsContext {
   nowMs: () => number;
   /** Where an on-demand run executes (the server: a child process, one at a time). */
   runRecommendations: RecommendationRunner;
+  /** The rows the caller may read (its principal's DataScope). */
+  scope: DataScope;
 }
 
 export const listRecommendationsQuery = z.object({
@@ -61,7 +63,7 @@ function parseId(id: string): number {
 export async function handleListRecommendations(request: Request, context: RecommendationsContext): Promise<Response> {
   try {
     const query = parseOrThrow(listRecommendationsQuery, queryObject(request));
-    return jsonResponse({ recommendations: await listRecommendations(context.prisma, query) });
+    return jsonResponse({ recommendations: await listRecommendationsInScope(context.db, context.prisma, query, context.scope) });
   } catch (error) {
     return responseForError(error);
   }
@@ -107,7 +109,7 @@ export async function handleGetRecommendationPlan(request: Request, id: string, 
   try {
     const recommendationId = parseId(id);
     const { format } = parseOrThrow(z.object({ format: z.enum(["json", "shell"]).default("json") }), { format: queryObject(request).format });
-    const plan = exportPlan(await getRecommendation(context.prisma, recommendationId));
+    const plan = exportPlan(await getRecommendationInScope(context.db, context.prisma, recommendationId, context.scope));
     if (format === "shell") {
       return new Response(plan.shell.join("\n") + "\n", {
         status: 200,
@@ -121,9 +123,9 @@ export async function handleGetRecommendationPlan(request: Request, id: string, 
 }
 
 /** GET /api/v1/recommendations/fleet-plan: the latest fleet plan, 404 before the first run. */
-export async function handleGetFleetPlan(_request: Request, context: Pick<RecommendationsContext, "prisma">): Promise<Response> {
+export async function handleGetFleetPlan(_request: Request, context: Pick<RecommendationsContext, "prisma" | "scope">): Promise<Response> {
   try {
-    const plan = await getLatestFleetPlan(context.prisma);
+    const plan = fleetPlanInScope(await getLatestFleetPlan(context.prisma), context.scope);
     if (!plan) throw new ServiceError(404, "fleet plan: none yet; run the optimizer (POST /api/v1/recommendations/run)");
     return jsonResponse(plan);
   } catch (error) {

@@ -3,8 +3,9 @@ import type { AppPrismaClient } from "../../db/prisma-client";
 import { getServerDatabase } from "../../db/server-database";
 import type { SqlDatabase } from "../../db/sql-database";
 import { TimeWindowError } from "../../domain/time-window";
-import { authenticateAdmin } from "../rest/admin-session";
-import { BREAK_GLASS_PRINCIPAL, OPEN_PRINCIPAL, type Principal } from "../../auth/principal";
+import { canAdminister, dataScopeOf, type DataScope, type Principal } from "../../auth/principal";
+import type { PrincipalResolution } from "../../auth/resolve-principal";
+import { requestPrincipal } from "../../auth/server-principal";
 import { serverRecommendationRunner, serverRecommendationRunStatus, type RecommendationRunner, type RecommendationRunStatus } from "../../services/recommendation-runner";
 import { ServiceError } from "../../services/service-error";
 
@@ -12,11 +13,16 @@ export interface TrpcContext {
   db: SqlDatabase;
   prisma: AppPrismaClient;
   nowMs: () => number;
-  /** The request carried the admin token (Authorization: Bearer $GPU_ROI_ADMIN_TOKEN) or, from the app's own pages, an admin session. */
+  /** The principal is an admin (a signed-in admin, an admin's API token, GPU_ROI_ADMIN_TOKEN or its session). */
   isAdmin: boolean;
-  /** Who is asking (see server/auth/principal.ts); procedures pass its scope to services and name it in the audit log. */
-  principal: Principal;
-  /** Why the request is not admin, when it is not (a wrong token, a session used from another site). */
+  /**
+   * Who is asking (see server/auth/principal.ts); procedures pass its scope to
+   * services and name it in the audit log. Null only when the request was refused
+   * (see adminRefusal): every procedure refuses such a request before it runs, so
+   * inside a procedure it is always set.
+   */
+  principal: Principal | null;
+  /** Why the request has no principal or is not admin, when it is not (a wrong token, a session used from another site, no sign-in). */
   adminRefusal?: ServiceError;
   /** Where an on-demand optimizer run executes (the server: a child process, one at a time). */
   runRecommendations: RecommendationRunner;
@@ -24,16 +30,25 @@ export interface TrpcContext {
   recommendationRunStatus?: () => RecommendationRunStatus;
 }
 
-export function createTrpcContext(options: { req?: Request } = {}): TrpcContext {
+/** The context fields that follow from how the request's principal was resolved. */
+export function principalContext(resolution: PrincipalResolution): Pick<TrpcContext, "isAdmin" | "principal" | "adminRefusal"> {
+  if (resolution.principal === null) return { isAdmin: false, principal: null, adminRefusal: resolution.refusal };
+  return { isAdmin: canAdminister(resolution.principal), principal: resolution.principal };
+}
+
+/**
+ * The server's context for a request: the API route's, or a page's own request
+ * (app/auth/page-request.ts). There is no context without a request: whoever
+ * calls a procedure is resolved from one, so a page cannot read past its viewer's scope.
+ */
+export async function createTrpcContext(options: { req: Request }): Promise<TrpcContext> {
   const { sql, prisma, target } = getServerDatabase();
-  const authentication = options.req ? authenticateAdmin(options.req, process.env.GPU_ROI_ADMIN_TOKEN, Date.now()) : null;
+  const resolution = await requestPrincipal(options.req);
   return {
     db: sql,
     prisma,
     nowMs: Date.now,
-    isAdmin: authentication?.via != null,
-    principal: authentication?.via != null ? BREAK_GLASS_PRINCIPAL : OPEN_PRINCIPAL,
-    adminRefusal: authentication?.via === null ? authentication.refusal : undefined,
+    ...principalContext(resolution),
     runRecommendations: serverRecommendationRunner(target.url),
     recommendationRunStatus: serverRecommendationRunStatus(target.url),
   };
@@ -64,11 +79,27 @@ const mapErrors = t.middleware(async ({ next }) => {
 });
 
 export const createTrpcRouter = t.router;
-export const publicProcedure = t.procedure.use(mapErrors);
 
-/** Procedures that change state: only for requests that carry the admin token or an admin session from the app's pages. */
+/**
+ * Every procedure: the request must have a principal (signed in, a token, or an
+ * open server); procedures then see `ctx.principal` set and `ctx.scope`, the rows
+ * it may read, to hand to services.
+ */
+export const publicProcedure = t.procedure.use(mapErrors).use(({ ctx, next }) => {
+  if (ctx.principal == null) {
+    const refusal = ctx.adminRefusal;
+    throw new TRPCError({ code: refusal?.status === 403 ? "FORBIDDEN" : "UNAUTHORIZED", message: refusal?.message ?? "authorization: sign in first" });
+  }
+  const scope: DataScope = dataScopeOf(ctx.principal);
+  return next({ ctx: { principal: ctx.principal, scope } });
+});
+
+/** Procedures that change state: only for admins (signed in, an admin's token, the admin token or its session from the app's pages). */
 export const adminProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.isAdmin) {
+    if (ctx.principal.kind !== "open" && ctx.principal.kind !== "break-glass") {
+      throw new TRPCError({ code: "FORBIDDEN", message: `authorization: ${ctx.principal.displayName} is ${ctx.principal.role === "analyst" ? "an analyst" : "a team member"}; this needs an admin` });
+    }
     // A session sent from another site is forbidden; anything else lacks the token (as before sessions existed).
     const forbidden = ctx.adminRefusal?.field === "origin";
     throw new TRPCError({

@@ -6,6 +6,7 @@ import { issueNodeToken } from "../../../server/services/node-tokens";
 import { getOverview } from "../../../server/services/overview-service";
 import { fetchIntoIngestHandler } from "../../support/in-process-server";
 import { databaseKinds, type TestDatabase } from "../../support/test-databases";
+import { ALL_DATA } from "../../../server/auth/principal";
 
 const kinds = await databaseKinds();
 const DAY_START_MS = Date.UTC(2026, 10, 2); // Monday
@@ -59,7 +60,7 @@ describe.each(kinds)("backfillFleet into $name", ({ create, skipReason }) => {
     );
     expect({ gpu: Number(stored.gpu), job: Number(stored.job) }).toEqual({ gpu: truth.gpuWindows, job: truth.jobWindows });
 
-    const overview = await getOverview(db.sql, { startMs: DAY_START_MS, endMs: DAY_START_MS + DAY_MS });
+    const overview = await getOverview(db.sql, { startMs: DAY_START_MS, endMs: DAY_START_MS + DAY_MS }, 10, ALL_DATA);
     expect(overview.fleet).toMatchObject({ nodeCount: 4, gpuCount: 8 });
     expect(overview.summary.gpuHours).toBeCloseTo(8 * 24, 9);
     expect(overview.summary.activeGpuHours).toBeCloseTo(truth.utilizationPctHours / 100, 6);
@@ -67,13 +68,13 @@ describe.each(kinds)("backfillFleet into $name", ({ create, skipReason }) => {
 
     // A longer window reads hourly buckets from the rollups, and its partial
     // first hour from the raw windows: the same totals.
-    const longer = await getOverview(db.sql, { startMs: DAY_START_MS - 30 * 60_000, endMs: DAY_START_MS + 3 * DAY_MS - 30 * 60_000 });
+    const longer = await getOverview(db.sql, { startMs: DAY_START_MS - 30 * 60_000, endMs: DAY_START_MS + 3 * DAY_MS - 30 * 60_000 }, 10, ALL_DATA);
     expect(longer.series.bucketMs).toBe(3_600_000);
     // Each GPU counts once per bucket, also in the partial first hour read from raw windows.
     expect(longer.series.points.map((point) => point.gpusReporting)).toEqual(longer.series.points.map(() => 8));
     expect(longer.summary.gpuHours).toBeCloseTo(8 * 24, 9);
     expect(longer.summary.activeGpuHours).toBeCloseTo(truth.utilizationPctHours / 100, 6);
-    const shifted = await getOverview(db.sql, { startMs: DAY_START_MS + 30 * 60_000, endMs: DAY_START_MS + 3 * DAY_MS + 30 * 60_000 });
+    const shifted = await getOverview(db.sql, { startMs: DAY_START_MS + 30 * 60_000, endMs: DAY_START_MS + 3 * DAY_MS + 30 * 60_000 }, 10, ALL_DATA);
     expect(shifted.summary.gpuHours).toBeCloseTo(8 * 23.5, 9);
   });
 
@@ -84,7 +85,7 @@ describe.each(kinds)("backfillFleet into $name", ({ create, skipReason }) => {
   });
 
   it.skipIf(skipReason)("clips windows to the query window", async () => {
-    const halfHour = await getOverview(db.sql, { startMs: DAY_START_MS + 5 * 60_000, endMs: DAY_START_MS + 35 * 60_000 });
+    const halfHour = await getOverview(db.sql, { startMs: DAY_START_MS + 5 * 60_000, endMs: DAY_START_MS + 35 * 60_000 }, 10, ALL_DATA);
     expect(halfHour.summary.gpuHours).toBeCloseTo(8 * 0.5, 9);
   });
 });

@@ -4,6 +4,7 @@ import { allocateCosts, type AllocationGpu, type AllocationJob, type AllocationR
 import { migFraction, type PriceEntry } from "../../../server/domain/pricing";
 import { allocate } from "../../../server/services/allocation-service";
 import { databaseKinds, type TestDatabase } from "../../support/test-databases";
+import { ALL_DATA } from "../../../server/auth/principal";
 
 const kinds = await databaseKinds();
 const HOUR_MS = 3_600_000;
@@ -187,7 +188,7 @@ describe.each(kinds)("allocate with shared idle, on $name", ({ create, skipReaso
             for (const shareIdle of ["weighted", "even"] as const) {
               for (const idleBy of ["cluster", "node"] as const) {
                 const options = { aggregate: ["job" as const, "gpu" as const], basis, shareIdle, idleBy, filter: new Map<string, string[]>(), stepMs };
-                const actual = await allocate(db.sql, { window: WINDOW, ...options });
+                const actual = await allocate(db.sql, { window: WINDOW, ...options }, ALL_DATA);
                 const expected = allocateCosts(fleet.gpus, fleet.jobs, hourly, fleet.prices, {
                   ...options,
                   windowStartMs: WINDOW.startMs,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { allocate } from "../../../server/services/allocation-service";
 import { databaseKinds, type TestDatabase } from "../../support/test-databases";
+import { ALL_DATA } from "../../../server/auth/principal";
 
 const kinds = await databaseKinds();
 const HOUR_MS = 3_600_000;
@@ -56,7 +57,7 @@ describe.each(kinds)("allocate with shared idle over a month, on $name", ({ crea
 
   it.skipIf(skipReason)("reads every job-hour and shares each hour's idle to its jobs", { timeout: 120_000 }, async () => {
     const window = { startMs: T0_MS, endMs: T0_MS + HOURS * HOUR_MS };
-    const result = await allocate(db.sql, { window, aggregate: ["team"], basis: "allocation", shareIdle: "weighted", idleBy: "cluster", filter: new Map(), stepMs: null });
+    const result = await allocate(db.sql, { window, aggregate: ["team"], basis: "allocation", shareIdle: "weighted", idleBy: "cluster", filter: new Map(), stepMs: null }, ALL_DATA);
     expect(result.fleetCost).toBeCloseTo(GPUS * HOURS * 2, 6);
     expect(result.rows.map((row) => [row.name, row.gpuHours])).toEqual([["search", GPUS * HOURS * 0.5]]);
     expect(result.rows[0].gpuCost).toBeCloseTo(GPUS * HOURS * 1, 4);

@@ -5,6 +5,7 @@ import { getUtilizationHeatmap } from "../../../server/services/fleet-service";
 import type { IngestBatch } from "../../../server/wire/ingest-v1";
 import { makeBatch, MINUTE_MS, T0_MS } from "../../support/batches";
 import { databaseKinds, type TestDatabase } from "../../support/test-databases";
+import { ALL_DATA } from "../../../server/auth/principal";
 
 const kinds = await databaseKinds();
 const HOUR_MS = 3_600_000;
@@ -55,7 +56,7 @@ describe.each(kinds)("getUtilizationHeatmap on $name", ({ create, skipReason }) 
   });
 
   it.skipIf(skipReason)("sums every GPU over the window: hours reported, shared by two jobs, and without a job", async () => {
-    const heatmap = await getUtilizationHeatmap(db.sql, window);
+    const heatmap = await getUtilizationHeatmap(db.sql, window, {}, ALL_DATA);
     expect(heatmap.hourStartsMs).toEqual([T0_MS, T0_MS + HOUR_MS]);
     expect(heatmap.gpus.map(({ hostname, gpuIndex, reportedGpuHours, utilizationAvgPct, sharedHours, jobFreeHours }) => ({ hostname, gpuIndex, reportedGpuHours, utilizationAvgPct, sharedHours, jobFreeHours }))).toEqual([
       { hostname: "node-a", gpuIndex: 0, reportedGpuHours: 2, utilizationAvgPct: 70, sharedHours: 1, jobFreeHours: 0 },
@@ -73,14 +74,14 @@ describe.each(kinds)("getUtilizationHeatmap on $name", ({ create, skipReason }) 
   });
 
   it.skipIf(skipReason)("returns cells only for the GPU rows asked for, and every GPU's totals", async () => {
-    const page = await getUtilizationHeatmap(db.sql, window, { firstRow: 1, rowCount: 1 });
+    const page = await getUtilizationHeatmap(db.sql, window, { firstRow: 1, rowCount: 1 }, ALL_DATA);
     expect(page.gpus).toHaveLength(3);
     expect(page.cellRows).toEqual({ firstRow: 1, rowCount: 1 });
     expect(page.cells).toEqual([
       [1, 0, 0, 0, 1000],
       [1, 1, 0, 0, 1000],
     ]);
-    const pastTheEnd = await getUtilizationHeatmap(db.sql, window, { firstRow: 10, rowCount: 5 });
+    const pastTheEnd = await getUtilizationHeatmap(db.sql, window, { firstRow: 10, rowCount: 5 }, ALL_DATA);
     expect(pastTheEnd.cellRows).toEqual({ firstRow: 3, rowCount: 0 });
     expect(pastTheEnd.cells).toEqual([]);
   });

@@ -26,6 +26,7 @@ import { loadWorkloadProfiles } from "../../../server/services/workload-profile-
 import { ServiceError } from "../../../server/services/service-error";
 import { fetchIntoIngestHandler } from "../../support/in-process-server";
 import { databaseKinds, PROJECT_ROOT, type TestDatabase } from "../../support/test-databases";
+import { ALL_DATA } from "../../../server/auth/principal";
 
 const kinds = await databaseKinds();
 const START_MS = Date.UTC(2026, 10, 2); // Monday
@@ -152,6 +153,7 @@ describe.each(kinds)("recommendations on a simulated fleet in $name", ({ create,
       adminToken: ADMIN,
       nowMs: () => END_MS,
       runRecommendations: (run: Parameters<typeof runner>[0]) => runner({ ...run, onProgress: (step) => progress.push(step) }),
+      scope: ALL_DATA,
     };
     const request = (method: string, path: string, body?: unknown, token: string | null = ADMIN) =>
       new Request(`http://gpu-roi.test${path}`, {

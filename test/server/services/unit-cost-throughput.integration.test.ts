@@ -17,6 +17,7 @@ import type { WireWorkWindow } from "../../../server/wire/ingest-v1";
 import { makeBatch, MINUTE_MS, T0_MS } from "../../support/batches";
 import { ingestRequest } from "../../support/in-process-server";
 import { databaseKinds, type TestDatabase } from "../../support/test-databases";
+import { ALL_DATA } from "../../../server/auth/principal";
 
 const kinds = await databaseKinds();
 const HOUR_MS = 3_600_000;
@@ -85,7 +86,7 @@ describe.each(kinds)("measured throughput on $name", ({ create, skipReason }) =>
   it.skipIf(skipReason)("compares the experiment's alternatives by its measured samples per GPU-hour, marked measured", async () => {
     const response = await handleEstimateRequest(
       new Request("http://gpu-roi.test/api/v1/estimate", { method: "POST", body: JSON.stringify({ likeExperiment: "ranker-v3-exp-1" }) }),
-      { db: db.sql, nowMs },
+      { db: db.sql, nowMs, scope: ALL_DATA },
     );
     expect(response.status).toBe(200);
     const estimate = await response.json();

@@ -1,5 +1,6 @@
 import { adminTokenFrom } from "@/server/config/server-settings";
 import { handleAddPrice, handleListPrices } from "@/server/api/rest/prices-handler";
+import { withPrincipal } from "@/server/api/rest/authorized-route";
 import { timedRoute } from "@/server/api/rest/timed-route";
 import { getServerDatabase } from "@/server/db/server-database";
 
@@ -8,5 +9,6 @@ export const dynamic = "force-dynamic";
 
 const context = () => ({ prisma: getServerDatabase().prisma, adminToken: adminTokenFrom(), nowMs: Date.now });
 
-export const GET = timedRoute("/api/v1/prices", () => handleListPrices(context()));
+// The price book is no team's data: any principal reads it (the estimator needs it).
+export const GET = timedRoute("/api/v1/prices", withPrincipal(async () => handleListPrices(context())));
 export const POST = timedRoute("/api/v1/prices", (request) => handleAddPrice(request, context()));

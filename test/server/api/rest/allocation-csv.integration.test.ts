@@ -12,6 +12,7 @@ import { makeBatch, MINUTE_MS, T0_MS } from "../../../support/batches";
 import { ingestRequest } from "../../../support/in-process-server";
 import { parseCsv } from "../../../support/parse-csv";
 import { databaseKinds, type TestDatabase } from "../../../support/test-databases";
+import { ALL_DATA } from "../../../../server/auth/principal";
 
 const kinds = await databaseKinds();
 const FORMULA_TEAMS = ['=HYPERLINK("http://evil.test","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)", "\t=1+1", "\r=1+1"];
@@ -43,7 +44,7 @@ describe.each(kinds)("allocation CSV on $name", ({ create, skipReason }) => {
   it.skipIf(skipReason)("defuses team names that start with = + - @ TAB or CR and keeps the figures numeric", async () => {
     const response = await handleAllocationRequest(
       new Request("http://gpu-roi.test/api/v1/allocation?window=2026-11-02T00:00:00Z,2026-11-02T01:00:00Z&aggregate=team&shareIdle=none&format=csv"),
-      { db: db.sql, nowMs },
+      { db: db.sql, nowMs, scope: ALL_DATA },
     );
     expect(response.status).toBe(200);
     const [header, ...lines] = parseCsv(await response.text());

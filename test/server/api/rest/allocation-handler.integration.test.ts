@@ -10,6 +10,7 @@ import { addPriceEntry } from "../../../../server/services/price-book-service";
 import type { IngestBatch, WireGpuWindow, WireJobWindow } from "../../../../server/wire/ingest-v1";
 import { databaseKinds, type TestDatabase } from "../../../support/test-databases";
 import { ingestRequest } from "../../../support/in-process-server";
+import { ALL_DATA } from "../../../../server/auth/principal";
 
 const kinds = await databaseKinds();
 const HOUR_MS = 3_600_000;
@@ -70,7 +71,7 @@ describe.each(kinds)("handleAllocationRequest on $name", ({ create, skipReason }
   let db: TestDatabase;
   const nowMs = () => T0_MS + 10 * HOUR_MS;
   const get = async (query: string, askedAtMs = nowMs()) => {
-    const response = await handleAllocationRequest(new Request(`http://gpu-roi.test/api/v1/allocation?${query}`), { db: db.sql, nowMs: () => askedAtMs });
+    const response = await handleAllocationRequest(new Request(`http://gpu-roi.test/api/v1/allocation?${query}`), { db: db.sql, nowMs: () => askedAtMs, scope: ALL_DATA });
     return { status: response.status, body: response.headers.get("content-type")?.includes("json") ? await response.json() : await response.text() };
   };
 
@@ -135,12 +136,12 @@ describe.each(kinds)("handleAllocationRequest on $name", ({ create, skipReason }
 
   it.skipIf(skipReason)("gives an experiment's runs, cost per run and daily trend", async () => {
     const window = { startMs: T0_MS, endMs: T0_MS + 3 * HOUR_MS };
-    const list = await listExperimentCosts(db.sql, { window, shareIdle: "none" });
+    const list = await listExperimentCosts(db.sql, { window, shareIdle: "none" }, ALL_DATA);
     expect(list.experiments).toEqual([
       { model: "ranker-v3", experiment: "ranker-v3-exp-1", runs: 1, gpuHours: 2, activeGpuHours: 1, totalCost: 4, efficiency: 0.5, costPerRun: 4, wasteCost: 2 },
     ]);
-    expect((await listExperimentCosts(db.sql, { window, model: "other-model", shareIdle: "none" })).experiments).toEqual([]);
-    const detail = await getExperimentCosts(db.sql, { window, experiment: "ranker-v3-exp-1", shareIdle: "weighted" });
+    expect((await listExperimentCosts(db.sql, { window, model: "other-model", shareIdle: "none" }, ALL_DATA)).experiments).toEqual([]);
+    const detail = await getExperimentCosts(db.sql, { window, experiment: "ranker-v3-exp-1", shareIdle: "weighted" }, ALL_DATA);
     // The idle of 00:00 and 01:00 (2.00 each) is its; 02:00's, when no job ran, is not.
     expect(detail.summary).toMatchObject({ runs: 1, totalCost: 8 });
     expect(detail.jobs.map((job) => job.properties.job)).toEqual(["slurm-1001"]);
@@ -148,7 +149,7 @@ describe.each(kinds)("handleAllocationRequest on $name", ({ create, skipReason }
   });
 
   it.skipIf(skipReason)("serves the experiment views over REST, with 404 for an unknown experiment", async () => {
-    const context = { db: db.sql, nowMs };
+    const context = { db: db.sql, nowMs, scope: ALL_DATA };
     const list = await handleListExperiments(new Request(`http://gpu-roi.test/api/v1/experiments?window=${WINDOW}&model=ranker-v3`), context);
     expect((await list.json()).experiments.map((e: { experiment: string }) => e.experiment)).toEqual(["ranker-v3-exp-1"]);
     const one = await handleGetExperiment(new Request(`http://gpu-roi.test/api/v1/experiments/x?window=${WINDOW}`), "ranker-v3-exp-1", context);
@@ -202,7 +203,7 @@ describe.each(kinds)("handleAllocationRequest on $name", ({ create, skipReason }
 
   it.skipIf(skipReason)("estimates an experiment like an earlier one, at today's price, and names a bad field", async () => {
     const post = (body: unknown) =>
-      handleEstimateRequest(new Request("http://gpu-roi.test/api/v1/estimate", { method: "POST", body: JSON.stringify(body) }), { db: db.sql, nowMs });
+      handleEstimateRequest(new Request("http://gpu-roi.test/api/v1/estimate", { method: "POST", body: JSON.stringify(body) }), { db: db.sql, nowMs, scope: ALL_DATA });
     const answer = await post({ likeExperiment: "ranker-v3-exp-1", scale: 2 });
     expect(answer.status).toBe(200);
     // slurm-1001 held GPU-0 from 23:00 to 02:00 (3 GPU-hours); twice that at 3.00 a GPU-hour.

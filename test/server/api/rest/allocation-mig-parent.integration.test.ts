@@ -7,6 +7,7 @@ import { addPriceEntry } from "../../../../server/services/price-book-service";
 import type { IngestBatch, WireGpuWindow } from "../../../../server/wire/ingest-v1";
 import { ingestRequest } from "../../../support/in-process-server";
 import { databaseKinds, type TestDatabase } from "../../../support/test-databases";
+import { ALL_DATA } from "../../../../server/auth/principal";
 
 const kinds = await databaseKinds();
 const HOUR_MS = 3_600_000;
@@ -55,7 +56,7 @@ describe.each(kinds)("allocation of a MIG GPU whose parent never reports, on $na
   let db: TestDatabase;
   const nowMs = () => AT_00_MS + 3 * HOUR_MS;
   const get = async (query: string) =>
-    (await handleAllocationRequest(new Request(`http://gpu-roi.test/api/v1/allocation?${query}`), { db: db.sql, nowMs })).json();
+    (await handleAllocationRequest(new Request(`http://gpu-roi.test/api/v1/allocation?${query}`), { db: db.sql, nowMs, scope: ALL_DATA })).json();
 
   beforeAll(async () => {
     if (skipReason) return;

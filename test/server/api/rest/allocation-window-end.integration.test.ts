@@ -10,6 +10,8 @@ import { addPriceEntry } from "../../../../server/services/price-book-service";
 import type { IngestBatch, WireGpuWindow, WireJobWindow } from "../../../../server/wire/ingest-v1";
 import { ingestRequest } from "../../../support/in-process-server";
 import { databaseKinds, type TestDatabase } from "../../../support/test-databases";
+import { ALL_DATA } from "../../../../server/auth/principal";
+import { OPEN_PRINCIPAL } from "../../../../server/auth/principal";
 
 const kinds = await databaseKinds();
 const MINUTE_MS = 60_000;
@@ -52,7 +54,7 @@ describe.each(kinds)("a START,END window whose END is in the future, on $name", 
   let db: TestDatabase;
   const nowMs = () => NOW_MS;
   const get = async (query: string) => {
-    const response = await handleAllocationRequest(new Request(`http://gpu-roi.test/api/v1/allocation?${query}`), { db: db.sql, nowMs });
+    const response = await handleAllocationRequest(new Request(`http://gpu-roi.test/api/v1/allocation?${query}`), { db: db.sql, nowMs, scope: ALL_DATA });
     return { status: response.status, body: response.headers.get("content-type")?.includes("json") ? await response.json() : await response.text() };
   };
 
@@ -91,10 +93,10 @@ describe.each(kinds)("a START,END window whose END is in the future, on $name", 
   });
 
   it.skipIf(skipReason)("cuts the experiment views and the tRPC queries the same way", async () => {
-    const experiments = await (await handleListExperiments(new Request(`http://gpu-roi.test/api/v1/experiments?window=${WINDOW}`), { db: db.sql, nowMs })).json();
+    const experiments = await (await handleListExperiments(new Request(`http://gpu-roi.test/api/v1/experiments?window=${WINDOW}`), { db: db.sql, nowMs, scope: ALL_DATA })).json();
     expect(experiments.window).toEqual({ startMs: Date.UTC(2026, 11, 3, 16), endMs: AT_18_MS });
     expect(experiments.experiments).toEqual([expect.objectContaining({ experiment: "ranker-exp-9", gpuHours: 1, totalCost: 6 })]);
-    const caller = createCaller({ db: db.sql, prisma: db.prisma, nowMs, isAdmin: false } as TrpcContext);
+    const caller = createCaller({ db: db.sql, prisma: db.prisma, nowMs, isAdmin: false, principal: OPEN_PRINCIPAL } as TrpcContext);
     const allocation = await caller.allocation.get({ window: WINDOW, aggregate: "job" });
     expect(allocation).toMatchObject({ window: { end: "2026-12-03T18:00:00.000Z" }, fleetCost: 6 });
     const experiment = await caller.experiments.get({ window: WINDOW, experiment: "ranker-exp-9" });
@@ -119,7 +121,7 @@ describe.each(kinds)("a START,END window whose END is in the future, on $name", 
       expect(body.error.field).toBe("window");
       expect(body.error.message).toMatch(/not before now \(2026-12-03T18:04:00.000Z\)/);
     }
-    const caller = createCaller({ db: db.sql, prisma: db.prisma, nowMs, isAdmin: false } as TrpcContext);
+    const caller = createCaller({ db: db.sql, prisma: db.prisma, nowMs, isAdmin: false, principal: OPEN_PRINCIPAL } as TrpcContext);
     await expect(caller.overview.get({ window: "2026-12-03T19:00:00Z,2026-12-03T20:00:00Z" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
   });
 });

@@ -18,6 +18,7 @@ import { addPriceEntry } from "../../../../server/services/price-book-service";
 import type { IngestBatch } from "../../../../server/wire/ingest-v1";
 import { databaseKinds, type TestDatabase } from "../../../support/test-databases";
 import { ingestRequest } from "../../../support/in-process-server";
+import { ALL_DATA } from "../../../../server/auth/principal";
 
 const kinds = await databaseKinds();
 const START_MS = Date.UTC(2026, 10, 2, 0, 0, 0); // Monday 2026-11-02T00:00Z
@@ -196,7 +197,7 @@ describe.each(kinds)("handleIngestRequest with duplicate and out-of-order batche
     // Costs from the allocation API: fleet cost, allocated and idle, all adding up.
     const window = `${new Date(START_MS).toISOString()},${new Date(END_MS).toISOString()}`;
     const allocation = await (
-      await handleAllocationRequest(new Request(`http://gpu-roi.test/api/v1/allocation?window=${window}&aggregate=team`), { db: db.sql, nowMs: () => END_MS + 60_000 })
+      await handleAllocationRequest(new Request(`http://gpu-roi.test/api/v1/allocation?window=${window}&aggregate=team`), { db: db.sql, nowMs: () => END_MS + 60_000, scope: ALL_DATA })
     ).json();
     expect(allocation.fleetCost).toBeCloseTo(truth.fleetCost, 4);
     const idle = allocation.rows.find((row: { name: string }) => row.name === "__idle__");
@@ -206,7 +207,7 @@ describe.each(kinds)("handleIngestRequest with duplicate and out-of-order batche
     expect(idle.totalCost).toBeCloseTo(truth.fleetCost - truth.allocatedCost, 4);
     expect(allocation.totals.totalCost).toBeCloseTo(truth.fleetCost, 4);
     const shared = await (
-      await handleAllocationRequest(new Request(`http://gpu-roi.test/api/v1/allocation?window=${window}&aggregate=team&shareIdle=weighted`), { db: db.sql, nowMs: () => END_MS + 60_000 })
+      await handleAllocationRequest(new Request(`http://gpu-roi.test/api/v1/allocation?window=${window}&aggregate=team&shareIdle=weighted`), { db: db.sql, nowMs: () => END_MS + 60_000, scope: ALL_DATA })
     ).json();
     expect(shared.rows.reduce((sum: number, row: { totalCost: number }) => sum + row.totalCost, 0)).toBeCloseTo(truth.fleetCost, 4);
   });

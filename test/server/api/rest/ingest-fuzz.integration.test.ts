@@ -22,6 +22,7 @@ import { makeBatch, MINUTE_MS } from "../../../support/batches";
 import { withValueAt, type Json, type JsonPath } from "../../../support/json-edits";
 import { databaseKinds, type TestDatabase } from "../../../support/test-databases";
 import { ingestRequest } from "../../../support/in-process-server";
+import { ALL_DATA } from "../../../../server/auth/principal";
 
 const kinds = await databaseKinds();
 const RUNS = Number(process.env.FUZZ_RUNS ?? 600);
@@ -321,7 +322,7 @@ describe.each(kinds)("ingest and allocation fuzzing on $name", ({ create, skipRe
     const byStatus = new Map<number, number>();
     await fc.assert(
       fc.asyncProperty(fc.oneof({ weight: 4, arbitrary: allocationQuery }, { weight: 1, arbitrary: rawQuery }), async (query) => {
-        const response = await handleAllocationRequest(new Request(`http://gpu-roi.test/api/v1/allocation?${query}`), { db: db.sql, nowMs: () => NOW_MS });
+        const response = await handleAllocationRequest(new Request(`http://gpu-roi.test/api/v1/allocation?${query}`), { db: db.sql, nowMs: () => NOW_MS, scope: ALL_DATA });
         const text = await response.text();
         byStatus.set(response.status, (byStatus.get(response.status) ?? 0) + 1);
         expect(response.status, `${query}: ${text.slice(0, 300)}`).toBeLessThan(500);

@@ -18,6 +18,7 @@ import { ServiceError } from "../../../../server/services/service-error";
 import { makeBatch, MINUTE_MS, T0_MS } from "../../../support/batches";
 import { databaseKinds, type TestDatabase } from "../../../support/test-databases";
 import { ingestRequest } from "../../../support/in-process-server";
+import { ALL_DATA } from "../../../../server/auth/principal";
 
 const kinds = await databaseKinds();
 const ADMIN_TOKEN = "admin-secret-for-security-tests";
@@ -159,8 +160,8 @@ describe.each(kinds)("security on $name", ({ create, skipReason }) => {
       { name: "POST /api/v1/node-tokens", call: (token, adminToken) => handleIssueNodeToken(adminRequest("POST", "/api/v1/node-tokens", token, { cluster: "lab", hostname: "node-z" }), { prisma: db.prisma, adminToken, nowMs: () => NOW_MS }) },
       { name: "GET /api/v1/node-tokens", call: (token, adminToken) => handleListNodeTokens(adminRequest("GET", "/api/v1/node-tokens", token), { prisma: db.prisma, adminToken }) },
       { name: "POST /api/v1/node-tokens/{id}/revoke", call: (token, adminToken) => handleRevokeNodeToken(adminRequest("POST", `/api/v1/node-tokens/${tokenId}/revoke`, token, {}), String(tokenId), { prisma: db.prisma, adminToken, nowMs: () => NOW_MS }) },
-      { name: "POST /api/v1/recommendations/run", call: (token, adminToken) => handleRunRecommendations(adminRequest("POST", "/api/v1/recommendations/run", token, {}), { db: db.sql, prisma: db.prisma, adminToken, nowMs: () => NOW_MS, runRecommendations }) },
-      { name: "POST /api/v1/recommendations/{id}/state", call: (token, adminToken) => handleSetRecommendationState(adminRequest("POST", "/api/v1/recommendations/1/state", token, { state: "dismissed" }), "1", { db: db.sql, prisma: db.prisma, adminToken, nowMs: () => NOW_MS, runRecommendations }) },
+      { name: "POST /api/v1/recommendations/run", call: (token, adminToken) => handleRunRecommendations(adminRequest("POST", "/api/v1/recommendations/run", token, {}), { db: db.sql, prisma: db.prisma, adminToken, nowMs: () => NOW_MS, runRecommendations, scope: ALL_DATA }) },
+      { name: "POST /api/v1/recommendations/{id}/state", call: (token, adminToken) => handleSetRecommendationState(adminRequest("POST", "/api/v1/recommendations/1/state", token, { state: "dismissed" }), "1", { db: db.sql, prisma: db.prisma, adminToken, nowMs: () => NOW_MS, runRecommendations, scope: ALL_DATA }) },
     ];
     for (const endpoint of endpoints) {
       const statuses = [

@@ -18,6 +18,7 @@ import { makeBatch, MINUTE_MS, T0_MS } from "../../../support/batches";
 import { ingestRequest } from "../../../support/in-process-server";
 import { parseCsv } from "../../../support/parse-csv";
 import { databaseKinds, type TestDatabase } from "../../../support/test-databases";
+import { ALL_DATA } from "../../../../server/auth/principal";
 
 const kinds = await databaseKinds();
 const HOUR_MS = 3_600_000;
@@ -53,7 +54,7 @@ describe.each(kinds)("handleUnitCostsRequest on $name", ({ create, skipReason })
   if (skipReason) console.warn(`skipping PostgreSQL unit-costs suite: ${skipReason}`);
   let db: TestDatabase;
   const nowMs = () => T0_MS + 2 * HOUR_MS;
-  const get = (query: string, handler = handleUnitCostsRequest) => handler(new Request(`http://gpu-roi.test/api/v1/unit-costs?${query}`), { db: db.sql, nowMs });
+  const get = (query: string, handler = handleUnitCostsRequest) => handler(new Request(`http://gpu-roi.test/api/v1/unit-costs?${query}`), { db: db.sql, nowMs, scope: ALL_DATA });
 
   beforeAll(async () => {
     if (skipReason) return;
@@ -79,6 +80,18 @@ describe.each(kinds)("handleUnitCostsRequest on $name", ({ create, skipReason })
       ["llama-70b", "requests", 600, 2.5, 4.166667, 600],
       ["ranker", "samples", 60_000, 1.25, 20.833333, 120_000],
     ]);
+  });
+
+  it.skipIf(skipReason)("gives a team member only their team's rows, the fleet's totals unchanged (JSON and CSV)", async () => {
+    const asMember = (query: string) =>
+      handleUnitCostsRequest(new Request(`http://gpu-roi.test/api/v1/unit-costs?${query}`), { db: db.sql, nowMs, scope: { kind: "teams", teams: ["search"] } });
+    const all = await (await get(`window=${WINDOW}&aggregate=model`)).json();
+    const member = await (await asMember(`window=${WINDOW}&aggregate=model`)).json();
+    expect(member.rows.map((row: { name: string; unit: string; cost: number }) => [row.name, row.unit, row.cost])).toEqual([["ranker", "samples", 1.25]]);
+    expect({ fleetCost: member.fleetCost, allocatedCost: member.allocatedCost, idleCost: member.idleCost }).toEqual({ fleetCost: all.fleetCost, allocatedCost: all.allocatedCost, idleCost: all.idleCost });
+    const csv = await (await asMember(`window=${WINDOW}&aggregate=model&format=csv`)).text();
+    expect(csv).toContain("ranker");
+    expect(csv).not.toContain("llama");
   });
 
   it.skipIf(skipReason)("agrees with GET /api/v1/allocation to the cent, idle shown or shared", async () => {

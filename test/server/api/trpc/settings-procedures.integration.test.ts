@@ -7,6 +7,7 @@ import { issueNodeToken } from "../../../../server/services/node-tokens";
 import { makeBatch, MINUTE_MS, T0_MS } from "../../../support/batches";
 import { databaseKinds, type TestDatabase } from "../../../support/test-databases";
 import { ingestRequest } from "../../../support/in-process-server";
+import { BREAK_GLASS_PRINCIPAL, OPEN_PRINCIPAL } from "../../../../server/auth/principal";
 
 const kinds = await databaseKinds();
 const NOW_MS = T0_MS + 3_600_000;
@@ -15,7 +16,7 @@ const TCO = { purchasePricePerGpu: 30_000, amortizationMonths: 36, powerDrawW: 1
 describe.each(kinds)("prices.add and retention.get on $name", ({ create, skipReason }) => {
   if (skipReason) console.warn(`skipping PostgreSQL settings procedures suite: ${skipReason}`);
   let db: TestDatabase;
-  const caller = (isAdmin: boolean) => createCaller({ db: db.sql, prisma: db.prisma, nowMs: () => NOW_MS, isAdmin } as TrpcContext);
+  const caller = (isAdmin: boolean) => createCaller({ db: db.sql, prisma: db.prisma, nowMs: () => NOW_MS, isAdmin, principal: isAdmin ? BREAK_GLASS_PRINCIPAL : OPEN_PRINCIPAL } as TrpcContext);
   const savedRetention = process.env.GPU_ROI_RAW_RETENTION_DAYS;
 
   beforeAll(async () => {

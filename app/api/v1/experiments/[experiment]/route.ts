@@ -1,3 +1,5 @@
+import { dataScopeOf } from "@/server/auth/principal";
+import { withPrincipal } from "@/server/api/rest/authorized-route";
 import { handleGetExperiment } from "@/server/api/rest/experiments-handler";
 import { timedRoute } from "@/server/api/rest/timed-route";
 import { getServerDatabase } from "@/server/db/server-database";
@@ -7,6 +9,7 @@ export const dynamic = "force-dynamic";
 
 export const GET = timedRoute(
   "/api/v1/experiments/[experiment]",
-  async (request: Request, { params }: { params: Promise<{ experiment: string }> }) =>
-    handleGetExperiment(request, (await params).experiment, { db: getServerDatabase().sql, nowMs: Date.now }),
+  withPrincipal(async (request: Request, principal, { params }: { params: Promise<{ experiment: string }> }) =>
+    handleGetExperiment(request, (await params).experiment, { db: getServerDatabase().sql, nowMs: Date.now, scope: dataScopeOf(principal) }),
+  ),
 );

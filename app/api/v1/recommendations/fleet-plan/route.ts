@@ -1,10 +1,10 @@
 import { handleGetFleetPlan } from "@/server/api/rest/recommendations-handler";
 import { serverRecommendationsContext } from "@/server/api/rest/recommendations-context";
 import { timedRoute } from "@/server/api/rest/timed-route";
+import { withPrincipal } from "@/server/api/rest/authorized-route";
+import { dataScopeOf } from "@/server/auth/principal";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
-const context = serverRecommendationsContext;
-
-export const GET = timedRoute("/api/v1/recommendations/fleet-plan", (request) => handleGetFleetPlan(request, context()));
+export const GET = timedRoute("/api/v1/recommendations/fleet-plan", withPrincipal((request, principal) => handleGetFleetPlan(request, serverRecommendationsContext(dataScopeOf(principal)))));

@@ -1,10 +1,10 @@
 import { handleRunRecommendations } from "@/server/api/rest/recommendations-handler";
 import { serverRecommendationsContext } from "@/server/api/rest/recommendations-context";
 import { timedRoute } from "@/server/api/rest/timed-route";
+import { ALL_DATA } from "@/server/auth/principal";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
-const context = serverRecommendationsContext;
-
-export const POST = timedRoute("/api/v1/recommendations/run", (request) => handleRunRecommendations(request, context()));
+// Admin writes: the handler checks the admin token (requireAdmin) before anything else.
+export const POST = timedRoute("/api/v1/recommendations/run", (request) => handleRunRecommendations(request, serverRecommendationsContext(ALL_DATA)));

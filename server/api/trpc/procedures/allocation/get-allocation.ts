@@ -8,5 +8,5 @@ export const getAllocationProcedure = heavyReadProcedure
   .input(allocationParamsSchema.omit({ format: true }))
   .query(async ({ ctx, input }) => {
     const { query } = toAllocationQuery({ ...input, format: "json" }, ctx.nowMs());
-    return allocationJson(await allocate(ctx.db, query), query);
+    return allocationJson(await allocate(ctx.db, query, ctx.scope), query);
   });

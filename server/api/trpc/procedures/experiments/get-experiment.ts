@@ -13,5 +13,5 @@ export const getExperimentInput = z.object({
 export const getExperimentProcedure = heavyReadProcedure
   .input(getExperimentInput)
   .query(({ ctx, input }) =>
-    getExperimentCosts(ctx.db, { window: resolveTimeWindow(input.window, ctx.nowMs()), experiment: input.experiment, shareIdle: input.shareIdle }),
+    getExperimentCosts(ctx.db, { window: resolveTimeWindow(input.window, ctx.nowMs()), experiment: input.experiment, shareIdle: input.shareIdle }, ctx.scope),
   );

@@ -14,5 +14,5 @@ export const listExperimentsInput = z.object({
 export const listExperimentsProcedure = heavyReadProcedure
   .input(listExperimentsInput)
   .query(({ ctx, input }) =>
-    listExperimentCosts(ctx.db, { window: resolveTimeWindow(input.window, ctx.nowMs()), model: input.model, shareIdle: input.shareIdle }),
+    listExperimentCosts(ctx.db, { window: resolveTimeWindow(input.window, ctx.nowMs()), model: input.model, shareIdle: input.shareIdle }, ctx.scope),
   );

@@ -21,5 +21,5 @@ export const getUtilizationHeatmapInput = z.object({
 export const getUtilizationHeatmapProcedure = heavyReadProcedure
   .input(getUtilizationHeatmapInput)
   .query(({ ctx, input }) =>
-    getUtilizationHeatmap(ctx.db, resolveTimeWindow(input.window, ctx.nowMs()), { firstRow: input.firstRow, rowCount: input.rowCount }),
+    getUtilizationHeatmap(ctx.db, resolveTimeWindow(input.window, ctx.nowMs()), { firstRow: input.firstRow, rowCount: input.rowCount }, ctx.scope),
   );

@@ -12,4 +12,4 @@ export const getOverviewInput = z.object({
 
 export const getOverviewProcedure = heavyReadProcedure
   .input(getOverviewInput)
-  .query(({ ctx, input }) => getOverview(ctx.db, resolveTimeWindow(input.window, ctx.nowMs()), input.rankCount));
+  .query(({ ctx, input }) => getOverview(ctx.db, resolveTimeWindow(input.window, ctx.nowMs()), input.rankCount, ctx.scope));

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { RECOMMENDATION_STATES, summarizeRecommendations } from "../../../../services/recommendation-service";
+import { RECOMMENDATION_STATES } from "../../../../services/recommendation-service";
+import { summarizeRecommendationsInScope } from "../../../../services/recommendation-scope";
 import { publicProcedure } from "../../init";
 
 export const summarizeRecommendationsInput = z.object({
@@ -9,4 +10,4 @@ export const summarizeRecommendationsInput = z.object({
 /** `{ count, largest }` of the recommendations in a state (default open): the overview's figure, without the list. */
 export const summarizeRecommendationsProcedure = publicProcedure
   .input(summarizeRecommendationsInput)
-  .query(({ ctx, input }) => summarizeRecommendations(ctx.prisma, input.state));
+  .query(({ ctx, input }) => summarizeRecommendationsInScope(ctx.db, ctx.prisma, input.state, ctx.scope));

@@ -8,5 +8,5 @@ export const getUnitCostsProcedure = heavyReadProcedure
   .input(unitCostParamsSchema.omit({ format: true }))
   .query(async ({ ctx, input }) => {
     const { query } = toUnitCostQuery({ ...input, format: "json" }, ctx.nowMs());
-    return unitCostJson(await unitCosts(ctx.db, query), query);
+    return unitCostJson(await unitCosts(ctx.db, query, ctx.scope), query);
   });

@@ -1,0 +1,8 @@
+import { handleCallback } from "@/server/api/rest/sign-in-handler";
+import { serverSignInContext } from "@/server/api/rest/sign-in-context";
+import { timedRoute } from "@/server/api/rest/timed-route";
+
+export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
+
+export const GET = timedRoute("/api/auth/callback", (request) => handleCallback(request, serverSignInContext()));

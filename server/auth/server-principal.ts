@@ -1,0 +1,31 @@
+/**
+ * The running server's principal sources: its database, its settings and the
+ * API token lookup. Routes and the tRPC context call requestPrincipal; tests
+ * call resolvePrincipal with sources of their own.
+ */
+import { adminTokenFrom, authSettingsFrom } from "../config/server-settings";
+import { getServerDatabase } from "../db/server-database";
+import type { SqlDatabase } from "../db/sql-database";
+import { resolvePrincipal, type PrincipalResolution, type VerifyApiToken } from "./resolve-principal";
+
+/**
+ * API tokens are created and checked in server/auth/api-tokens.ts
+ * (verifyApiToken(db, secret, nowMs)); until that store is wired here, no
+ * `groi_` token is known and every one is refused (401).
+ */
+export function serverApiTokenVerifier(db: SqlDatabase): VerifyApiToken {
+  void db;
+  return async () => null;
+}
+
+/** Who is asking, for a request to this server. */
+export function requestPrincipal(request: Request, nowMs = Date.now()): Promise<PrincipalResolution> {
+  const { sql } = getServerDatabase();
+  return resolvePrincipal(request, {
+    authMode: authSettingsFrom().mode,
+    adminToken: adminTokenFrom(),
+    db: sql,
+    nowMs,
+    verifyApiToken: serverApiTokenVerifier(sql),
+  });
+}
