@@ -88,14 +88,22 @@ function shareOf(row: AllocationRow, modelByUuid: ReadonlyMap<string, string>): 
   };
 }
 
-/** Work per job, unit and step from the hourly sums (steps aligned as allocation's: to the epoch, clipped to the window). */
+/**
+ * Work per job, unit and step from the hourly sums (steps aligned as
+ * allocation's: to the epoch, clipped to the window). Per job, node, unit and
+ * hour one source counts, the one that counted the most (the rule of
+ * countOneSourcePerHour in server/domain/work-counters.ts, here as MAX in SQL so
+ * the rows summed never leave the database); nodes add up.
+ */
 async function loadJobWork(db: SqlDatabase, window: TimeWindow, stepMs: number | null): Promise<JobWorkCount[]> {
   if (window.endMs <= window.startMs) return [];
   const stepIndex = stepMs === null ? "0" : `w.hour_start_ms / ${stepMs}`;
   const rows = await db.queryArrays(
     `SELECT c.name, j.external_id, w.unit, ${stepIndex} AS step_index, SUM(w.count)
-       FROM job_work_hourly w JOIN job j ON j.id = w.job_id JOIN cluster c ON c.id = j.cluster_id
-      WHERE w.hour_start_ms >= ? AND w.hour_start_ms < ?
+       FROM (SELECT job_id, unit, hour_start_ms, MAX(count) AS count FROM job_work_hourly
+              WHERE hour_start_ms >= ? AND hour_start_ms < ?
+              GROUP BY job_id, node_id, unit, hour_start_ms) w
+       JOIN job j ON j.id = w.job_id JOIN cluster c ON c.id = j.cluster_id
       GROUP BY c.name, j.external_id, w.unit${stepMs === null ? "" : ", 4"}`,
     [window.startMs, window.endMs],
   );

@@ -1,23 +1,82 @@
 import { describe, expect, it } from "vitest";
-import { counterIncrease, hourlyWorkContributions } from "../../../server/domain/work-counters";
+import { countOneSourcePerHour, counterIncrease, hourlyWorkContributions, rebuiltWorkHours, type SourcedWorkWindow, type WorkHourlyContribution } from "../../../server/domain/work-counters";
 
 const T0_MS = Date.UTC(2026, 10, 2, 0, 0, 0);
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 
+const window = (overrides: Partial<SourcedWorkWindow>): SourcedWorkWindow => ({
+  jobId: 1,
+  nodeId: 7,
+  unit: "samples",
+  source: "report",
+  startMs: T0_MS,
+  endMs: T0_MS + MINUTE_MS,
+  count: 1,
+  ...overrides,
+});
+
 describe("hourlyWorkContributions", () => {
-  it("spreads a window over the hours it spans in proportion to its time in each, and sums per job, unit and hour", () => {
+  it("spreads a window over the hours it spans in proportion to its time in each, and sums per job, node, unit, source and hour", () => {
     const contributions = hourlyWorkContributions([
-      { jobId: 1, unit: "samples", startMs: T0_MS + 30 * MINUTE_MS, endMs: T0_MS + 150 * MINUTE_MS, count: 1200 },
-      { jobId: 1, unit: "samples", startMs: T0_MS, endMs: T0_MS + MINUTE_MS, count: 7 },
-      { jobId: 2, unit: "samples", startMs: T0_MS, endMs: T0_MS + MINUTE_MS, count: 3 },
+      window({ startMs: T0_MS + 30 * MINUTE_MS, endMs: T0_MS + 150 * MINUTE_MS, count: 1200 }),
+      window({ count: 7 }),
+      window({ jobId: 2, count: 3 }),
+      window({ source: "api", count: 5 }),
+      window({ nodeId: 8, count: 11 }),
     ]);
     expect(contributions).toEqual([
-      { jobId: 1, unit: "samples", hourStartMs: T0_MS, count: 307 },
-      { jobId: 1, unit: "samples", hourStartMs: T0_MS + HOUR_MS, count: 600 },
-      { jobId: 1, unit: "samples", hourStartMs: T0_MS + 2 * HOUR_MS, count: 300 },
-      { jobId: 2, unit: "samples", hourStartMs: T0_MS, count: 3 },
+      { jobId: 1, nodeId: 7, unit: "samples", source: "report", hourStartMs: T0_MS, count: 307 },
+      { jobId: 1, nodeId: 7, unit: "samples", source: "report", hourStartMs: T0_MS + HOUR_MS, count: 600 },
+      { jobId: 1, nodeId: 7, unit: "samples", source: "report", hourStartMs: T0_MS + 2 * HOUR_MS, count: 300 },
+      { jobId: 2, nodeId: 7, unit: "samples", source: "report", hourStartMs: T0_MS, count: 3 },
+      { jobId: 1, nodeId: 7, unit: "samples", source: "api", hourStartMs: T0_MS, count: 5 },
+      { jobId: 1, nodeId: 8, unit: "samples", source: "report", hourStartMs: T0_MS, count: 11 },
     ]);
+  });
+});
+
+describe("rebuiltWorkHours", () => {
+  it("keeps only the hours rebuilt, with the part of an earlier window that reaches into them", () => {
+    const rebuilt = rebuiltWorkHours(
+      [window({ startMs: T0_MS + 30 * MINUTE_MS, endMs: T0_MS + 150 * MINUTE_MS, count: 1200 }), window({ startMs: T0_MS + 2 * HOUR_MS, endMs: T0_MS + 2 * HOUR_MS + MINUTE_MS, count: 4 })],
+      T0_MS + HOUR_MS,
+      T0_MS + 2 * HOUR_MS,
+    );
+    expect(rebuilt.map((c) => [c.hourStartMs, c.count])).toEqual([[T0_MS + HOUR_MS, 600]]);
+  });
+});
+
+describe("countOneSourcePerHour", () => {
+  const hour = (source: string, count: number, overrides: Partial<WorkHourlyContribution> = {}): WorkHourlyContribution => ({
+    jobId: 1,
+    nodeId: 7,
+    unit: "samples",
+    source,
+    hourStartMs: T0_MS,
+    count,
+    ...overrides,
+  });
+
+  it("counts the same job's unit once per node and hour when two sources counted it, keeping the larger count", () => {
+    expect(countOneSourcePerHour([hour("api", 900), hour("report", 1000)])).toEqual([hour("report", 1000)]);
+    expect(countOneSourcePerHour([hour("report", 1000), hour("api", 1200)])).toEqual([hour("api", 1200)]);
+  });
+
+  it("breaks a tie by source name, whatever the order the rows come in", () => {
+    expect(countOneSourcePerHour([hour("vllm", 50), hour("api", 50)])).toEqual([hour("api", 50)]);
+    expect(countOneSourcePerHour([hour("api", 50), hour("vllm", 50)])).toEqual([hour("api", 50)]);
+  });
+
+  it("keeps other hours, nodes, units and jobs apart: they are different work", () => {
+    const rows = [hour("api", 10), hour("api", 20, { hourStartMs: T0_MS + HOUR_MS }), hour("vllm", 30, { nodeId: 8 }), hour("vllm", 40, { unit: "requests" }), hour("report", 50, { jobId: 2 })];
+    expect(countOneSourcePerHour(rows)).toEqual(rows);
+  });
+
+  it("changes the hour's total by exactly the left-out source's count", () => {
+    const rows = [hour("api", 900), hour("report", 1000), hour("vllm", 1000, { nodeId: 8 })];
+    const total = (list: readonly WorkHourlyContribution[]) => list.reduce((sum, c) => sum + c.count, 0);
+    expect(total(rows) - total(countOneSourcePerHour(rows))).toBe(900);
   });
 });
 
