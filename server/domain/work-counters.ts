@@ -77,9 +77,7 @@ export function rebuiltWorkHours(windows: readonly SourcedWorkWindow[], fromMs: 
  * its token; a collector reads files and endpoints on its own node).
  *
  * `GET /api/v1/unit-costs`, the model and estimate pages and the fleet plan read
- * work through this rule; the SQL of server/services/unit-cost-service.ts
- * (loadJobWork) computes the same (MAX per job, node, unit and hour) in the
- * database so a month of a large fleet is not shipped row by row.
+ * work through this rule (countedStepWork).
  */
 export function countOneSourcePerHour(contributions: readonly WorkHourlyContribution[]): WorkHourlyContribution[] {
   const winners = new Map<string, WorkHourlyContribution>();
@@ -137,4 +135,65 @@ export function counterIncrease(previous: CounterReading | null, reading: Counte
     };
   }
   return { kind: "window", startMs: previous.timeMs, endMs: reading.timeMs, count: reading.value - previous.value };
+}
+
+/** Work of one job, node, unit and source summed over one step (the hourly sums of its hours). */
+export interface SourceStepWork {
+  jobId: number;
+  nodeId: number;
+  unit: string;
+  source: string;
+  stepIndex: number;
+  count: number;
+}
+
+/** Work of one job and unit in one step, as counted. */
+export interface CountedStepWork {
+  jobId: number;
+  unit: string;
+  stepIndex: number;
+  count: number;
+}
+
+const counterKey = (w: { jobId: number; nodeId: number; unit: string }) => `${w.jobId}\u0000${w.nodeId}\u0000${w.unit}`;
+
+/**
+ * The counters (job, node, unit) that more than one source counted: only their
+ * hours need countOneSourcePerHour; every other counter's step sums are already
+ * what it counted. (Reading a window's hourly rows of a whole fleet to settle a
+ * rule that rarely applies would cost more than everything else.)
+ */
+export function countersWithSeveralSources(work: readonly SourceStepWork[]): { jobId: number; nodeId: number; unit: string }[] {
+  const sources = new Map<string, { jobId: number; nodeId: number; unit: string; first: string; several: boolean }>();
+  for (const w of work) {
+    const key = counterKey(w);
+    const seen = sources.get(key);
+    if (!seen) sources.set(key, { jobId: w.jobId, nodeId: w.nodeId, unit: w.unit, first: w.source, several: false });
+    else if (seen.first !== w.source) seen.several = true;
+  }
+  return [...sources.values()].filter((s) => s.several).map(({ jobId, nodeId, unit }) => ({ jobId, nodeId, unit }));
+}
+
+/**
+ * Work per job, unit and step as counted: nodes add up; a counter that one source
+ * counted keeps its step sums; a counter that several did is settled hour by hour
+ * (countOneSourcePerHour) from `hoursOfSeveral`, its hourly sums, each hour going
+ * to the step `stepOf` gives it.
+ */
+export function countedStepWork(
+  work: readonly SourceStepWork[],
+  hoursOfSeveral: readonly WorkHourlyContribution[],
+  stepOf: (hourStartMs: number) => number,
+): CountedStepWork[] {
+  const several = new Set(hoursOfSeveral.map(counterKey));
+  const counted = new Map<string, CountedStepWork>();
+  const add = (jobId: number, unit: string, stepIndex: number, count: number) => {
+    const key = `${jobId}\u0000${unit}\u0000${stepIndex}`;
+    const stored = counted.get(key);
+    if (stored) stored.count += count;
+    else counted.set(key, { jobId, unit, stepIndex, count });
+  };
+  for (const w of work) if (!several.has(counterKey(w))) add(w.jobId, w.unit, w.stepIndex, w.count);
+  for (const hour of countOneSourcePerHour(hoursOfSeveral)) add(hour.jobId, hour.unit, stepOf(hour.hourStartMs), hour.count);
+  return [...counted.values()];
 }

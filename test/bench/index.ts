@@ -7,5 +7,6 @@ import { fleetPlanBenchmark } from "./fleet-plan.bench";
 import { ingestBenchmark } from "./ingest.bench";
 import { pageLoadBenchmark } from "./page-load.bench";
 import { solverBenchmarks } from "./solver.bench";
+import { unitCostBenchmark } from "./unit-costs.bench";
 
-export const benchmarks: Benchmark[] = [ingestBenchmark, allocationBenchmark, collectorBenchmark, fleetBenchmark, ...solverBenchmarks, fleetPlanBenchmark, pageLoadBenchmark];
+export const benchmarks: Benchmark[] = [ingestBenchmark, allocationBenchmark, collectorBenchmark, fleetBenchmark, unitCostBenchmark, ...solverBenchmarks, fleetPlanBenchmark, pageLoadBenchmark];

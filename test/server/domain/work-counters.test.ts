@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { countOneSourcePerHour, counterIncrease, hourlyWorkContributions, rebuiltWorkHours, type SourcedWorkWindow, type WorkHourlyContribution } from "../../../server/domain/work-counters";
+import {
+  countedStepWork,
+  countersWithSeveralSources,
+  countOneSourcePerHour,
+  counterIncrease,
+  hourlyWorkContributions,
+  rebuiltWorkHours,
+  type SourcedWorkWindow,
+  type SourceStepWork,
+  type WorkHourlyContribution,
+} from "../../../server/domain/work-counters";
 
 const T0_MS = Date.UTC(2026, 10, 2, 0, 0, 0);
 const MINUTE_MS = 60_000;
@@ -107,5 +117,42 @@ describe("counterIncrease", () => {
     expect(counterIncrease(previous, { ...previous, reset: false }, T0_MS)).toEqual({ kind: "duplicate" });
     expect(counterIncrease(previous, { timeMs: previous.timeMs, value: 1001, reset: false }, T0_MS)).toMatchObject({ kind: "refused", field: "time" });
     expect(counterIncrease(previous, { timeMs: previous.timeMs - 1, value: 2000, reset: false }, T0_MS)).toMatchObject({ kind: "refused", field: "time" });
+  });
+});
+
+describe("countersWithSeveralSources", () => {
+  const step = (source: string, overrides: Partial<SourceStepWork> = {}): SourceStepWork => ({ jobId: 1, nodeId: 7, unit: "samples", source, stepIndex: 0, count: 1, ...overrides });
+
+  it("names the counters (job, node, unit) that more than one source counted, and no other", () => {
+    const work = [step("report"), step("api", { stepIndex: 1 }), step("report", { nodeId: 8 }), step("vllm", { unit: "requests" }), step("vllm", { unit: "requests", stepIndex: 1 })];
+    expect(countersWithSeveralSources(work)).toEqual([{ jobId: 1, nodeId: 7, unit: "samples" }]);
+  });
+});
+
+describe("countedStepWork", () => {
+  const step = (source: string, stepIndex: number, count: number, overrides: Partial<SourceStepWork> = {}): SourceStepWork => ({ jobId: 1, nodeId: 7, unit: "samples", source, stepIndex, count, ...overrides });
+  const hour = (source: string, hours: number, count: number): WorkHourlyContribution => ({ jobId: 1, nodeId: 7, unit: "samples", source, hourStartMs: T0_MS + hours * HOUR_MS, count });
+  const dayOf = (hourStartMs: number) => Math.floor(hourStartMs / (24 * HOUR_MS));
+  const day0 = dayOf(T0_MS);
+
+  it("adds up nodes and keeps single-source counters' step sums as they are", () => {
+    const work = [step("vllm", day0, 100, { unit: "requests" }), step("vllm", day0, 50, { unit: "requests", nodeId: 8 }), step("vllm", day0 + 1, 70, { unit: "requests" })];
+    expect(countedStepWork(work, [], dayOf)).toEqual([
+      { jobId: 1, unit: "requests", stepIndex: day0, count: 150 },
+      { jobId: 1, unit: "requests", stepIndex: day0 + 1, count: 70 },
+    ]);
+  });
+
+  it("settles a counter two sources counted hour by hour, so each step gets the larger source of each of its hours", () => {
+    // The report file counted 6,000 in each of three hours; the API 8,000, 6,000 and 3,000. Their step sums (18,000 and 17,000) are replaced.
+    const hours = [hour("report", 0, 6000), hour("report", 1, 6000), hour("report", 25, 6000), hour("api", 0, 8000), hour("api", 1, 6000), hour("api", 25, 3000)];
+    const work = [step("report", day0, 12000), step("report", day0 + 1, 6000), step("api", day0, 14000), step("api", day0 + 1, 3000)];
+    expect(countedStepWork(work, hours, dayOf)).toEqual([
+      { jobId: 1, unit: "samples", stepIndex: day0, count: 14000 },
+      { jobId: 1, unit: "samples", stepIndex: day0 + 1, count: 6000 },
+    ]);
+    // Totals over one step agree with the daily steps' sum: the rule is per hour, whatever the step.
+    const total = countedStepWork(work.map((w) => ({ ...w, stepIndex: 0 })), hours, () => 0);
+    expect(total).toEqual([{ jobId: 1, unit: "samples", stepIndex: 0, count: 20000 }]);
   });
 });

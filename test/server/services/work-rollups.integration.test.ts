@@ -85,16 +85,16 @@ describe.each(kinds)("hourly work on $name", ({ create, skipReason }) => {
       (row) => `${row.node_id} ${row.source} +${(Number(row.hour_start_ms) - T0_MS) / HOUR_MS}h ${Number(row.count).toFixed(6)}`,
     );
   const usageHours = async () => db.sql.query(`SELECT * FROM job_usage_hourly ORDER BY job_id, gpu_id, hour_start_ms`);
-  const samplesCounted = async () => {
+  const samplesCounted = async (stepMs: number | null = null) => {
     const result = await unitCosts(db.sql, {
       window: { startMs: T0_MS, endMs: T0_MS + 3 * HOUR_MS },
       aggregate: [],
       units: ["samples"],
       shareIdle: "none",
       idleBy: "cluster",
-      stepMs: null,
+      stepMs,
     });
-    return result.totals.map((row) => row.count);
+    return (stepMs === null ? result.totals : result.rows).map((row) => row.count);
   };
   const report = async (count: number, timeMs: number, nowMs: number) => {
     const response = await handleWorkReportRequest(
@@ -131,6 +131,7 @@ describe.each(kinds)("hourly work on $name", ({ create, skipReason }) => {
 
   it.skipIf(skipReason)("counts samples reported both by POST /api/v1/work and through the report file once per node and hour", async () => {
     expect(await samplesCounted()).toEqual([20_060]);
+    expect(await samplesCounted(HOUR_MS)).toEqual([8_060, 6_000, 6_000]);
   });
 
   it.skipIf(skipReason)("rebuilds hourly work from the work windows, including the part of a window that started before the rebuilt hours", async () => {
