@@ -12,7 +12,8 @@ const TOP_MODELS = 5;
 
 /**
  * Hardware ROI as leaders read it: what the top models paid for a million
- * tokens served and a million samples trained, and how that moved over the window.
+ * tokens or a thousand requests served and a million samples trained, and how
+ * that moved over the window.
  */
 export function OverviewUnitCosts({ window }: { window: string }) {
   const trpc = useTRPC();
@@ -23,6 +24,8 @@ export function OverviewUnitCosts({ window }: { window: string }) {
   const panels = [
     { title: "Serving: cost per 1M generated tokens", unit: "generation_tokens" },
     { title: "Serving: cost per 1M prompt tokens", unit: "prompt_tokens" },
+    // Services that count requests but no tokens (recommenders, rankers, encoders) show here.
+    { title: "Serving: cost per 1k requests", unit: "requests" },
     { title: "Training: cost per 1M samples", unit: "samples" },
   ].map((panel) => ({ ...panel, models: topModelUnitCosts(rows, panel.unit, TOP_MODELS) }));
 
@@ -34,7 +37,7 @@ export function OverviewUnitCosts({ window }: { window: string }) {
         {window === "24h" ? "hour" : "day"}. Formulas in docs/api.md (GET /api/v1/unit-costs).
       </p>
       {panels.every((panel) => panel.models.length === 0) ? (
-        <p className="status">No job reported tokens or samples in this window.</p>
+        <p className="status">No job reported tokens, requests or samples in this window.</p>
       ) : (
         panels
           .filter((panel) => panel.models.length > 0)
