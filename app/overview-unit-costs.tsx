@@ -4,7 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { EChart } from "./components/echart";
 import { formatMoney } from "./components/format";
-import { perLabel, topModelUnitCosts, unitLabel, type ModelUnitCost } from "./components/unit-cost-figures";
+import { formatUnitCost, perLabel, topModelUnitCosts, unitLabel, type ModelUnitCost } from "./components/unit-cost-figures";
 import { unitCostQueries } from "./overview-windows";
 import { useTRPC } from "./trpc/client";
 
@@ -51,7 +51,7 @@ function UnitCostPanel({ title, models, currency, window }: { title: string; mod
   const option = {
     grid: { left: 64, right: 24, top: 32, bottom: 32 },
     legend: { type: "scroll", top: 0 },
-    tooltip: { trigger: "axis", valueFormatter: (value: number | null) => (value === null || value === undefined ? "n/a" : formatMoney(value, currency)) },
+    tooltip: { trigger: "axis", valueFormatter: (value: number | null) => (value === null || value === undefined ? "n/a" : formatUnitCost(value, currency)) },
     xAxis: { type: "time" },
     yAxis: { type: "value", min: 0 },
     series: models.map((entry) => ({
@@ -81,7 +81,7 @@ function UnitCostPanel({ title, models, currency, window }: { title: string; mod
               <td>
                 <Link href={`/models/${encodeURIComponent(entry.model)}?window=${window}`}>{entry.model}</Link>
               </td>
-              <td className="numeric">{entry.costPerUnits === null ? "n/a" : formatMoney(entry.costPerUnits, currency)}</td>
+              <td className="numeric">{entry.costPerUnits === null ? "n/a" : formatUnitCost(entry.costPerUnits, currency)}</td>
               <td className="numeric">{formatMoney(entry.cost, currency)}</td>
             </tr>
           ))}
