@@ -4,7 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { EChart } from "./components/echart";
 import { formatMoney } from "./components/format";
-import { perLabel, topModelUnitCosts, unitLabel, type ModelUnitCost } from "./components/unit-cost-figures";
+import { formatUnitCost, perLabel, topModelUnitCosts, unitLabel, type ModelUnitCost } from "./components/unit-cost-figures";
 import { unitCostQueries } from "./overview-windows";
 import { useTRPC } from "./trpc/client";
 
@@ -12,7 +12,8 @@ const TOP_MODELS = 5;
 
 /**
  * Hardware ROI as leaders read it: what the top models paid for a million
- * tokens served and a million samples trained, and how that moved over the window.
+ * tokens or a thousand requests served and a million samples trained, and how
+ * that moved over the window.
  */
 export function OverviewUnitCosts({ window }: { window: string }) {
   const trpc = useTRPC();
@@ -23,6 +24,8 @@ export function OverviewUnitCosts({ window }: { window: string }) {
   const panels = [
     { title: "Serving: cost per 1M generated tokens", unit: "generation_tokens" },
     { title: "Serving: cost per 1M prompt tokens", unit: "prompt_tokens" },
+    // Services that count requests but no tokens (recommenders, rankers, encoders) show here.
+    { title: "Serving: cost per 1k requests", unit: "requests" },
     { title: "Training: cost per 1M samples", unit: "samples" },
   ].map((panel) => ({ ...panel, models: topModelUnitCosts(rows, panel.unit, TOP_MODELS) }));
 
@@ -34,7 +37,7 @@ export function OverviewUnitCosts({ window }: { window: string }) {
         {window === "24h" ? "hour" : "day"}. Formulas in docs/api.md (GET /api/v1/unit-costs).
       </p>
       {panels.every((panel) => panel.models.length === 0) ? (
-        <p className="status">No job reported tokens or samples in this window.</p>
+        <p className="status">No job reported tokens, requests or samples in this window.</p>
       ) : (
         panels
           .filter((panel) => panel.models.length > 0)
@@ -48,7 +51,7 @@ function UnitCostPanel({ title, models, currency, window }: { title: string; mod
   const option = {
     grid: { left: 64, right: 24, top: 32, bottom: 32 },
     legend: { type: "scroll", top: 0 },
-    tooltip: { trigger: "axis", valueFormatter: (value: number | null) => (value === null || value === undefined ? "n/a" : formatMoney(value, currency)) },
+    tooltip: { trigger: "axis", valueFormatter: (value: number | null) => (value === null || value === undefined ? "n/a" : formatUnitCost(value, currency)) },
     xAxis: { type: "time" },
     yAxis: { type: "value", min: 0 },
     series: models.map((entry) => ({
@@ -78,7 +81,7 @@ function UnitCostPanel({ title, models, currency, window }: { title: string; mod
               <td>
                 <Link href={`/models/${encodeURIComponent(entry.model)}?window=${window}`}>{entry.model}</Link>
               </td>
-              <td className="numeric">{entry.costPerUnits === null ? "n/a" : formatMoney(entry.costPerUnits, currency)}</td>
+              <td className="numeric">{entry.costPerUnits === null ? "n/a" : formatUnitCost(entry.costPerUnits, currency)}</td>
               <td className="numeric">{formatMoney(entry.cost, currency)}</td>
             </tr>
           ))}

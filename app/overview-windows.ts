@@ -17,6 +17,6 @@ export function spendQueries(window: string) {
 /** The unit-cost query of the overview (prefetched by the page): per model and step, the units the overview shows. */
 export function unitCostQueries(window: string) {
   return {
-    byModelOverTime: { window, aggregate: "model", unit: "generation_tokens,prompt_tokens,samples", step: window === "24h" ? ("1h" as const) : ("1d" as const) },
+    byModelOverTime: { window, aggregate: "model", unit: "generation_tokens,prompt_tokens,requests,samples", step: window === "24h" ? ("1h" as const) : ("1d" as const) },
   };
 }

@@ -4,6 +4,7 @@
  * steps' ratios) with the step series beside, the most expensive models first.
  */
 import type { UnitCostOutputRow } from "@/server/api/unit-costs/unit-cost-output";
+import { formatMoney } from "./format";
 
 export interface ModelUnitCost {
   model: string;
@@ -41,4 +42,27 @@ export function perLabel(per: number): string {
 /** How the pages name a unit. */
 export function unitLabel(unit: string): string {
   return unit === "prompt_tokens" ? "prompt tokens" : unit === "generation_tokens" ? "generated tokens" : unit.replace(/_/g, " ");
+}
+
+const smallMoneyFormats = new Map<string, Intl.NumberFormat>();
+const smallNumber = new Intl.NumberFormat("en-US", { minimumSignificantDigits: 2, maximumSignificantDigits: 3 });
+
+/**
+ * A cost per unit of work: as money from a cent up, and to three significant
+ * digits below (a thousand requests of a small ranker cost $0.0031; in cents
+ * that would show as $0.00, as if free).
+ */
+export function formatUnitCost(value: number, currency: string | null): string {
+  if (value === 0 || Math.abs(value) >= 0.995) return formatMoney(value, currency);
+  if (currency === null) return `${smallNumber.format(value)} (no price)`;
+  let format = smallMoneyFormats.get(currency);
+  if (!format) {
+    try {
+      format = new Intl.NumberFormat("en-US", { style: "currency", currency, minimumSignificantDigits: 2, maximumSignificantDigits: 3 });
+    } catch {
+      return `${smallNumber.format(value)} ${currency}`;
+    }
+    smallMoneyFormats.set(currency, format);
+  }
+  return format.format(value);
 }

@@ -16,7 +16,9 @@
  *   fleet's latest), as packing always took them; a service's hourly series still
  *   counts the replicas a rollout replaced;
  * - GPUs held per hour of the week = the GPU-hours held in the hours of that slot
- *   over the observed span, divided by how many times the slot occurs in it.
+ *   over the observed span, divided by how many times the slot occurs in it;
+ * - measured throughput: the workload's own, completed on GPU models it has not
+ *   run on from the other jobs of its ML model label (completeThroughput).
  */
 import type { PlanInput, PlanNode, PlanOptions, PlanPrice, PlanPriceSource, PlanWorkload, ThroughputEvidence } from "../../solver/plan/types";
 import { HOURS_PER_WEEK } from "../../solver/plan/types";
@@ -43,7 +45,8 @@ export interface PlanInputSources {
 export interface PlanInputOptions {
   /**
    * Measured work per GPU-hour, by job (workloadKey: `cluster/externalId`). Empty
-   * until work counters are reported; a workload without any is planned on assumed
+   * until work counters are reported; a workload without any (of its own, or of
+   * other jobs of its ML model label: completeThroughput) is planned on assumed
    * (peak-ratio, discounted) throughput and its findings say so.
    */
   measuredThroughput?: ReadonlyMap<string, readonly ThroughputEvidence[]>;
@@ -160,6 +163,56 @@ export function groupThroughput(evidence: readonly (readonly ThroughputEvidence[
     .sort((a, b) => a.gpuModel.localeCompare(b.gpuModel) || a.unit.localeCompare(b.unit));
 }
 
+/**
+ * Throughput a workload has not measured, from the other jobs of its ML model
+ * (the same `model` label: the same network trains or serves at the same rate
+ * per GPU model, whoever runs it). Per unit:
+ *  - the workload measured nothing in that unit: the others' figures, as they are;
+ *  - it measured the unit on a GPU model the others measured too (its own model
+ *    first): the others' figures on the models it lacks, scaled by its rate over
+ *    theirs on that model, so a move compares like with like (their ratio
+ *    between the two models, applied to its own rate);
+ *  - it measured the unit only where the others did not: nothing added (its
+ *    rate cannot be related to theirs).
+ * Its own figures are never replaced. What is added counts as measured: it is
+ * work the fleet reported, not a peak-TFLOPS ratio.
+ */
+export function completeThroughput(own: readonly ThroughputEvidence[], others: readonly ThroughputEvidence[], ownGpuModel: string): ThroughputEvidence[] {
+  const find = (list: readonly ThroughputEvidence[], gpuModel: string, unit: string) => list.find((e) => e.gpuModel === gpuModel && e.unit === unit);
+  const completed = [...own];
+  for (const unit of [...new Set(others.map((e) => e.unit))]) {
+    const ownInUnit = own.filter((e) => e.unit === unit).sort((a, b) => Number(b.gpuModel === ownGpuModel) - Number(a.gpuModel === ownGpuModel));
+    let scale = 1;
+    if (ownInUnit.length > 0) {
+      const anchor = ownInUnit.map((mine) => ({ mine, theirs: find(others, mine.gpuModel, unit) })).find((pair) => pair.theirs !== undefined);
+      if (!anchor) continue;
+      scale = anchor.mine.workPerGpuHour / anchor.theirs!.workPerGpuHour;
+    }
+    for (const theirs of others) {
+      if (theirs.unit === unit && !find(own, theirs.gpuModel, unit)) completed.push({ ...theirs, workPerGpuHour: theirs.workPerGpuHour * scale });
+    }
+  }
+  return completed.sort((a, b) => a.gpuModel.localeCompare(b.gpuModel) || a.unit.localeCompare(b.unit));
+}
+
+/** Measured throughput per ML model label: each job (workloadKey) of the label that measured some, with its figures. */
+export function throughputByModelLabel(
+  profiles: readonly WorkloadProfile[],
+  measured: ReadonlyMap<string, readonly ThroughputEvidence[]> | undefined,
+): Map<string, { key: string; evidence: readonly ThroughputEvidence[] }[]> {
+  const byLabel = new Map<string, { key: string; evidence: readonly ThroughputEvidence[] }[]>();
+  if (!measured) return byLabel;
+  const seen = new Set<string>();
+  for (const p of profiles) {
+    const key = workloadKey({ cluster: p.clusterName, externalId: p.externalId });
+    const evidence = measured.get(key);
+    if (p.model === null || !evidence || evidence.length === 0 || seen.has(key)) continue;
+    seen.add(key);
+    byLabel.set(p.model, [...(byLabel.get(p.model) ?? []), { key, evidence }]);
+  }
+  return byLabel;
+}
+
 /** The profiles the plan can move: they held whole GPUs in the lookback. */
 function plannable(profiles: readonly WorkloadProfile[], gpus: readonly ProfileGpuRow[]): WorkloadProfile[] {
   const migGpus = new Set(gpus.filter((g) => g.migProfile !== null).map((g) => `${g.nodeId}|${g.gpuIndex}`));
@@ -216,7 +269,14 @@ function currentPlacement(members: readonly WorkloadProfile[], nodes: ReadonlyMa
 function planWorkload(
   id: string,
   members: readonly WorkloadProfile[],
-  context: { hoursByJob: ReadonlyMap<number, ProfileJobHourRow[]>; span: PlanInputSources["span"]; measured: PlanInputOptions["measuredThroughput"]; nodes: ReadonlyMap<string, PlanNode>; latestMs: number },
+  context: {
+    hoursByJob: ReadonlyMap<number, ProfileJobHourRow[]>;
+    span: PlanInputSources["span"];
+    measured: PlanInputOptions["measuredThroughput"];
+    measuredByModelLabel: ReturnType<typeof throughputByModelLabel>;
+    nodes: ReadonlyMap<string, PlanNode>;
+    latestMs: number;
+  },
 ): PlanWorkload | null {
   const first = members[0];
   const current = currentPlacement(members, context.nodes, context.latestMs, first.gpuModel);
@@ -226,8 +286,11 @@ function planWorkload(
   const observedHours = new Set(hours.filter((h) => h.shareMs > 0).map((h) => h.hourStartMs));
   // What it holds: today's GPUs, or more where some hour of the week held more (replicas scaled down since).
   const gpuCount = Math.max(1, current.reduce((s, c) => s + c.gpuIndexes.length, 0), Math.ceil(Math.max(0, ...held) - 1e-9));
-  const evidence = context.measured ? members.map((m) => context.measured!.get(workloadKey({ cluster: m.clusterName, externalId: m.externalId })) ?? []) : [];
-  const throughput = groupThroughput(evidence);
+  const memberKeys = new Set(members.map((m) => workloadKey({ cluster: m.clusterName, externalId: m.externalId })));
+  const evidence = context.measured ? [...memberKeys].map((key) => context.measured!.get(key) ?? []) : [];
+  const modelLabel = mostCommon(members.map((m) => m.model).filter((model): model is string => model !== null));
+  const others = modelLabel === undefined ? [] : (context.measuredByModelLabel.get(modelLabel) ?? []).filter((job) => !memberKeys.has(job.key));
+  const throughput = completeThroughput(groupThroughput(evidence), groupThroughput(others.map((job) => job.evidence)), first.gpuModel);
   return {
     id,
     cluster: first.clusterName,
@@ -274,7 +337,14 @@ export function buildPlanInput(sources: PlanInputSources, options: PlanInputOpti
     else hoursByJob.set(h.jobId, [h]);
   }
   const latestMs = Math.max(Number.NEGATIVE_INFINITY, ...sources.profiles.map((p) => p.lastSeenMs));
-  const context = { hoursByJob, span: sources.span, measured: options.measuredThroughput, nodes: nodeByKey, latestMs };
+  const context = {
+    hoursByJob,
+    span: sources.span,
+    measured: options.measuredThroughput,
+    measuredByModelLabel: throughputByModelLabel(sources.profiles, options.measuredThroughput),
+    nodes: nodeByKey,
+    latestMs,
+  };
   const workloads: PlanWorkload[] = [];
   let unplaced = 0;
   for (const { id, members } of groupWorkloads(plannable(sources.profiles, sources.gpus))) {

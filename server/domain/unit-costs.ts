@@ -9,7 +9,9 @@
  *    basis; its share of idle included when idle is shared), per GPU model and
  *    step, so every figure here agrees with GET /api/v1/allocation to the cent;
  *  - a job's work of one unit in a step is the sum of its work windows' counts,
- *    each spread over the hours it spans; when the job ran on several GPU models
+ *    each spread over the hours it spans, one source per node and hour (work
+ *    arriving two ways is counted once: countOneSourcePerHour in
+ *    ./work-counters.ts); when the job ran on several GPU models
  *    in the step, its work is split between them by its GPU-hours on each;
  *  - for a group (the aggregate keys' values) and a unit:
  *      count = sum of the work of that unit of the group's jobs,

@@ -35,31 +35,61 @@ export async function retentionStatus(db: SqlDatabase, rawWindowRetentionDays: n
  * Deletes raw usage and work windows older than the retention; the hourly
  * rollups built from them are kept for ever. The cut-off is a whole hour, so every hour is
  * either fully kept or fully rolled up, and it deletes one hour per transaction
- * so ingest is never blocked for long. Returns the windows deleted.
+ * so ingest is never blocked for long. A work window is deleted once it ended by
+ * the cut-off: one that reaches past it (a job reporting every few hours) still
+ * holds work of kept hours, which a rebuild of those hours needs. Then the
+ * counter readings of POST /api/v1/work past the retention go too
+ * (deleteExpiredCounterReports). Returns the windows and readings deleted.
  */
 export async function deleteExpiredWindows(db: SqlDatabase, nowMs: number, retentionDays: number): Promise<number> {
-  const cutoffMs = Math.floor((nowMs - retentionDays * 24 * HOUR_MS) / HOUR_MS) * HOUR_MS;
+  const cutoffMs = retentionCutoffMs(nowMs, retentionDays);
   const [oldest] = await db.query<{ first: number | null }>(`SELECT MIN(start_ms) AS first FROM gpu_usage_window`);
   const [oldestJob] = await db.query<{ first: number | null }>(`SELECT MIN(start_ms) AS first FROM job_usage_window`);
-  const [oldestWork] = await db.query<{ first: number | null }>(`SELECT MIN(start_ms) AS first FROM job_work_window`);
+  const [oldestWork] = await db.query<{ first: number | null }>(`SELECT MIN(start_ms) AS first FROM job_work_window WHERE end_ms <= ?`, [cutoffMs]);
   const firstMs = Math.min(Number(oldest.first ?? Infinity), Number(oldestJob.first ?? Infinity), Number(oldestWork.first ?? Infinity));
-  if (!Number.isFinite(firstMs) || firstMs >= cutoffMs) return 0;
   let deleted = 0;
-  for (let hourMs = Math.floor(firstMs / HOUR_MS) * HOUR_MS; hourMs < cutoffMs; hourMs += HOUR_MS) {
+  for (let hourMs = Math.floor(firstMs / HOUR_MS) * HOUR_MS; Number.isFinite(firstMs) && hourMs < cutoffMs; hourMs += HOUR_MS) {
     deleted += await db.transaction(async (tx) => {
       const [counts] = await tx.query<{ gpu: number; job: number; work: number }>(
         `SELECT (SELECT COUNT(*) FROM gpu_usage_window WHERE start_ms >= ? AND start_ms < ?) AS gpu,
                 (SELECT COUNT(*) FROM job_usage_window WHERE start_ms >= ? AND start_ms < ?) AS job,
-                (SELECT COUNT(*) FROM job_work_window WHERE start_ms >= ? AND start_ms < ?) AS work`,
-        [hourMs, hourMs + HOUR_MS, hourMs, hourMs + HOUR_MS, hourMs, hourMs + HOUR_MS],
+                (SELECT COUNT(*) FROM job_work_window WHERE start_ms >= ? AND start_ms < ? AND end_ms <= ?) AS work`,
+        [hourMs, hourMs + HOUR_MS, hourMs, hourMs + HOUR_MS, hourMs, hourMs + HOUR_MS, cutoffMs],
       );
       await tx.query(`DELETE FROM gpu_usage_window WHERE start_ms >= ? AND start_ms < ?`, [hourMs, hourMs + HOUR_MS]);
       await tx.query(`DELETE FROM job_usage_window WHERE start_ms >= ? AND start_ms < ?`, [hourMs, hourMs + HOUR_MS]);
-      await tx.query(`DELETE FROM job_work_window WHERE start_ms >= ? AND start_ms < ?`, [hourMs, hourMs + HOUR_MS]);
+      await tx.query(`DELETE FROM job_work_window WHERE start_ms >= ? AND start_ms < ? AND end_ms <= ?`, [hourMs, hourMs + HOUR_MS, cutoffMs]);
       return Number(counts.gpu) + Number(counts.job) + Number(counts.work);
     });
   }
-  return deleted;
+  return deleted + (await deleteExpiredCounterReports(db, cutoffMs));
+}
+
+/** The start of the oldest hour the retention keeps. */
+function retentionCutoffMs(nowMs: number, retentionDays: number): number {
+  return Math.floor((nowMs - retentionDays * 24 * HOUR_MS) / HOUR_MS) * HOUR_MS;
+}
+
+/**
+ * Deletes the counter readings of POST /api/v1/work taken before the cut-off,
+ * except each counter's latest (per node, job and unit): the next report's
+ * increase is computed against it, and without it a job reporting again after a
+ * long pause would have its whole counter counted a second time. So a counter
+ * keeps one reading for ever, and a report repeated after the retention is
+ * answered as one out of order (409) rather than as a duplicate. One
+ * transaction. Returns the readings deleted.
+ */
+export async function deleteExpiredCounterReports(db: SqlDatabase, cutoffMs: number): Promise<number> {
+  const expired = `FROM work_counter_report
+     WHERE time_ms < ?
+       AND EXISTS (SELECT 1 FROM work_counter_report later
+                    WHERE later.node_id = work_counter_report.node_id AND later.job_id = work_counter_report.job_id
+                      AND later.unit = work_counter_report.unit AND later.time_ms > work_counter_report.time_ms)`;
+  return db.transaction(async (tx) => {
+    const [counted] = await tx.query<{ n: number }>(`SELECT COUNT(*) AS n ${expired}`, [cutoffMs]);
+    if (Number(counted.n) > 0) await tx.query(`DELETE ${expired}`, [cutoffMs]);
+    return Number(counted.n);
+  });
 }
 
 /** The oldest whole hour whose raw windows are all still kept (rollups before it cannot be rebuilt). */

@@ -1,5 +1,6 @@
 import type { BulkInsert, SqlDatabase, SqlExecutor } from "../db/sql-database";
 import { oldestRebuildableHourMs } from "./retention-service";
+import { longestWorkWindowMs, rebuildWorkHours } from "./work-storage";
 import {
   DAY_MS,
   HOUR_MS,
@@ -81,8 +82,8 @@ function jobRow(c: Omit<JobHourlyContribution, "hourStartMs">, startMs: number) 
 
 /**
  * Recomputes the rollups of whole hours [fromMs, toMs) from the raw windows still
- * kept, in one transaction per day so a long rebuild neither holds a lock for
- * long nor leaves a half-rebuilt day. Used when rollups are missing (a database
+ * kept (usage per GPU and per job, and work per job), in one transaction per day
+ * so a long rebuild neither holds a lock for long nor leaves a half-rebuilt day. Used when rollups are missing (a database
  * from before they existed) or after the sharing rules change. Hours whose raw
  * windows the retention has deleted are left as they are (their rollups are all
  * that remains of them).
@@ -98,6 +99,7 @@ export async function rebuildHourlyRollups(
   if (keptFromMs === null) return;
   const startMs = Math.max(Math.floor(fromMs / HOUR_MS) * HOUR_MS, keptFromMs);
   const endMs = Math.ceil(toMs / HOUR_MS) * HOUR_MS;
+  const maxWorkWindowMs = await longestWorkWindowMs(db);
   for (let chunkStartMs = startMs; chunkStartMs < endMs; chunkStartMs += dayMs) {
     const chunkEndMs = Math.min(endMs, chunkStartMs + dayMs);
     await db.transaction(async (tx) => {
@@ -134,6 +136,8 @@ export async function rebuildHourlyRollups(
       // the chunk's first hour can miss a part, and only for windows not aligned
       // to hours (collectors align windows to their length, which divides an hour).
       await addHourlyRollups(tx, hourlyContributions(gpuWindows, jobWindows));
+      // Work windows may span hours (and chunks): each hour takes its part of every window reaching into it.
+      await rebuildWorkHours(tx, chunkStartMs, chunkEndMs, maxWorkWindowMs);
     });
     onProgress?.(chunkEndMs - startMs, endMs - startMs);
   }

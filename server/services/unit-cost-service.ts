@@ -9,6 +9,7 @@ import {
   type UnitCostAggregateKey,
   type UnitCostResult,
 } from "../domain/unit-costs";
+import { countedStepWork, countersWithSeveralSources, type SourceStepWork, type WorkHourlyContribution } from "../domain/work-counters";
 import type { ThroughputEvidence } from "../../solver/plan/types";
 import { allocate } from "./allocation-service";
 import { ALL_DATA, teamVisible, type DataScope } from "../auth/principal";
@@ -90,23 +91,73 @@ function shareOf(row: AllocationRow, modelByUuid: ReadonlyMap<string, string>): 
   };
 }
 
-/** Work per job, unit and step from the hourly sums (steps aligned as allocation's: to the epoch, clipped to the window). */
+/**
+ * Work per job, unit and step from the hourly sums (steps aligned as
+ * allocation's: to the epoch, clipped to the window), counted once when it
+ * arrived two ways (server/domain/work-counters.ts, countedStepWork): the sums
+ * per job, node, unit, source and step come from the database; only the hours of
+ * counters several sources counted are read one by one.
+ */
 async function loadJobWork(db: SqlDatabase, window: TimeWindow, stepMs: number | null): Promise<JobWorkCount[]> {
   if (window.endMs <= window.startMs) return [];
-  const stepIndex = stepMs === null ? "0" : `w.hour_start_ms / ${stepMs}`;
-  const rows = await db.queryArrays(
-    `SELECT c.name, j.external_id, w.unit, ${stepIndex} AS step_index, SUM(w.count)
-       FROM job_work_hourly w JOIN job j ON j.id = w.job_id JOIN cluster c ON c.id = j.cluster_id
-      WHERE w.hour_start_ms >= ? AND w.hour_start_ms < ?
-      GROUP BY c.name, j.external_id, w.unit${stepMs === null ? "" : ", 4"}`,
-    [window.startMs, window.endMs],
-  );
-  return rows.map(([cluster, externalId, unit, stepIndex, count]) => ({
-    jobKey: jobKeyOf(String(cluster), String(externalId)),
+  const stepOf = (hourStartMs: number) => (stepMs === null ? 0 : Math.floor(hourStartMs / stepMs));
+  const sums = (
+    await db.queryArrays(
+      `SELECT job_id, node_id, unit, source, ${stepMs === null ? "0" : `hour_start_ms / ${stepMs}`} AS step_index, SUM(count)
+         FROM job_work_hourly
+        WHERE hour_start_ms >= ? AND hour_start_ms < ?
+        GROUP BY job_id, node_id, unit, source${stepMs === null ? "" : ", 5"}`,
+      [window.startMs, window.endMs],
+    )
+  ).map<SourceStepWork>(([jobId, nodeId, unit, source, stepIndex, count]) => ({
+    jobId: Number(jobId),
+    nodeId: Number(nodeId),
     unit: String(unit),
-    stepStartMs: stepMs === null ? window.startMs : Math.max(window.startMs, Number(stepIndex) * stepMs),
+    source: String(source),
+    stepIndex: Number(stepIndex),
     count: Number(count),
   }));
+  const several = countersWithSeveralSources(sums);
+  const hoursOfSeveral: WorkHourlyContribution[] = [];
+  const severalKeys = new Set(several.map((c) => `${c.jobId}\u0000${c.nodeId}\u0000${c.unit}`));
+  const jobIds = [...new Set(several.map((c) => c.jobId))];
+  for (let i = 0; i < jobIds.length; i += ID_CHUNK) {
+    const chunk = jobIds.slice(i, i + ID_CHUNK);
+    const rows = await db.queryArrays(
+      `SELECT job_id, node_id, unit, source, hour_start_ms, count FROM job_work_hourly
+        WHERE hour_start_ms >= ? AND hour_start_ms < ? AND job_id IN (${chunk.map(() => "?").join(", ")})`,
+      [window.startMs, window.endMs, ...chunk],
+    );
+    for (const [jobId, nodeId, unit, source, hourStartMs, count] of rows) {
+      const hour = { jobId: Number(jobId), nodeId: Number(nodeId), unit: String(unit), source: String(source), hourStartMs: Number(hourStartMs), count: Number(count) };
+      if (severalKeys.has(`${hour.jobId}\u0000${hour.nodeId}\u0000${hour.unit}`)) hoursOfSeveral.push(hour);
+    }
+  }
+  const counted = countedStepWork(sums, hoursOfSeveral, stepOf);
+  const names = await jobNames(db, [...new Set(counted.map((w) => w.jobId))]);
+  return counted.map((w) => ({
+    jobKey: names.get(w.jobId)!,
+    unit: w.unit,
+    stepStartMs: stepMs === null ? window.startMs : Math.max(window.startMs, w.stepIndex * stepMs),
+    count: w.count,
+  }));
+}
+
+/** Job ids per query: well under SQLite's and PostgreSQL's limits on bound parameters. */
+const ID_CHUNK = 500;
+
+/** Each job's key (cluster and external id), by job id. */
+async function jobNames(db: SqlDatabase, jobIds: readonly number[]): Promise<Map<number, string>> {
+  const names = new Map<number, string>();
+  for (let i = 0; i < jobIds.length; i += ID_CHUNK) {
+    const chunk = jobIds.slice(i, i + ID_CHUNK);
+    const rows = await db.queryArrays(
+      `SELECT j.id, c.name, j.external_id FROM job j JOIN cluster c ON c.id = j.cluster_id WHERE j.id IN (${chunk.map(() => "?").join(", ")})`,
+      chunk,
+    );
+    for (const [id, cluster, externalId] of rows) names.set(Number(id), jobKeyOf(String(cluster), String(externalId)));
+  }
+  return names;
 }
 
 /**

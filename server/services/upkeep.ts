@@ -49,7 +49,7 @@ export function startUpkeep(options: { sendEmail?: SendEmail } = {}): void {
     try {
       const { ran, deleted } = await runRetentionUpkeep(getServerDatabase().sql, Date.now(), retentionDays);
       if (!ran) console.log("gpu-roi: retention: another server process is running it; skipped");
-      else if (deleted > 0) console.log(`gpu-roi: retention: deleted ${deleted} raw windows older than ${retentionDays} days (hourly rollups kept)`);
+      else if (deleted > 0) console.log(`gpu-roi: retention: deleted ${deleted} raw windows and work counter readings older than ${retentionDays} days (hourly rollups kept)`);
     } catch (error) {
       console.error(`gpu-roi: retention failed, will retry in an hour: ${(error as Error).message}`);
     }

@@ -32,8 +32,10 @@ export interface WorkReportAck {
  *     its token, so a node cannot count work for another node's job);
  *  2. a reportId this node has sent before: acknowledged, nothing written;
  *  3. the increase since the counter's latest report (server/domain/work-counters.ts);
- *  4. the report and the work window it yields (source "report") are stored,
- *     the window added to the hourly sums.
+ *  4. the report and the work window it yields (source "api", apart from the
+ *     collector's "report" of the same job's report file, so the two are not
+ *     counted twice: server/domain/work-counters.ts, countOneSourcePerHour) are
+ *     stored, the window added to the hourly sums.
  */
 export function storeWorkReport(db: SqlDatabase, node: AuthenticatedNode, report: WorkReport, receivedAtMs: number): Promise<WorkReportAck> {
   return retryTransientConflicts(() => db.transaction((tx) => storeInTransaction(db, tx, node, report, receivedAtMs)));
@@ -68,7 +70,7 @@ async function storeInTransaction(db: SqlDatabase, tx: SqlExecutor, node: Authen
     [node.nodeId, job.id, report.unit, report.timeMs, report.count, report.reportId, receivedAtMs],
   );
   await storeWorkWindows(tx, [
-    { jobId: job.id, nodeId: node.nodeId, unit: report.unit, source: "report", startMs: increase.startMs, endMs: increase.endMs, count: increase.count },
+    { jobId: job.id, nodeId: node.nodeId, unit: report.unit, source: "api", startMs: increase.startMs, endMs: increase.endMs, count: increase.count },
   ]);
   return {
     reportId: report.reportId,

@@ -9,5 +9,6 @@ import { forecastBenchmark } from "./forecast.bench";
 import { ingestBenchmark } from "./ingest.bench";
 import { pageLoadBenchmark } from "./page-load.bench";
 import { solverBenchmarks } from "./solver.bench";
+import { unitCostBenchmark } from "./unit-costs.bench";
 
-export const benchmarks: Benchmark[] = [ingestBenchmark, allocationBenchmark, collectorBenchmark, fleetBenchmark, alertsBenchmark, ...solverBenchmarks, fleetPlanBenchmark, forecastBenchmark, pageLoadBenchmark];
+export const benchmarks: Benchmark[] = [ingestBenchmark, allocationBenchmark, collectorBenchmark, fleetBenchmark, unitCostBenchmark, alertsBenchmark, ...solverBenchmarks, fleetPlanBenchmark, forecastBenchmark, pageLoadBenchmark];

@@ -207,6 +207,49 @@ describe.skipIf(skipReason !== null)("web app in Chromium", () => {
   );
 
   it(
+    "shows the work figures: cost per unit of work on the overview and a model's page, and measured throughput there",
+    async () => {
+      const page = await context.newPage();
+      const money = (text: string) => {
+        const shown = shownNumber(text);
+        return text.includes("$") && shown !== null && shown.value > 0;
+      };
+      try {
+        // The overview: each unit's top models, each with its cost per unit and the cost of the jobs that counted it.
+        await page.goto(`${app!.baseUrl}/?window=7d`, { waitUntil: "load" });
+        const overview = page.locator('section[aria-label="Cost per unit of work"]');
+        await overview.locator("table tbody tr").first().waitFor({ state: "visible", timeout: PAGE_TIMEOUT_MS });
+        const panels = await overview.locator("h3").allInnerTexts();
+        expect(panels.length, `unit panels shown: ${panels.join(", ")}`).toBeGreaterThanOrEqual(2);
+        const overviewRows = await overview.locator("table tbody tr").evaluateAll((rows) => rows.map((row) => [...row.querySelectorAll("td")].map((cell) => (cell.textContent ?? "").trim())));
+        for (const [model, perUnit, cost] of overviewRows) {
+          expect(money(perUnit), `${model}: cost per unit "${perUnit}"`).toBe(true);
+          expect(money(cost), `${model}: cost "${cost}"`).toBe(true);
+        }
+
+        // A model that counted work: its page shows figures in the stat cards and measured throughput per GPU model.
+        const model = overviewRows[0][0];
+        await page.goto(`${app!.baseUrl}/models/${encodeURIComponent(model)}?window=7d`, { waitUntil: "load" });
+        const section = page.locator('section[aria-label="Cost per unit of work"]');
+        await section.locator("table tbody tr").first().waitFor({ state: "visible", timeout: PAGE_TIMEOUT_MS });
+        const stats = await section.locator(".stat .stat-value").allInnerTexts();
+        expect(stats.filter(money).length, `stat values of ${model}: ${stats.join(", ")}`).toBeGreaterThanOrEqual(1);
+        const throughput = await section.locator("table tbody tr").evaluateAll((rows) => rows.map((row) => [...row.querySelectorAll("td")].map((cell) => (cell.textContent ?? "").trim())));
+        expect(throughput.length).toBeGreaterThan(0);
+        for (const [gpuModel, unit, workPerGpuHour, gpuHours, cost, costPerUnit] of throughput) {
+          const label = `${model} on ${gpuModel}, ${unit}`;
+          expect(shownNumber(workPerGpuHour)?.value ?? 0, `${label}: work per GPU-hour "${workPerGpuHour}"`).toBeGreaterThan(0);
+          expect(shownNumber(gpuHours)?.value ?? 0, `${label}: GPU-hours "${gpuHours}"`).toBeGreaterThan(0);
+          expect(money(cost) && money(costPerUnit), `${label}: "${cost}", "${costPerUnit}"`).toBe(true);
+        }
+      } finally {
+        await page.close();
+      }
+    },
+    2 * 60_000,
+  );
+
+  it(
     "accepts a recommendation from the page signed in as admin",
     async () => {
       const page = await context.newPage();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { UnitCostOutputRow } from "../../../server/api/unit-costs/unit-cost-output";
-import { perLabel, topModelUnitCosts, unitLabel } from "../../../app/components/unit-cost-figures";
+import { formatUnitCost, perLabel, topModelUnitCosts, unitLabel } from "../../../app/components/unit-cost-figures";
 
 const DAY1 = "2026-11-02T00:00:00.000Z";
 const DAY2 = "2026-11-03T00:00:00.000Z";
@@ -55,5 +55,24 @@ describe("perLabel", () => {
 describe("unitLabel", () => {
   it("reads the inference units as words", () => {
     expect([unitLabel("prompt_tokens"), unitLabel("generation_tokens"), unitLabel("samples")]).toEqual(["prompt tokens", "generated tokens", "samples"]);
+  });
+});
+
+describe("formatUnitCost", () => {
+  it("shows a cost from a cent up as money in cents", () => {
+    expect(formatUnitCost(301.5, "USD")).toBe("$301.50");
+    expect(formatUnitCost(1.5, "USD")).toBe("$1.50");
+    expect(formatUnitCost(0, "USD")).toBe("$0.00");
+  });
+
+  it("shows a cost under a cent to three significant digits instead of $0.00", () => {
+    expect(formatUnitCost(0.0031234, "USD")).toBe("$0.00312");
+    expect(formatUnitCost(0.38, "USD")).toBe("$0.38");
+    expect(formatUnitCost(0.0204, "EUR")).toBe("€0.0204");
+  });
+
+  it("says when there is no price, and shows a currency Intl does not know as a suffix", () => {
+    expect(formatUnitCost(0.0031234, null)).toBe("0.00312 (no price)");
+    expect(formatUnitCost(0.0031234, "XX1")).toBe("0.00312 XX1");
   });
 });

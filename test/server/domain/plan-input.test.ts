@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { buildPlanInput, groupThroughput, heldGpusByHourOfWeek, planNodes, serviceName } from "../../../server/domain/plan-input";
+import { buildPlanInput, completeThroughput, groupThroughput, heldGpusByHourOfWeek, planNodes, serviceName } from "../../../server/domain/plan-input";
+import { relativeSpeed } from "../../../solver/plan/shape-options";
 import type { PriceEntry } from "../../../server/domain/pricing";
 import type { ProfileGpuRow, ProfileJobHourRow, WorkloadProfile } from "../../../server/domain/workload-profiles";
 
@@ -132,6 +133,31 @@ describe("groupThroughput", () => {
   });
 });
 
+describe("completeThroughput", () => {
+  const t = (gpuModel: string, unit: string, workPerGpuHour: number) => ({ gpuModel, unit, workPerGpuHour });
+
+  it("takes the figures of the model's other jobs where the workload measured nothing in that unit", () => {
+    expect(completeThroughput([], [t(A100, "samples", 600), t(H100, "samples", 1_800)], H100)).toEqual([t(A100, "samples", 600), t(H100, "samples", 1_800)]);
+  });
+
+  it("scales the others' figures to the workload's own rate on a GPU model both measured, and never replaces its own", () => {
+    // Its own A100 rate is twice theirs: their H100 rate, doubled, keeps their H100/A100 ratio of 3.
+    expect(completeThroughput([t(A100, "samples", 1_200)], [t(A100, "samples", 600), t(H100, "samples", 1_800)], A100)).toEqual([t(A100, "samples", 1_200), t(H100, "samples", 3_600)]);
+  });
+
+  it("adds nothing in a unit the workload measured only on GPU models the others did not", () => {
+    expect(completeThroughput([t(A100, "samples", 1_200)], [t(H100, "samples", 1_800), t("NVIDIA L4", "samples", 300)], A100)).toEqual([t(A100, "samples", 1_200)]);
+  });
+
+  it("keeps units apart: the others' tokens never scale by the workload's samples", () => {
+    expect(completeThroughput([t(A100, "samples", 1_200)], [t(A100, "tokens", 5_000), t(H100, "tokens", 15_000)], A100)).toEqual([
+      t(A100, "samples", 1_200),
+      t(A100, "tokens", 5_000),
+      t(H100, "tokens", 15_000),
+    ]);
+  });
+});
+
 describe("buildPlanInput", () => {
   const gpus = [gpu(1, 1, "a-1", 0, A100), gpu(2, 1, "a-1", 1, A100), gpu(3, 2, "h-1", 0, H100), gpu(4, 2, "h-1", 1, H100)];
   const span = { startMs: MONDAY_MS, endMs: MONDAY_MS + 7 * 24 * HOUR_MS };
@@ -209,6 +235,25 @@ describe("buildPlanInput", () => {
     expect(input.workloads[1].throughput).toEqual([{ gpuModel: H100, workPerGpuHour: 900, unit: "samples" }]);
     expect(input.exclude).toEqual({ workloads: ["east/slurm-20"], nodes: [] });
     expect(buildPlanInput(sources).input.exclude).toBeUndefined();
+  });
+
+  it("gives a workload without measured work the measured throughput of other jobs of its ML model, which the plan counts as measured", () => {
+    // slurm-20 (H100, vit-l) reported no work; slurm-30, a finished vit-l job, measured samples on both models.
+    const profiles = sources.profiles.map((p) => (p.externalId === "slurm-20" || p.externalId === "slurm-30" ? { ...p, model: "vit-l" } : p));
+    const measuredThroughput = new Map([
+      ["east/slurm-30", [{ gpuModel: A100, workPerGpuHour: 600, unit: "samples" }, { gpuModel: H100, workPerGpuHour: 1_800, unit: "samples" }]],
+      ["east/pod-10", [{ gpuModel: A100, workPerGpuHour: 90_000, unit: "requests" }]],
+    ]);
+    const { input } = buildPlanInput({ ...sources, profiles }, { measuredThroughput });
+    const training = input.workloads.find((w) => w.id === "slurm-20")!;
+    expect(training.throughput).toEqual([
+      { gpuModel: A100, workPerGpuHour: 600, unit: "samples" },
+      { gpuModel: H100, workPerGpuHour: 1_800, unit: "samples" },
+    ]);
+    expect(relativeSpeed(training, A100, input.relativeThroughput, 0.5)).toEqual({ ratio: 1 / 3, throughput: "measured" });
+    // The service has no model label: nothing lent to it beyond its own replica's figure, and nothing of it lent to others.
+    expect(input.workloads.find((w) => w.id === "service:ranker")!.throughput).toEqual([{ gpuModel: A100, workPerGpuHour: 90_000, unit: "requests" }]);
+    expect(buildPlanInput({ ...sources, profiles: profiles.map((p) => (p.externalId === "slurm-30" ? { ...p, model: "other" } : p)) }, { measuredThroughput }).input.workloads.find((w) => w.id === "slurm-20")!.throughput).toBeUndefined();
   });
 
   it("places a service where its replicas run now, not where replicas replaced by a rollout ran", () => {
