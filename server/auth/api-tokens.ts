@@ -11,9 +11,10 @@ import type { SqlDatabase } from "../db/sql-database";
 import { recordAudit } from "../services/audit-log";
 import { ServiceError } from "../services/service-error";
 import type { Principal, Role } from "./principal";
+import { API_TOKEN_PREFIX } from "./resolve-principal";
 
-/** Secrets start with this prefix so a leaked one is easy to recognise in logs and scanners. */
-export const API_TOKEN_PREFIX = "groi_";
+// Secrets start with API_TOKEN_PREFIX (groi_) so a leaked one is easy to recognise in logs and scanners.
+export { API_TOKEN_PREFIX };
 /** 32 random bytes in base64url: 43 characters after the prefix. */
 const SECRET_LENGTH = API_TOKEN_PREFIX.length + 43;
 /** A token lives at most this long: a forgotten one stops working by itself. */

@@ -54,3 +54,8 @@ export const BREAK_GLASS_PRINCIPAL: Principal = { kind: "break-glass", subject: 
 
 /** Anyone reaching an open server (no sign-in configured): reads everything, writes nothing without the admin token. */
 export const OPEN_PRINCIPAL: Principal = { kind: "open", subject: "open", displayName: "anonymous (open server)", role: "analyst", teams: [] };
+
+/** A budget a member may see: one set on one of their teams (other scopes can span teams). */
+export function budgetVisible(scope: DataScope, budget: { scopeKind: string; scopeValue: string }): boolean {
+  return scope.kind === "all" || (budget.scopeKind === "team" && scope.teams.includes(budget.scopeValue));
+}

@@ -6,16 +6,12 @@
 import { adminTokenFrom, authSettingsFrom } from "../config/server-settings";
 import { getServerDatabase } from "../db/server-database";
 import type { SqlDatabase } from "../db/sql-database";
+import { verifyApiToken } from "./api-tokens";
 import { resolvePrincipal, type PrincipalResolution, type VerifyApiToken } from "./resolve-principal";
 
-/**
- * API tokens are created and checked in server/auth/api-tokens.ts
- * (verifyApiToken(db, secret, nowMs)); until that store is wired here, no
- * `groi_` token is known and every one is refused (401).
- */
+/** `groi_` bearers are the personal API tokens of server/auth/api-tokens.ts (unknown, expired or revoked: 401). */
 export function serverApiTokenVerifier(db: SqlDatabase): VerifyApiToken {
-  void db;
-  return async () => null;
+  return (secret, nowMs) => verifyApiToken(db, secret, nowMs);
 }
 
 /** Who is asking, for a request to this server. */

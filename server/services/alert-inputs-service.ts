@@ -5,6 +5,7 @@
  * through the allocation service, so prices come from the price book exactly as
  * the cost pages compute them), nodes and ingest refusals.
  */
+import { ALL_DATA } from "../auth/principal";
 import type { SqlDatabase } from "../db/sql-database";
 import { IDLE_ROW_NAME, UNALLOCATED_VALUE } from "../domain/allocation";
 import {
@@ -114,7 +115,7 @@ export async function loadJobCostsSoFar(db: SqlDatabase, jobs: readonly AlertJob
     idleBy: "cluster",
     filter: new Map([["job", [...new Set(jobs.map((job) => job.externalId))]]]),
     stepMs: null,
-  });
+  }, ALL_DATA);
   const byName = new Map(result.rows.map((row) => [`${row.properties.cluster}\u0000${row.properties.job}`, row]));
   for (const job of jobs) {
     const row = byName.get(`${job.clusterName}\u0000${job.externalId}`);
@@ -156,7 +157,7 @@ async function daySpendOf(db: SqlDatabase, dayStartMs: number, nowMs: number): P
     idleBy: "cluster",
     filter: new Map(),
     stepMs: null,
-  });
+  }, ALL_DATA);
   const spend: DaySpend = { fetchedAtMs: nowMs, team: new Map(), model: new Map(), currency: result.currency };
   for (const row of result.rows) {
     if (row.name === IDLE_ROW_NAME) continue;

@@ -1,3 +1,4 @@
+import { ALL_DATA } from "../auth/principal";
 import type { AppPrismaClient } from "../db/prisma-client";
 import type { SqlDatabase } from "../db/sql-database";
 import type { AggregateKey, AllocationResult } from "../domain/allocation";
@@ -46,7 +47,7 @@ const allocationOf = (db: SqlDatabase, key: AggregateKey, startMs: number, endMs
     idleBy: "cluster",
     filter: new Map(),
     stepMs,
-  });
+  }, ALL_DATA);
 
 /**
  * Every budget's actual and forecast spend in its current period. Steps:

@@ -1,3 +1,4 @@
+import { ALL_DATA } from "../auth/principal";
 import type { AppPrismaClient } from "../db/prisma-client";
 import type { SqlDatabase } from "../db/sql-database";
 import { monthWindowOf } from "../domain/budget-periods";
@@ -9,7 +10,7 @@ import { ServiceError } from "./service-error";
 import { unitCosts } from "./unit-cost-service";
 
 const allocationByKeys = (db: SqlDatabase, window: { startMs: number; endMs: number }, aggregate: ("team" | "experiment")[]) =>
-  allocate(db, { window, aggregate, basis: "allocation", shareIdle: "weighted", idleBy: "cluster", filter: new Map(), stepMs: null });
+  allocate(db, { window, aggregate, basis: "allocation", shareIdle: "weighted", idleBy: "cluster", filter: new Map(), stepMs: null }, ALL_DATA);
 
 /**
  * The chargeback report of a month (YYYY-MM; the current month up to now). Steps:
@@ -27,7 +28,7 @@ export async function loadChargeback(db: SqlDatabase, prisma: AppPrismaClient, m
   const byTeam = await allocationByKeys(db, window, ["team"]);
   const byExperiment = await allocationByKeys(db, window, ["team", "experiment"]);
   // 2.
-  const units = await unitCosts(db, { window, aggregate: ["team"], units: null, shareIdle: "weighted", idleBy: "cluster", stepMs: null });
+  const units = await unitCosts(db, { window, aggregate: ["team"], units: null, shareIdle: "weighted", idleBy: "cluster", stepMs: null }, ALL_DATA);
   // 3.
   const budgets = await prisma.budget.findMany({ where: { scopeKind: "team", period: "month" } });
   // 4.

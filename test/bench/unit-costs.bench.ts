@@ -12,6 +12,7 @@
  *
  * Length: GPU_ROI_BENCH_UNIT_COST_DAYS (default 7) days of history.
  */
+import { ALL_DATA } from "../../server/auth/principal";
 import type { AggregateKey } from "../../server/domain/allocation";
 import { allocate } from "../../server/services/allocation-service";
 import { addPriceEntry } from "../../server/services/price-book-service";
@@ -123,9 +124,9 @@ export const unitCostBenchmark: Benchmark = {
       log(`unit-costs: loaded in ${loadSeconds.toFixed(0)} s: ${JSON.stringify(counts)}`);
 
       const allocation = (aggregate: AggregateKey[], stepMs: number | null) => () =>
-        allocate(db.sql, { window, aggregate, basis: "allocation", shareIdle: "none", idleBy: "cluster", filter: new Map(), stepMs });
+        allocate(db.sql, { window, aggregate, basis: "allocation", shareIdle: "none", idleBy: "cluster", filter: new Map(), stepMs }, ALL_DATA);
       const unitCost = (aggregate: UnitCostQuery["aggregate"], stepMs: number | null) => () =>
-        unitCosts(db.sql, { window, aggregate, units: null, shareIdle: "none", idleBy: "cluster", stepMs });
+        unitCosts(db.sql, { window, aggregate, units: null, shareIdle: "none", idleBy: "cluster", stepMs }, ALL_DATA);
       const cases: [string, () => Promise<unknown>][] = [
         ["allocation, `aggregate=model`", allocation(["model"], null)],
         [JOB_COSTS, allocation(["cluster", "job", "gpu", "team", "project", "model", "experiment", "user"], null)],

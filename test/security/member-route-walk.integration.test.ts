@@ -18,6 +18,7 @@ import type { TrpcContext } from "../../server/api/trpc/init";
 import { appRouter, createCaller } from "../../server/api/trpc/root";
 import type { Principal } from "../../server/auth/principal";
 import { createSession, SESSION_COOKIE } from "../../server/auth/session-store";
+import { setBudget } from "../../server/services/budget-service";
 import { addPriceEntry } from "../../server/services/price-book-service";
 import { ingestSmallFleet } from "../support/small-fleet";
 import { databaseKinds, PROJECT_ROOT, type TestDatabase } from "../support/test-databases";
@@ -56,6 +57,20 @@ const PROCEDURE_INPUTS: Record<string, { input: unknown; showsTeams: boolean }> 
   "experiments.get": { input: { window: WINDOW, experiment: "nlp-exp" }, showsTeams: true },
   // No work counters in this fleet, so no unit-cost rows for anyone: the member's answer is still walked.
   "unitCosts.get": { input: { window: WINDOW, aggregate: "team" }, showsTeams: false },
+  // Budgets on both teams are set below: a member sees their team's alone.
+  "budgets.list": { input: {}, showsTeams: true },
+  "budgets.set": { input: { scopeKind: "team", scopeValue: "nlp", period: "month", amount: 1 }, showsTeams: false },
+  "budgets.delete": { input: { id: "1" }, showsTeams: false },
+  "alerts.listRules": { input: {}, showsTeams: false },
+  "alerts.createRule": { input: { name: "walk", kind: "node-silent", config: {} }, showsTeams: false },
+  "alerts.updateRule": { input: { id: 1, enabled: false }, showsTeams: false },
+  "alerts.deleteRule": { input: { id: 1 }, showsTeams: false },
+  "alerts.listEpisodes": { input: {}, showsTeams: false },
+  "alerts.acknowledge": { input: { id: 1 }, showsTeams: false },
+  "apiTokens.create": { input: { name: "walk", expiresInDays: 7 }, showsTeams: false },
+  "apiTokens.list": { input: {}, showsTeams: false },
+  "apiTokens.revoke": { input: { id: 1 }, showsTeams: false },
+  "audit.list": { input: {}, showsTeams: false },
 };
 
 type RouteModule = Record<string, (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>>;
@@ -84,6 +99,11 @@ const REST_REQUESTS: Record<string, { requests: { method: string; url: string; b
   "v1/recommendations/[id]/plan": { requests: [{ method: "GET", url: "/api/v1/recommendations/2/plan", params: { id: "2" } }], showsTeams: true },
   "v1/recommendations/fleet-plan": { requests: [{ method: "GET", url: "/api/v1/recommendations/fleet-plan" }], showsTeams: false },
   "v1/prices": { requests: [{ method: "GET", url: "/api/v1/prices" }], showsTeams: false },
+  "v1/budgets": { requests: [{ method: "GET", url: "/api/v1/budgets" }], showsTeams: true },
+  // Every team side by side: the member is refused (403), the analyst gets it.
+  "v1/chargeback": { requests: [{ method: "GET", url: "/api/v1/chargeback?month=2026-11&format=csv" }], showsTeams: true },
+  "v1/chargeback/email": { skip: "admin write: the admin token (requireAdmin)" },
+  "v1/audit": { skip: "admin only (an admin's API token or the admin token): who changed what" },
   "trpc/[trpc]": {
     requests: [{ method: "GET", url: `/api/trpc/allocation.get?input=${encodeURIComponent(JSON.stringify({ window: WINDOW, aggregate: "job" }))}`, params: { trpc: "allocation.get" } }],
     showsTeams: true,
@@ -183,6 +203,7 @@ describe.each(kinds)("a team member's reads on $name", ({ create, skipReason }) 
         },
       });
     }
+    for (const team of ["vision", "nlp"]) await setBudget(db.sql, db.prisma, { scopeKind: "team", scopeValue: team, period: "month", amount: 1_000 }, NOW_MS);
     cookies.member = await createSession(db.sql, MEMBER, { nowMs: Date.now(), expiresAtMs: Date.now() + HOUR_MS });
     cookies.analyst = await createSession(db.sql, ANALYST, { nowMs: Date.now(), expiresAtMs: Date.now() + HOUR_MS });
     // The route files run as in the server: its database is this test's, sign-in is on.
@@ -244,8 +265,8 @@ describe.each(kinds)("a team member's reads on $name", ({ create, skipReason }) 
           return { status: response.status, text: await response.text() };
         };
         const member = await call("member");
-        // 400/404: the member asked about another team's experiment, which has nothing of theirs.
-        expect([200, 400, 404], `${sample.method} ${sample.url} for the member: ${member.text.slice(0, 300)}`).toContain(member.status);
+        // 400/404: the member asked about another team's experiment, which has nothing of theirs; 403: a report of every team.
+        expect([200, 400, 403, 404], `${sample.method} ${sample.url} for the member: ${member.text.slice(0, 300)}`).toContain(member.status);
         expect(member.text, `${sample.method} ${sample.url} answered the member with another team's data`).not.toMatch(member.status === 200 ? OTHER_TEAM : OTHER_TEAM_DATA);
         if (entry.showsTeams) {
           const analyst = await call("analyst");

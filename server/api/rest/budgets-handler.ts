@@ -1,3 +1,4 @@
+import { budgetVisible, type DataScope } from "../../auth/principal";
 import { z } from "zod";
 import type { AppPrismaClient } from "../../db/prisma-client";
 import type { SqlDatabase } from "../../db/sql-database";
@@ -34,11 +35,11 @@ export interface BudgetsContext {
   nowMs: () => number;
 }
 
-/** GET /api/v1/budgets: every budget with its current period's actual and forecast spend. */
-export async function handleListBudgets(context: BudgetsContext): Promise<Response> {
+/** GET /api/v1/budgets: every budget the caller may see (a member: their teams' own) with its current period's actual and forecast spend. */
+export async function handleListBudgets(context: BudgetsContext, scope: DataScope): Promise<Response> {
   try {
     const budgets = await listBudgets(context.prisma);
-    const statuses = await loadBudgetStatuses(context.db, context.prisma, context.nowMs());
+    const statuses = (await loadBudgetStatuses(context.db, context.prisma, context.nowMs())).filter((status) => budgetVisible(scope, status));
     const byId = new Map(budgets.map((budget) => [budget.id, budget]));
     return jsonResponse({
       budgets: statuses.map((status) => ({

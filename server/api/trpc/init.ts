@@ -94,6 +94,14 @@ export const publicProcedure = t.procedure.use(mapErrors).use(({ ctx, next }) =>
   return next({ ctx: { principal: ctx.principal, scope } });
 });
 
+/** Reads that show every team side by side (alert episodes): admins and analysts; a team member is refused. */
+export const allDataProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (ctx.scope.kind !== "all") {
+    throw new TRPCError({ code: "FORBIDDEN", message: `authorization: ${ctx.principal.displayName} is a team member; this lists every team (admins and analysts only)` });
+  }
+  return next();
+});
+
 /** Procedures that change state: only for admins (signed in, an admin's token, the admin token or its session from the app's pages). */
 export const adminProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.isAdmin) {

@@ -16,7 +16,7 @@ import { handleAddPrice } from "../../../server/api/rest/prices-handler";
 import { handleRunRecommendations, handleSetRecommendationState } from "../../../server/api/rest/recommendations-handler";
 import type { TrpcContext } from "../../../server/api/trpc/init";
 import { createCaller } from "../../../server/api/trpc/root";
-import { BREAK_GLASS_PRINCIPAL, type Principal } from "../../../server/auth/principal";
+import { ALL_DATA, BREAK_GLASS_PRINCIPAL, type Principal } from "../../../server/auth/principal";
 import * as auditLog from "../../../server/services/audit-log";
 import { listAuditEntries, recordAudit, type AuditEntry } from "../../../server/services/audit-log";
 import { addPriceEntry, listPriceEntries } from "../../../server/services/price-book-service";
@@ -53,7 +53,7 @@ function request(method: string, urlPath: string, body?: unknown, token: string 
 describe.each(kinds)("audit log on $name", ({ create, skipReason }) => {
   if (skipReason) console.warn(`skipping PostgreSQL audit log suite: ${skipReason}`);
   let db: TestDatabase;
-  const restContext = () => ({ db: db.sql, prisma: db.prisma, adminToken: ADMIN_TOKEN, nowMs: () => NOW_MS, runRecommendations: inProcessRunner(db.sql, db.prisma) });
+  const restContext = () => ({ db: db.sql, prisma: db.prisma, adminToken: ADMIN_TOKEN, nowMs: () => NOW_MS, runRecommendations: inProcessRunner(db.sql, db.prisma), scope: ALL_DATA });
   const caller = (principal: Principal) =>
     createCaller({ db: db.sql, prisma: db.prisma, nowMs: () => NOW_MS, isAdmin: true, principal, runRecommendations: inProcessRunner(db.sql, db.prisma) } as TrpcContext);
   const allEntries = async () => (await listAuditEntries(db.prisma, { limit: 1000 })).entries;

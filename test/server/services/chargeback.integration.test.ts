@@ -8,6 +8,7 @@
  *
  * Fleet 1,680 = search 840 + 280 idle share, ads 420 + 140 idle share.
  */
+import { ALL_DATA } from "../../../server/auth/principal";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleAllocationRequest } from "../../../server/api/rest/allocation-handler";
 import { handleChargebackEmail, handleChargebackRequest } from "../../../server/api/rest/chargeback-handler";
@@ -97,6 +98,7 @@ describe.each(kinds)("chargeback on $name", ({ name, create, skipReason }) => {
       await handleAllocationRequest(new Request("http://gpu-roi.test/api/v1/allocation?window=2026-10-01T00:00:00Z,2026-11-01T00:00:00Z&aggregate=team&shareIdle=none"), {
         db: db.sql,
         nowMs: () => NOW_MS,
+        scope: ALL_DATA,
       })
     ).json();
     expect(report.fleetCost).toBeCloseTo(allocation.fleetCost, 6);

@@ -14,6 +14,7 @@
  * Counted once per node and hour, the larger source: 8,000 + 6,000 + 6,000 on
  * node-a, plus 60 on node-b = 20,060 (35,060 if the sources added up).
  */
+import { ALL_DATA } from "../../../server/auth/principal";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleIngestRequest } from "../../../server/api/rest/ingest-handler";
 import { handleWorkReportRequest } from "../../../server/api/rest/work-report-handler";
@@ -93,7 +94,7 @@ describe.each(kinds)("hourly work on $name", ({ create, skipReason }) => {
       shareIdle: "none",
       idleBy: "cluster",
       stepMs,
-    });
+    }, ALL_DATA);
     return (stepMs === null ? result.totals : result.rows).map((row) => row.count);
   };
   const report = async (count: number, timeMs: number, nowMs: number) => {

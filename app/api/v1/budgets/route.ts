@@ -1,3 +1,5 @@
+import { dataScopeOf } from "@/server/auth/principal";
+import { withPrincipal } from "@/server/api/rest/authorized-route";
 import { adminTokenFrom } from "@/server/config/server-settings";
 import { handleChangeBudget, handleListBudgets } from "@/server/api/rest/budgets-handler";
 import { timedRoute } from "@/server/api/rest/timed-route";
@@ -11,5 +13,8 @@ const context = () => {
   return { db: sql, prisma, adminToken: adminTokenFrom(), nowMs: Date.now };
 };
 
-export const GET = timedRoute("/api/v1/budgets", () => handleListBudgets(context()));
+export const GET = timedRoute(
+  "/api/v1/budgets",
+  withPrincipal((_request, principal) => handleListBudgets(context(), dataScopeOf(principal))),
+);
 export const POST = timedRoute("/api/v1/budgets", (request) => handleChangeBudget(request, context()));

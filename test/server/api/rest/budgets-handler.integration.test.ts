@@ -10,6 +10,7 @@
  * The days before 11-07 had no spend (the scope did not exist): flat history, so
  * the forecast is exact and its interval has no width.
  */
+import { ALL_DATA } from "../../../../server/auth/principal";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleAllocationRequest } from "../../../../server/api/rest/allocation-handler";
 import { handleChangeBudget, handleListBudgets } from "../../../../server/api/rest/budgets-handler";
@@ -122,6 +123,7 @@ describe.each(kinds)("budgets on $name", ({ create, skipReason }) => {
       await handleAllocationRequest(new Request(`http://gpu-roi.test/api/v1/allocation?window=2026-11-01T00:00:00Z,2026-11-20T12:30:00Z&aggregate=team`), {
         db: db.sql,
         nowMs: () => NOW_MS,
+        scope: ALL_DATA,
       })
     ).json();
     const allocated = (team: string) => allocation.rows.find((row: { name: string }) => row.name === team).gpuCost;
@@ -147,13 +149,14 @@ describe.each(kinds)("budgets on $name", ({ create, skipReason }) => {
       await handleAllocationRequest(new Request(`http://gpu-roi.test/api/v1/allocation?window=2026-11-01T00:00:00Z,2026-11-20T12:30:00Z&aggregate=label:pool`), {
         db: db.sql,
         nowMs: () => NOW_MS,
+        scope: ALL_DATA,
       })
     ).json();
     expect(byScope.get("label:pool=a100:month")!.actualCost).toBeCloseTo(byPool.rows.find((row: { name: string }) => row.name === "a100").gpuCost, 9);
     expect(byScope.get("label:pool=a100:month")).toMatchObject({ actualCost: expect.closeTo(2430, 9), forecastCost: expect.closeTo(2430 + 180 * 10.5, 6) });
     expect(byScope.get("label:pool=h100:month")).toMatchObject({ actualCost: 0, forecastCost: 0 });
 
-    const listed = await (await handleListBudgets(context())).json();
+    const listed = await (await handleListBudgets(context(), ALL_DATA)).json();
     expect(listed.budgets.find((status: { scopeValue: string; period: string }) => status.scopeValue === "search" && status.period === "month").usedPct).toBeCloseTo(54, 9);
   });
 
