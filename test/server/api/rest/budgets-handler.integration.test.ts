@@ -10,7 +10,7 @@
  * The days before 11-07 had no spend (the scope did not exist): flat history, so
  * the forecast is exact and its interval has no width.
  */
-import { ALL_DATA } from "../../../../server/auth/principal";
+import { ALL_DATA, BREAK_GLASS_PRINCIPAL, OPEN_PRINCIPAL } from "../../../../server/auth/principal";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleAllocationRequest } from "../../../../server/api/rest/allocation-handler";
 import { handleChangeBudget, handleListBudgets } from "../../../../server/api/rest/budgets-handler";
@@ -161,7 +161,7 @@ describe.each(kinds)("budgets on $name", ({ create, skipReason }) => {
   });
 
   it.skipIf(skipReason)("serves the same statuses to the budgets page through tRPC, and refuses changes there without admin", async () => {
-    const caller = (isAdmin: boolean) => createCaller({ db: db.sql, prisma: db.prisma, nowMs: () => NOW_MS, isAdmin } as TrpcContext);
+    const caller = (isAdmin: boolean) => createCaller({ db: db.sql, prisma: db.prisma, nowMs: () => NOW_MS, isAdmin, principal: isAdmin ? BREAK_GLASS_PRINCIPAL : OPEN_PRINCIPAL } as TrpcContext);
     const listed = await caller(false).budgets.list();
     const search = listed.find((status) => status.scopeValue === "search" && status.period === "month")!;
     expect(search.actualCost).toBeCloseTo(1620, 9);
