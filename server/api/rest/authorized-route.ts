@@ -14,3 +14,8 @@ export function withPrincipal<Rest extends unknown[]>(handler: (request: Request
     return handler(request, resolution.principal, ...rest);
   };
 }
+
+/** Who sent a write, as far as sign-in can tell (null: nobody signed in); the handler's requireAdmin decides, falling back to the admin token. */
+export async function signedInPrincipal(request: Request): Promise<Principal | null> {
+  return (await requestPrincipal(request)).principal;
+}

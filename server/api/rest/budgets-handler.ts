@@ -1,3 +1,4 @@
+import type { Principal } from "../../auth/principal";
 import { budgetVisible, type DataScope } from "../../auth/principal";
 import { z } from "zod";
 import type { AppPrismaClient } from "../../db/prisma-client";
@@ -32,6 +33,8 @@ export interface BudgetsContext {
   db: SqlDatabase;
   prisma: AppPrismaClient;
   adminToken: string | undefined;
+  /** The principal the route resolved (a signed-in admin or an admin's API token may write; see requireAdmin). */
+  signedIn?: Principal | null;
   nowMs: () => number;
 }
 
@@ -57,7 +60,7 @@ export async function handleListBudgets(context: BudgetsContext, scope: DataScop
 /** POST /api/v1/budgets (admin): sets (creates or updates) or deletes a budget. */
 export async function handleChangeBudget(request: Request, context: BudgetsContext): Promise<Response> {
   try {
-    const actor = requireAdmin(request, context.adminToken);
+    const actor = requireAdmin(request, context.adminToken, context.signedIn);
     const change = parseOrThrow(budgetChangeSchema, await readJsonBody(request, 16 * 1024));
     if (change.action === "delete") {
       await deleteBudget(context.prisma, change.id, context.nowMs(), actor);

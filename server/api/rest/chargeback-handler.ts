@@ -1,3 +1,4 @@
+import type { Principal } from "../../auth/principal";
 import { z } from "zod";
 import type { AppPrismaClient } from "../../db/prisma-client";
 import type { SqlDatabase } from "../../db/sql-database";
@@ -23,6 +24,8 @@ export interface ChargebackContext {
   db: SqlDatabase;
   prisma: AppPrismaClient;
   adminToken: string | undefined;
+  /** The principal the route resolved (a signed-in admin or an admin's API token may write; see requireAdmin). */
+  signedIn?: Principal | null;
   nowMs: () => number;
   /** The e-mail channel; absent when the server has none configured. */
   sendEmail?: SendEmail;
@@ -53,7 +56,7 @@ export async function handleChargebackRequest(request: Request, context: Chargeb
 /** POST /api/v1/chargeback/email (admin): e-mails a month's report now to the addresses given. */
 export async function handleChargebackEmail(request: Request, context: ChargebackContext): Promise<Response> {
   try {
-    requireAdmin(request, context.adminToken);
+    requireAdmin(request, context.adminToken, context.signedIn);
     const body = parseOrThrow(chargebackEmailSchema, await readJsonBody(request, 16 * 1024));
     if (!context.sendEmail) throw new ServiceError(503, "e-mail is not configured on this server");
     const report = await sendChargeback(context.db, context.prisma, { month: body.month, recipients: body.to, nowMs: context.nowMs() }, context.sendEmail);

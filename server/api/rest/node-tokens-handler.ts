@@ -1,3 +1,4 @@
+import type { Principal } from "../../auth/principal";
 import { z } from "zod";
 import type { AppPrismaClient } from "../../db/prisma-client";
 import { issueNodeToken, listNodeTokens, revokeNodeToken } from "../../services/node-tokens";
@@ -14,10 +15,10 @@ const newTokenSchema = z.object({
 /** POST /api/v1/node-tokens (admin): registers a node and returns its collector token, shown this once. */
 export async function handleIssueNodeToken(
   request: Request,
-  context: { prisma: AppPrismaClient; adminToken: string | undefined; nowMs: () => number },
+  context: { prisma: AppPrismaClient; adminToken: string | undefined; nowMs: () => number; signedIn?: Principal | null },
 ): Promise<Response> {
   try {
-    const actor = requireAdmin(request, context.adminToken);
+    const actor = requireAdmin(request, context.adminToken, context.signedIn);
     const input = parseOrThrow(newTokenSchema, await readJsonBody(request, 16 * 1024));
     const issued = await issueNodeToken(context.prisma, { clusterName: input.cluster, hostname: input.hostname, nowMs: context.nowMs(), actor });
     return jsonResponse(issued, 201, { "cache-control": "no-store" });
@@ -27,9 +28,9 @@ export async function handleIssueNodeToken(
 }
 
 /** GET /api/v1/node-tokens (admin): every token by its prefix, newest first; the tokens themselves are never stored. */
-export async function handleListNodeTokens(request: Request, context: { prisma: AppPrismaClient; adminToken: string | undefined }): Promise<Response> {
+export async function handleListNodeTokens(request: Request, context: { prisma: AppPrismaClient; adminToken: string | undefined; signedIn?: Principal | null }): Promise<Response> {
   try {
-    requireAdmin(request, context.adminToken);
+    requireAdmin(request, context.adminToken, context.signedIn);
     return jsonResponse({ tokens: await listNodeTokens(context.prisma) });
   } catch (error) {
     return responseForError(error);
@@ -40,10 +41,10 @@ export async function handleListNodeTokens(request: Request, context: { prisma: 
 export async function handleRevokeNodeToken(
   request: Request,
   id: string,
-  context: { prisma: AppPrismaClient; adminToken: string | undefined; nowMs: () => number },
+  context: { prisma: AppPrismaClient; adminToken: string | undefined; nowMs: () => number; signedIn?: Principal | null },
 ): Promise<Response> {
   try {
-    const actor = requireAdmin(request, context.adminToken);
+    const actor = requireAdmin(request, context.adminToken, context.signedIn);
     const tokenId = Number(id);
     if (!Number.isInteger(tokenId) || tokenId <= 0) throw new ServiceError(400, `id: "${id}" is not a token id`, "id");
     return jsonResponse(await revokeNodeToken(context.prisma, tokenId, context.nowMs(), actor));

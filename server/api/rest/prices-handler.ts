@@ -1,3 +1,4 @@
+import type { Principal } from "../../auth/principal";
 import { z } from "zod";
 import type { AppPrismaClient } from "../../db/prisma-client";
 import { addPriceEntry, listPriceEntries, type NewPriceEntry } from "../../services/price-book-service";
@@ -51,6 +52,8 @@ export function newPriceEntryFrom(price: z.output<typeof newPriceSchema>): NewPr
 export interface PricesContext {
   prisma: AppPrismaClient;
   adminToken: string | undefined;
+  /** The principal the route resolved (a signed-in admin or an admin's API token may write; see requireAdmin). */
+  signedIn?: Principal | null;
   nowMs: () => number;
 }
 
@@ -66,7 +69,7 @@ export async function handleListPrices(context: PricesContext): Promise<Response
 /** POST /api/v1/prices (admin): adds a cloud rate or an on-prem cost of ownership for a GPU model. */
 export async function handleAddPrice(request: Request, context: PricesContext): Promise<Response> {
   try {
-    const actor = requireAdmin(request, context.adminToken);
+    const actor = requireAdmin(request, context.adminToken, context.signedIn);
     const price = parseOrThrow(newPriceSchema, await readJsonBody(request, 64 * 1024));
     const entry = await addPriceEntry(context.prisma, newPriceEntryFrom(price), context.nowMs(), actor);
     return jsonResponse(entry, 201);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { DataScope } from "../../auth/principal";
+import type { DataScope, Principal } from "../../auth/principal";
 import type { AppPrismaClient } from "../../db/prisma-client";
 import type { SqlDatabase } from "../../db/sql-database";
 import {
@@ -20,6 +20,8 @@ export interface RecommendationsContext {
   db: SqlDatabase;
   prisma: AppPrismaClient;
   adminToken: string | undefined;
+  /** The principal the route resolved (a signed-in admin or an admin's API token may write; see requireAdmin). */
+  signedIn?: Principal | null;
   nowMs: () => number;
   /** Where an on-demand run executes (the server: a child process, one at a time). */
   runRecommendations: RecommendationRunner;
@@ -72,7 +74,7 @@ export async function handleListRecommendations(request: Request, context: Recom
 /** POST /api/v1/recommendations/run (admin): runs the optimizer now; body `{ "lookbackDays": 14 }` optional. */
 export async function handleRunRecommendations(request: Request, context: RecommendationsContext): Promise<Response> {
   try {
-    const actor = requireAdmin(request, context.adminToken);
+    const actor = requireAdmin(request, context.adminToken, context.signedIn);
     // The body is optional: an empty one runs with the defaults.
     const raw = await request.text();
     if (raw.length > 16 * 1024) throw new ServiceError(413, "body: larger than the limit of 16384 bytes");
@@ -95,7 +97,7 @@ export async function handleRunRecommendations(request: Request, context: Recomm
 /** POST /api/v1/recommendations/{id}/state (admin): body `{ "state": "accepted" }`; a bad transition is 409. */
 export async function handleSetRecommendationState(request: Request, id: string, context: RecommendationsContext): Promise<Response> {
   try {
-    const actor = requireAdmin(request, context.adminToken);
+    const actor = requireAdmin(request, context.adminToken, context.signedIn);
     const recommendationId = parseId(id);
     const body = parseOrThrow(setStateBody, await readJsonBody(request, 16 * 1024));
     return jsonResponse(await setRecommendationState(context.prisma, recommendationId, body.state, context.nowMs(), actor));

@@ -1,5 +1,5 @@
 import { dataScopeOf } from "@/server/auth/principal";
-import { withPrincipal } from "@/server/api/rest/authorized-route";
+import { signedInPrincipal, withPrincipal } from "@/server/api/rest/authorized-route";
 import { adminTokenFrom } from "@/server/config/server-settings";
 import { handleChangeBudget, handleListBudgets } from "@/server/api/rest/budgets-handler";
 import { timedRoute } from "@/server/api/rest/timed-route";
@@ -17,4 +17,4 @@ export const GET = timedRoute(
   "/api/v1/budgets",
   withPrincipal((_request, principal) => handleListBudgets(context(), dataScopeOf(principal))),
 );
-export const POST = timedRoute("/api/v1/budgets", (request) => handleChangeBudget(request, context()));
+export const POST = timedRoute("/api/v1/budgets", async (request) => handleChangeBudget(request, { ...context(), signedIn: await signedInPrincipal(request) }));
