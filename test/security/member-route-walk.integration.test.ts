@@ -21,6 +21,7 @@ import { createSession, SESSION_COOKIE } from "../../server/auth/session-store";
 import { setBudget } from "../../server/services/budget-service";
 import { addPriceEntry } from "../../server/services/price-book-service";
 import { ingestSmallFleet } from "../support/small-fleet";
+import { serveRouteFilesFrom } from "../support/route-files-with-sign-in";
 import { databaseKinds, PROJECT_ROOT, type TestDatabase } from "../support/test-databases";
 
 const kinds = await databaseKinds();
@@ -161,8 +162,7 @@ describe("the member route walk's tables", () => {
 describe.each(kinds)("a team member's reads on $name", ({ create, skipReason }) => {
   let db: TestDatabase;
   const cookies: Record<string, string> = {};
-  const holder = globalThis as typeof globalThis & { gpuRoiDatabase?: unknown };
-  const savedEnv = { ...process.env };
+  let undoServe: (() => void) | undefined;
 
   beforeAll(async () => {
     if (skipReason) return;
@@ -207,20 +207,11 @@ describe.each(kinds)("a team member's reads on $name", ({ create, skipReason }) 
     cookies.member = await createSession(db.sql, MEMBER, { nowMs: Date.now(), expiresAtMs: Date.now() + HOUR_MS });
     cookies.analyst = await createSession(db.sql, ANALYST, { nowMs: Date.now(), expiresAtMs: Date.now() + HOUR_MS });
     // The route files run as in the server: its database is this test's, sign-in is on.
-    holder.gpuRoiDatabase = { target: db.target, sql: db.sql, prisma: db.prisma };
-    Object.assign(process.env, {
-      GPU_ROI_OIDC_ISSUER: "http://127.0.0.1:9/unused",
-      GPU_ROI_OIDC_CLIENT_ID: "gpu-roi",
-      GPU_ROI_PUBLIC_URL: "http://127.0.0.1:3000",
-      GPU_ROI_SESSION_SECRET: "walk-session-secret-0123456789abcdefghij",
-      GPU_ROI_TEAM_GROUPS: "team-vision:vision,team-nlp:nlp",
-      GPU_ROI_ADMIN_TOKEN: "walk-admin-token",
-    });
+    undoServe = serveRouteFilesFrom(db, { GPU_ROI_TEAM_GROUPS: "team-vision:vision,team-nlp:nlp", GPU_ROI_ADMIN_TOKEN: "walk-admin-token" });
   });
 
   afterAll(async () => {
-    delete holder.gpuRoiDatabase;
-    for (const name of Object.keys(process.env)) if (!(name in savedEnv)) delete process.env[name];
+    undoServe?.();
     await db?.dispose();
   });
 

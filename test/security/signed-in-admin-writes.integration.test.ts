@@ -10,6 +10,7 @@ import type { Principal } from "../../server/auth/principal";
 import { createApiToken } from "../../server/auth/api-tokens";
 import { createSession, SESSION_COOKIE } from "../../server/auth/session-store";
 import { listAuditEntries } from "../../server/services/audit-log";
+import { serveRouteFilesFrom } from "../support/route-files-with-sign-in";
 import { databaseKinds, PROJECT_ROOT, type TestDatabase } from "../support/test-databases";
 
 const kinds = await databaseKinds();
@@ -28,8 +29,7 @@ function post(body: unknown, headers: Record<string, string>): Request {
 
 describe.each(kinds)("POST /api/v1/prices by a signed-in admin on $name", ({ create, skipReason }) => {
   let db: TestDatabase;
-  const holder = globalThis as typeof globalThis & { gpuRoiDatabase?: unknown };
-  const savedEnv = { ...process.env };
+  let undoServe: (() => void) | undefined;
   const secrets: Record<string, string> = {};
   const cookies: Record<string, string> = {};
 
@@ -41,20 +41,11 @@ describe.each(kinds)("POST /api/v1/prices by a signed-in admin on $name", ({ cre
     secrets.bob = (await createApiToken(db.prisma, BOB, { name: "bob's dashboard", expiresInDays: 7 }, nowMs)).secret;
     cookies.ada = await createSession(db.sql, ADA, { nowMs, expiresAtMs: nowMs + HOUR_MS });
     cookies.bob = await createSession(db.sql, BOB, { nowMs, expiresAtMs: nowMs + HOUR_MS });
-    holder.gpuRoiDatabase = { target: db.target, sql: db.sql, prisma: db.prisma };
-    Object.assign(process.env, {
-      GPU_ROI_OIDC_ISSUER: "http://127.0.0.1:9/unused",
-      GPU_ROI_OIDC_CLIENT_ID: "gpu-roi",
-      GPU_ROI_PUBLIC_URL: "http://127.0.0.1:3000",
-      GPU_ROI_SESSION_SECRET: "admin-writes-session-secret-0123456789",
-      GPU_ROI_ADMIN_GROUPS: "gpu-admins",
-      GPU_ROI_ADMIN_TOKEN: "break-glass-token",
-    });
+    undoServe = serveRouteFilesFrom(db, { GPU_ROI_ADMIN_GROUPS: "gpu-admins", GPU_ROI_ADMIN_TOKEN: "break-glass-token" });
   });
 
   afterAll(async () => {
-    delete holder.gpuRoiDatabase;
-    for (const name of Object.keys(process.env)) if (!(name in savedEnv)) delete process.env[name];
+    undoServe?.();
     await db?.dispose();
   });
 
