@@ -1,4 +1,6 @@
 /** Alert episodes for the /alerts page (open ones first, then history) and acknowledging them. */
+import { recordAudit } from "./audit-log";
+import type { AppPrismaClient } from "../db/prisma-client";
 import type { SqlDatabase } from "../db/sql-database";
 import type { Principal } from "../auth/principal";
 import { ServiceError } from "./service-error";
@@ -109,8 +111,15 @@ export async function listAlertEpisodes(db: SqlDatabase, pastLimit: number): Pro
 }
 
 /** Marks an episode seen by an admin (open or resolved); acknowledging again keeps the first time. */
-export async function acknowledgeAlertEpisode(db: SqlDatabase, id: number, principal: Principal, nowMs: number): Promise<AlertEpisodeSummary> {
-  await db.query(`UPDATE alert_episode SET acknowledged_at_ms = ?, acknowledged_by = ? WHERE id = ? AND acknowledged_at_ms IS NULL`, [nowMs, principal.displayName, id]);
+export async function acknowledgeAlertEpisode(db: SqlDatabase, prisma: AppPrismaClient, id: number, principal: Principal, nowMs: number): Promise<AlertEpisodeSummary> {
+  await prisma.$transaction(async (tx) => {
+    const episode = await tx.alertEpisode.findUnique({ where: { id } });
+    if (!episode) throw new ServiceError(404, `alert episode ${id} not found`, "id");
+    // Acknowledging twice keeps the first name and time, and writes nothing.
+    if (episode.acknowledgedAtMs !== null) return;
+    await tx.alertEpisode.update({ where: { id }, data: { acknowledgedAtMs: BigInt(nowMs), acknowledgedBy: principal.displayName } });
+    await recordAudit(tx, { atMs: nowMs, actor: principal, action: "alert.acknowledge", target: `alert-episode:${id}`, before: { acknowledgedAtMs: null }, after: { acknowledgedAtMs: nowMs, acknowledgedBy: principal.displayName } });
+  });
   const rows = await db.query<EpisodeRow>(`${EPISODE_SELECT} WHERE e.id = ?`, [id]);
   if (rows.length === 0) throw new ServiceError(404, `alert episode ${id} not found`, "id");
   return summaryOf(rows[0], (await deliveriesOf(db, [id])).get(id) ?? []);

@@ -2,6 +2,8 @@
  * Alert rules as stored (alert_rule) and as admins edit them on /settings. Channel
  * secrets and Slack URLs are kept here and handed to pages only redacted.
  */
+import type { Principal } from "../auth/principal";
+import { recordAudit } from "./audit-log";
 import type { AppPrismaClient } from "../db/prisma-client";
 import type { SqlDatabase } from "../db/sql-database";
 import { ALERT_RULE_KINDS, ALERT_RULE_PARAMS, type AlertRule, type AlertRuleKind } from "../domain/alert-rules";
@@ -101,21 +103,27 @@ export async function createAlertRule(
   prisma: AppPrismaClient,
   input: { name: string; kind: AlertRuleKind; enabled: boolean; params: unknown; channels: readonly AlertChannelConfig[] },
   nowMs: number,
+  actor?: Principal,
 ): Promise<AlertRuleSummary> {
   const params = validParams(input.kind, input.params);
   const channels = validChannels(input.channels);
-  const row = await prisma.alertRule.create({
-    data: {
-      name: input.name,
-      kind: input.kind,
-      enabled: input.enabled,
-      paramsJson: JSON.stringify(params),
-      channelsJson: JSON.stringify(channels),
-      createdAtMs: BigInt(nowMs),
-      updatedAtMs: BigInt(nowMs),
-    },
+  return prisma.$transaction(async (tx) => {
+    const row = await tx.alertRule.create({
+      data: {
+        name: input.name,
+        kind: input.kind,
+        enabled: input.enabled,
+        paramsJson: JSON.stringify(params),
+        channelsJson: JSON.stringify(channels),
+        createdAtMs: BigInt(nowMs),
+        updatedAtMs: BigInt(nowMs),
+      },
+    });
+    const created = summaryOf(row);
+    // Channels are audited as the pages see them: hosts and recipients, never a secret or a Slack URL.
+    if (actor) await recordAudit(tx, { atMs: nowMs, actor, action: "alert-rule.create", target: `alert-rule:${created.id}`, before: null, after: created });
+    return created;
   });
-  return summaryOf(row);
 }
 
 /**
@@ -128,6 +136,7 @@ export async function updateAlertRule(
   id: number,
   changes: { name?: string; enabled?: boolean; params?: unknown; channels?: readonly ChannelEdit[] },
   nowMs: number,
+  actor?: Principal,
 ): Promise<AlertRuleSummary> {
   return prisma.$transaction(async (tx) => {
     const existing = await tx.alertRule.findUnique({ where: { id } });
@@ -147,13 +156,19 @@ export async function updateAlertRule(
       });
       data.channelsJson = JSON.stringify(validChannels(merged));
     }
-    return summaryOf(await tx.alertRule.update({ where: { id }, data }));
+    const updated = summaryOf(await tx.alertRule.update({ where: { id }, data }));
+    if (actor) await recordAudit(tx, { atMs: nowMs, actor, action: "alert-rule.update", target: `alert-rule:${id}`, before: summaryOf(existing), after: updated });
+    return updated;
   });
 }
 
 /** Deletes a rule; its open episodes resolve at the next evaluation, its history stays. */
-export async function deleteAlertRule(prisma: AppPrismaClient, id: number): Promise<{ id: number }> {
-  const deleted = await prisma.alertRule.deleteMany({ where: { id } });
-  if (deleted.count === 0) throw new ServiceError(404, `alert rule ${id} not found`, "id");
-  return { id };
+export async function deleteAlertRule(prisma: AppPrismaClient, id: number, nowMs: number, actor?: Principal): Promise<{ id: number }> {
+  return prisma.$transaction(async (tx) => {
+    const existing = await tx.alertRule.findUnique({ where: { id } });
+    if (!existing) throw new ServiceError(404, `alert rule ${id} not found`, "id");
+    await tx.alertRule.delete({ where: { id } });
+    if (actor) await recordAudit(tx, { atMs: nowMs, actor, action: "alert-rule.delete", target: `alert-rule:${id}`, before: summaryOf(existing), after: null });
+    return { id };
+  });
 }

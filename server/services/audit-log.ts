@@ -30,6 +30,10 @@ export const AUDIT_ACTIONS = [
   "admin-session.sign-in",
   "budget.set",
   "budget.delete",
+  "alert-rule.create",
+  "alert-rule.update",
+  "alert-rule.delete",
+  "alert.acknowledge",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -7,6 +7,7 @@ import { openSqlDatabase } from "../../../server/db/server-database";
 import type { SqlDatabase } from "../../../server/db/sql-database";
 import type { BudgetStatus } from "../../../server/domain/budget-status";
 import { evaluateAlerts, runAlertEvaluation, type AlertEvaluationDependencies } from "../../../server/services/alert-evaluation-service";
+import { listAuditEntries } from "../../../server/services/audit-log";
 import { verifyWebhookSignature } from "../../../server/services/channels/signed-webhook-channel";
 import { createServerMetrics } from "../../../server/services/metrics";
 import { issueNodeToken } from "../../../server/services/node-tokens";
@@ -224,6 +225,10 @@ describe.each(kinds)("alert evaluation on $name", ({ name, create, skipReason })
     await expect(caller(false).alerts.acknowledge({ id: silent.id })).rejects.toMatchObject({ code: "UNAUTHORIZED" });
     const acknowledged = await caller(true).alerts.acknowledge({ id: silent.id });
     expect(acknowledged).toMatchObject({ acknowledgedAtMs: NOW_MS, acknowledgedBy: BREAK_GLASS_PRINCIPAL.displayName, state: "firing" });
+    // Once in the audit log; acknowledging again changes nothing and writes nothing.
+    await caller(true).alerts.acknowledge({ id: silent.id });
+    const acknowledgements = (await listAuditEntries(db.prisma, { limit: 100 })).entries.filter((entry) => entry.action === "alert.acknowledge");
+    expect(acknowledgements).toEqual([expect.objectContaining({ target: `alert-episode:${silent.id}`, actor: expect.objectContaining({ kind: "break-glass" }) })]);
     await expect(caller(true).alerts.acknowledge({ id: 999_999 })).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 
@@ -241,13 +246,22 @@ describe.each(kinds)("alert evaluation on $name", ({ name, create, skipReason })
     const silent = rules.find((rule) => rule.name === "Silent nodes")!;
     const updated = await caller(true).alerts.updateRule({ id: silent.id, channels: [{ kind: "keep", index: 0 }] });
     expect(updated.channels).toEqual([{ kind: "webhook", label: new URL(webhook.url).host, hasSecret: true }]);
+    // The audit log records rule changes as pages see them: never a secret or a Slack URL.
+    const ruleChanges = (await listAuditEntries(db.prisma, { limit: 100 })).entries.filter((entry) => entry.action.startsWith("alert-rule."));
+    expect(ruleChanges.map((entry) => entry.action)).toContain("alert-rule.update");
+    expect(ruleChanges.filter((entry) => entry.action === "alert-rule.create").length).toBeGreaterThanOrEqual(5);
+    expect(JSON.stringify(ruleChanges)).not.toContain(SECRET);
+    expect(JSON.stringify(ruleChanges)).not.toContain(slack.url);
     await expect(caller(true).alerts.updateRule({ id: silent.id, channels: [{ kind: "keep", index: 5 }] })).rejects.toMatchObject({ code: "BAD_REQUEST" });
     expect((await caller(true).alerts.listRules()).length).toBe(rules.length);
   });
 
   it.skipIf(skipReason)("resolves the episodes of a deleted rule without notifying", async () => {
     const rules = await caller(true).alerts.listRules();
-    await caller(true).alerts.deleteRule({ id: rules.find((rule) => rule.name === "Silent nodes")!.id });
+    const silentId = rules.find((rule) => rule.name === "Silent nodes")!.id;
+    await caller(true).alerts.deleteRule({ id: silentId });
+    const deletions = (await listAuditEntries(db.prisma, { limit: 100 })).entries.filter((entry) => entry.action === "alert-rule.delete");
+    expect(deletions).toEqual([expect.objectContaining({ target: `alert-rule:${silentId}`, before: expect.objectContaining({ name: "Silent nodes" }), after: null })]);
     const before = webhook.requests.length;
     expect(await evaluateInTurn(db.sql, NOW_MS + 4 * MINUTE_MS)).toMatchObject({ ran: true, outcome: { resolved: 0 } });
     expect(webhook.requests.length).toBe(before);

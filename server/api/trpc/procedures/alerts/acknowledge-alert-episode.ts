@@ -7,4 +7,4 @@ export const acknowledgeAlertEpisodeInput = z.object({ id: z.number().int().posi
 /** Marks an alert episode as seen, naming who did: admin only. */
 export const acknowledgeAlertEpisodeProcedure = adminProcedure
   .input(acknowledgeAlertEpisodeInput)
-  .mutation(({ ctx, input }) => acknowledgeAlertEpisode(ctx.db, input.id, ctx.principal, ctx.nowMs()));
+  .mutation(({ ctx, input }) => acknowledgeAlertEpisode(ctx.db, ctx.prisma, input.id, ctx.principal, ctx.nowMs()));

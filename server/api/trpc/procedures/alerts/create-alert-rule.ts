@@ -14,4 +14,4 @@ export const createAlertRuleInput = z.object({
 });
 
 /** Adds an alert rule: admin only. */
-export const createAlertRuleProcedure = adminProcedure.input(createAlertRuleInput).mutation(({ ctx, input }) => createAlertRule(ctx.prisma, input, ctx.nowMs()));
+export const createAlertRuleProcedure = adminProcedure.input(createAlertRuleInput).mutation(({ ctx, input }) => createAlertRule(ctx.prisma, input, ctx.nowMs(), ctx.principal));

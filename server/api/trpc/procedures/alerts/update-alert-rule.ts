@@ -18,4 +18,4 @@ export const updateAlertRuleInput = z.object({
 /** Changes an alert rule's name, state, parameters or channels: admin only. */
 export const updateAlertRuleProcedure = adminProcedure
   .input(updateAlertRuleInput)
-  .mutation(({ ctx, input }) => updateAlertRule(ctx.prisma, input.id, { name: input.name, enabled: input.enabled, params: input.params, channels: input.channels }, ctx.nowMs()));
+  .mutation(({ ctx, input }) => updateAlertRule(ctx.prisma, input.id, { name: input.name, enabled: input.enabled, params: input.params, channels: input.channels }, ctx.nowMs(), ctx.principal));
