@@ -11,11 +11,30 @@ import { makeQueryClient } from "./query-client";
 export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
 
 let browserQueryClient: QueryClient | undefined;
+let signInCheck: Promise<void> | null = null;
+
+/**
+ * A page's query was refused with 401. When sign-in is on and the session has
+ * ended (GET /api/auth/session is 401 too), the browser goes to sign in and comes
+ * back here; on an open server, or while still signed in, nothing happens.
+ */
+function sendToSignInIfSignedOut(): void {
+  signInCheck ??= fetch("/api/auth/session", { cache: "no-store" })
+    .then((response) => {
+      if (response.status !== 401) return;
+      const returnTo = `${window.location.pathname}${window.location.search}`;
+      window.location.assign(`/api/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
+    })
+    .catch(() => undefined)
+    .finally(() => {
+      signInCheck = null;
+    });
+}
 
 function getQueryClient(): QueryClient {
   // On the server every request gets its own client; in the browser one is kept.
   if (typeof window === "undefined") return makeQueryClient();
-  browserQueryClient ??= makeQueryClient();
+  browserQueryClient ??= makeQueryClient(sendToSignInIfSignedOut);
   return browserQueryClient;
 }
 
