@@ -34,9 +34,10 @@ export async function runRetentionUpkeep(db: SqlDatabase, nowMs: number, retenti
 /**
  * Deletes raw windows past their retention (GPU_ROI_RAW_RETENTION_DAYS, default
  * 14) a minute after start and then hourly; with several replicas, one of them
- * does it each time (runRetentionUpkeep). With an e-mail sender and
- * GPU_ROI_CHARGEBACK_RECIPIENTS, the same hourly turn sends the previous month's
- * chargeback report once, from the 1st of each month (runChargebackSchedule).
+ * does it each time (runRetentionUpkeep). With an SMTP server (GPU_ROI_SMTP_*,
+ * or `options.sendEmail`) and GPU_ROI_CHARGEBACK_RECIPIENTS, the same hourly turn
+ * sends the previous month's chargeback report once, from the 1st of each month
+ * (runChargebackSchedule). Alert rules are evaluated on their own interval.
  */
 export function startUpkeep(options: { sendEmail?: SendEmail } = {}): void {
   const retentionDays = rawRetentionDaysFromEnv(process.env);
