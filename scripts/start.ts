@@ -10,9 +10,8 @@ import { createPrismaClient } from "../server/db/prisma-client";
 import { openSqlDatabase } from "../server/db/server-database";
 import { startRecommendationSchedule } from "../server/services/recommendation-schedule";
 import { rebuildHourlyRollups } from "../server/services/rollup-service";
-import { rawRetentionDaysFromEnv } from "../server/services/upkeep";
 import { authStartupDecision } from "../server/auth/startup-rule";
-import { authSettingsFrom, listenHostFrom } from "../server/config/server-settings";
+import { authSettingsFrom, listenHostFrom, rawRetentionDaysFrom } from "../server/config/server-settings";
 import { buildIsCurrent, recordBuildFingerprint } from "./build-fingerprint";
 import { superviseServer } from "./server-supervision";
 import { fleetConfigFromEnv, runSimulatedFleet } from "./simulated-fleet";
@@ -87,7 +86,7 @@ async function main(): Promise<void> {
   // The simulated backfill sends history through the ingest endpoint, which by
   // default refuses windows older than the raw retention: let this server take it.
   if (simulate && !process.env.GPU_ROI_INGEST_MAX_AGE_DAYS) {
-    process.env.GPU_ROI_INGEST_MAX_AGE_DAYS = String(Math.max(rawRetentionDaysFromEnv(process.env), backfillDays + 1));
+    process.env.GPU_ROI_INGEST_MAX_AGE_DAYS = String(Math.max(rawRetentionDaysFrom(process.env), backfillDays + 1));
   }
 
   // 1. Build when the sources changed since the last build.

@@ -8,8 +8,14 @@ import { windowTimeBoundsFromEnv } from "../api/rest/ingest-config";
 import { DEFAULT_INGEST_MAX_BYTES } from "../api/rest/ingest-handler";
 import { ingestRateLimiterFromEnv, type IngestRateLimiter } from "../api/rest/ingest-rate-limiter";
 import type { SmtpSettings } from "../services/channels/smtp-send-email";
+import { rawRetentionDaysFromEnv } from "./retention-days";
 
 type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Days raw usage and work windows are kept (GPU_ROI_RAW_RETENTION_DAYS, default 14, at least 1). */
+export function rawRetentionDaysFrom(env: Environment = process.env): number {
+  return rawRetentionDaysFromEnv(env);
+}
 
 export interface IngestSettings {
   maxBodyBytes: number;

@@ -1,4 +1,4 @@
-import { alertSettingsFrom, chargebackRecipientsFrom } from "../config/server-settings";
+import { alertSettingsFrom, chargebackRecipientsFrom, rawRetentionDaysFrom } from "../config/server-settings";
 import { getServerDatabase } from "../db/server-database";
 import type { SqlDatabase } from "../db/sql-database";
 import type { BudgetStatusLoader } from "./alert-inputs-service";
@@ -8,17 +8,9 @@ import type { SendEmail } from "./channels/email-message";
 import { serverSendEmail } from "./channels/server-send-email";
 import { runChargebackSchedule } from "./chargeback-schedule";
 import { deleteIngestRefusalsBefore } from "./ingest-refusals";
-import { DEFAULT_RAW_RETENTION_DAYS, deleteExpiredWindows } from "./retention-service";
+import { deleteExpiredWindows } from "./retention-service";
 
 const UPKEEP_INTERVAL_MS = 60 * 60 * 1000;
-
-export function rawRetentionDaysFromEnv(env: Readonly<Record<string, string | undefined>>): number {
-  const raw = env.GPU_ROI_RAW_RETENTION_DAYS;
-  if (raw === undefined || raw === "") return DEFAULT_RAW_RETENTION_DAYS;
-  const days = Number(raw);
-  if (!Number.isFinite(days) || days < 1) throw new Error(`GPU_ROI_RAW_RETENTION_DAYS: expected a number of days >= 1, got "${raw}"`);
-  return days;
-}
 
 /**
  * One retention pass, run by one replica at a time: every server process
@@ -40,7 +32,7 @@ export async function runRetentionUpkeep(db: SqlDatabase, nowMs: number, retenti
  * (runChargebackSchedule). Alert rules are evaluated on their own interval.
  */
 export function startUpkeep(options: { sendEmail?: SendEmail } = {}): void {
-  const retentionDays = rawRetentionDaysFromEnv(process.env);
+  const retentionDays = rawRetentionDaysFrom();
   const chargebackRecipients = chargebackRecipientsFrom();
   const sendEmail = options.sendEmail ?? serverSendEmail();
   if (chargebackRecipients.length > 0 && !sendEmail) {

@@ -1,5 +1,5 @@
 import { DEFAULT_FUTURE_TOLERANCE_MS, type WindowTimeBounds } from "../../domain/window-time-bounds";
-import { rawRetentionDaysFromEnv } from "../../services/upkeep";
+import { rawRetentionDaysFromEnv } from "../../config/retention-days";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_INGEST_MAX_BYTES } from "../../../server/api/rest/ingest-handler";
-import { adminTokenFrom, alertSettingsFrom, authSettingsFrom, chargebackRecipientsFrom, ingestSettingsFrom, listenHostFrom, smtpSettingsFrom } from "../../../server/config/server-settings";
+import { adminTokenFrom, alertSettingsFrom, authSettingsFrom, chargebackRecipientsFrom, ingestSettingsFrom, listenHostFrom, rawRetentionDaysFrom, smtpSettingsFrom } from "../../../server/config/server-settings";
 
 describe("ingestSettingsFrom", () => {
   it("takes the default body limit when GPU_ROI_INGEST_MAX_BYTES is unset and the given one when set", () => {
@@ -112,5 +112,14 @@ describe("listenHostFrom", () => {
   it("is HOST, 127.0.0.1 when unset", () => {
     expect(listenHostFrom({})).toBe("127.0.0.1");
     expect(listenHostFrom({ HOST: "0.0.0.0" })).toBe("0.0.0.0");
+  });
+});
+
+describe("rawRetentionDaysFrom", () => {
+  it("is 14 days unless GPU_ROI_RAW_RETENTION_DAYS says otherwise, and refuses less than a day naming the variable", () => {
+    expect(rawRetentionDaysFrom({})).toBe(14);
+    expect(rawRetentionDaysFrom({ GPU_ROI_RAW_RETENTION_DAYS: "30" })).toBe(30);
+    expect(() => rawRetentionDaysFrom({ GPU_ROI_RAW_RETENTION_DAYS: "0" })).toThrow(/GPU_ROI_RAW_RETENTION_DAYS/);
+    expect(() => rawRetentionDaysFrom({ GPU_ROI_RAW_RETENTION_DAYS: "two weeks" })).toThrow(/GPU_ROI_RAW_RETENTION_DAYS/);
   });
 });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { retentionStatus } from "../../../../services/retention-service";
-import { rawRetentionDaysFromEnv } from "../../../../services/upkeep";
+import { rawRetentionDaysFrom } from "../../../../config/server-settings";
 import { publicProcedure } from "../../init";
 
 export const getRetentionInput = z.object({}).optional();
@@ -11,4 +11,4 @@ export const getRetentionInput = z.object({}).optional();
  */
 export const getRetentionProcedure = publicProcedure
   .input(getRetentionInput)
-  .query(({ ctx }) => retentionStatus(ctx.db, rawRetentionDaysFromEnv(process.env)));
+  .query(({ ctx }) => retentionStatus(ctx.db, rawRetentionDaysFrom()));
